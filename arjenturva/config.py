@@ -1,0 +1,384 @@
+"""Workspace configuration (``arjenturva.yaml``): pydantic models and the loader.
+
+Every model forbids unknown keys, so a typo fails loudly with the key's path. Paths in the config
+are relative to the config file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ConfigError
+from .schema import AREA_CLASSES, DEMAND_COLUMNS, SECTORS
+
+DEFAULT_CONFIG_NAME = "arjenturva.yaml"
+
+# Finnish default speeds (km/h) per OSM highway class; "default" is used for anything else.
+DEFAULT_SPEEDS_KMH: dict[str, float] = {
+    "motorway": 120,
+    "motorway_link": 80,
+    "trunk": 100,
+    "trunk_link": 60,
+    "primary": 80,
+    "primary_link": 60,
+    "secondary": 80,
+    "secondary_link": 50,
+    "tertiary": 70,
+    "tertiary_link": 50,
+    "unclassified": 60,
+    "residential": 40,
+    "living_street": 20,
+    "service": 30,
+    "road": 50,
+    "track": 30,
+    "ferry": 10,
+    "urban": 50,
+    "rural": 80,
+    "default": 80,
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class InputSpec(_Model):
+    """One input file: ``{path: ..., layer: ..., columns: {canonical: theirs}}``."""
+
+    path: str
+    layer: str | None = None
+    columns: dict[str, str] = Field(default_factory=dict)
+    encoding: str | None = None
+    crs: str | None = Field(None, description="CRS to assume when the file has none")
+
+
+class Inputs(_Model):
+    municipalities: InputSpec
+    population: InputSpec
+    service_points: InputSpec
+    actors: InputSpec | None = None
+    places: InputSpec | None = None
+
+
+class NetworkConfig(_Model):
+    """Road network source and travel cost (design.md §4)."""
+
+    source: str | None = None
+    place: str | None = None
+    layer: str | None = None
+    cost: Literal["distance", "time"] = "distance"
+    speed_kmh: dict[str, float] = Field(default_factory=lambda: {"default": 80})
+    class_column: str | None = None
+    class_speeds_kmh: dict[str, float] = Field(default_factory=dict)
+    oneway_column: str | None = None
+    snap_tolerance_m: float = Field(5000, gt=0)
+    merge_tolerance_m: float = Field(1.0, ge=0)
+    access_speed_kmh: float = Field(30, gt=0)
+    network_type: Literal["drive"] = "drive"
+    cache: bool = True
+
+    @model_validator(mode="after")
+    def _one_source(self) -> NetworkConfig:
+        if not self.source and not self.place:
+            raise ValueError("give either `source` (a file) or `place` (a place name)")
+        if self.source and self.place:
+            raise ValueError("give only one of `source` and `place`")
+        return self
+
+    def speeds(self) -> dict[str, float]:
+        """Speeds per class: Finnish defaults overridden by ``speed_kmh``."""
+        merged = dict(DEFAULT_SPEEDS_KMH)
+        merged.update(self.speed_kmh)
+        return merged
+
+
+class Label(_Model):
+    fi: str
+    en: str
+
+
+class MobileRule(_Model):
+    required_days: float = Field(5, gt=0)
+
+
+class ServiceConfig(_Model):
+    """One service in the catalogue (design.md §3, §5)."""
+
+    label: Label
+    demand: str = "population"
+    threshold_km: dict[str, float] | None = None
+    threshold_min: dict[str, float] | None = None
+    sectors: list[str] = Field(default_factory=lambda: list(SECTORS))
+    mobile: MobileRule | None = None
+    remote: float | None = Field(None, ge=0, le=1)
+    weight: float = Field(1.0, ge=0)
+    clients_per_resident: float = Field(0.05, ge=0)
+
+    @field_validator("demand")
+    @classmethod
+    def _demand(cls, v: str) -> str:
+        if v not in DEMAND_COLUMNS:
+            raise ValueError(f"unknown demand column '{v}'; allowed: {', '.join(DEMAND_COLUMNS)}")
+        return v
+
+    @field_validator("sectors")
+    @classmethod
+    def _sectors(cls, v: list[str]) -> list[str]:
+        bad = [s for s in v if s not in SECTORS]
+        if bad:
+            raise ValueError(f"unknown sector(s) {bad}; allowed: {', '.join(SECTORS)}")
+        return v
+
+    @field_validator("threshold_km", "threshold_min")
+    @classmethod
+    def _thresholds(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        if v is None:
+            return v
+        allowed = ("default", *AREA_CLASSES)
+        bad = [k for k in v if k not in allowed]
+        if bad:
+            raise ValueError(f"unknown area class(es) {bad}; allowed: {', '.join(allowed)}")
+        if any(x <= 0 for x in v.values()):
+            raise ValueError("thresholds must be positive")
+        return v
+
+    @model_validator(mode="after")
+    def _some_threshold(self) -> ServiceConfig:
+        if not self.threshold_km and not self.threshold_min:
+            raise ValueError("give `threshold_km` and/or `threshold_min`")
+        return self
+
+    def threshold_m(self, area_class: str) -> float:
+        """Distance threshold in metres for an area class (``inf`` when none is set)."""
+        if not self.threshold_km:
+            return float("inf")
+        return 1000.0 * self.threshold_km.get(area_class, self.threshold_km.get("default", float("inf")))
+
+    def threshold_s(self, area_class: str) -> float:
+        """Time threshold in seconds for an area class (``inf`` when none is set)."""
+        if not self.threshold_min:
+            return float("inf")
+        return 60.0 * self.threshold_min.get(area_class, self.threshold_min.get("default", float("inf")))
+
+    def mode_weight(self, mode: str, days_per_week: float | None = None) -> float:
+        """How much a point of this mode counts towards coverage (0–1)."""
+        if mode == "fixed":
+            return 1.0
+        if mode == "mobile":
+            if self.mobile is None:
+                return 0.0
+            days = 0.0 if days_per_week is None or days_per_week != days_per_week else days_per_week
+            return float(min(1.0, days / self.mobile.required_days))
+        if mode == "remote":
+            return float(self.remote or 0.0)
+        return 0.0
+
+
+class AreaClassConfig(_Model):
+    """Area classes: from the population layer's ``area_class`` column or derived (design.md §5)."""
+
+    source: Literal["auto", "column", "derive"] = "auto"
+    urban_centre_density: float = 1500
+    urban_centre_population: float = 50_000
+    urban_cluster_density: float = 300
+    urban_cluster_population: float = 5000
+    sparse_density: float = Field(5, ge=0, description="rural cells below this inh/km² are sparse")
+    sparse_classes: list[str] = Field(default_factory=lambda: ["M7"])
+
+
+class ProposalConfig(_Model):
+    """Partnership proposal settings (design.md §6)."""
+
+    max_new_sites: int = Field(5, ge=0)
+    max_mobile_routes: int = Field(5, ge=0)
+    max_remote_points: int = Field(5, ge=0)
+    min_sectors: int = Field(3, ge=0)
+    max_actor_share: float = Field(0.5, gt=0, le=1)
+    capacity_slack: float = Field(1.0, gt=0)
+    weight_65_plus: float = Field(1.5, ge=0)
+    hub_bonus: float = Field(0.1, ge=0)
+    travel_cost_per_km: float = Field(0.01, ge=0)
+    mobile_days: list[int] = Field(default_factory=lambda: [1, 2, 5])
+    time_limit_s: float = Field(60, gt=0)
+    mip_gap: float = Field(0.01, ge=0)
+    max_mip_options: int = Field(20_000, gt=0)
+
+
+class ExportConfig(_Model):
+    suppress_below: int = Field(10, ge=0)
+    map_dpi: int = Field(150, gt=0)
+    basemap_tiles: bool = True
+
+
+class ScenarioConfig(_Model):
+    """Overrides that define a what-if scenario (issue 8)."""
+
+    description: str = ""
+    close_points: list[str] = Field(default_factory=list)
+    remove_actors: list[str] = Field(default_factory=list)
+    add_points: list[dict[str, Any]] = Field(default_factory=list)
+    thresholds: dict[str, dict[str, dict[str, float]]] = Field(default_factory=dict)
+
+
+class Config(_Model):
+    """The whole workspace configuration."""
+
+    name: str = "arjenturva workspace"
+    language: Literal["fi", "en"] = "fi"
+    inputs: Inputs
+    network: NetworkConfig
+    services: dict[str, ServiceConfig]
+    area_classes: AreaClassConfig = Field(default_factory=AreaClassConfig)
+    proposals: ProposalConfig = Field(default_factory=ProposalConfig)
+    export: ExportConfig = Field(default_factory=ExportConfig)
+    scenarios: dict[str, ScenarioConfig] = Field(default_factory=dict)
+
+    # Set by the loader, not read from YAML.
+    base_dir: Path = Field(default=Path("."), exclude=True)
+    path: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("services")
+    @classmethod
+    def _services(cls, v: dict[str, ServiceConfig]) -> dict[str, ServiceConfig]:
+        if not v:
+            raise ValueError("define at least one service")
+        for sid in v:
+            if not sid.replace("_", "").isalnum():
+                raise ValueError(f"service id '{sid}' may hold only letters, digits and _")
+        return v
+
+    def resolve(self, path: str | Path) -> Path:
+        """Resolve a path from the config relative to the config's folder."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p)
+
+    def digest(self) -> str:
+        """A stable hash of the settings (for run.json and cache keys)."""
+        text = yaml.safe_dump(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc) if loc else "(top level)"
+
+
+def format_validation_error(err: ValidationError, source: str) -> str:
+    """Turn pydantic's errors into one line per problem naming the key path."""
+    lines = []
+    for e in err.errors():
+        loc = _format_loc(tuple(e.get("loc", ())))
+        kind = e.get("type", "")
+        msg = e.get("msg", "")
+        if kind == "extra_forbidden":
+            parent = tuple(e.get("loc", ()))[:-1]
+            allowed = _allowed_keys(parent)
+            hint = f"; allowed keys here: {', '.join(allowed)}" if allowed else ""
+            close = difflib.get_close_matches(str(tuple(e.get("loc", ()))[-1]), allowed, n=1)
+            if close:
+                hint = f" (did you mean '{close[0]}'?)" + hint
+            lines.append(f"{source}: unknown key '{loc}'{hint}. Fix: check the spelling")
+        elif kind == "missing":
+            lines.append(f"{source}: missing key '{loc}'. Fix: add it")
+        elif kind == "literal_error":
+            lines.append(f"{source}: key '{loc}': {msg}")
+        else:
+            msg = msg.removeprefix("Value error, ")
+            lines.append(f"{source}: key '{loc}': {msg}")
+    return "\n".join(lines)
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys a model accepts at a location, for typo messages."""
+    model: Any = Config
+    for part in loc:
+        field = getattr(model, "model_fields", {}).get(part) if isinstance(part, str) else None
+        if field is None:
+            # A dict of models (services.<id>): step into the value type.
+            ann = getattr(model, "__args__", None)
+            if ann:
+                model = ann[-1]
+                continue
+            if model is Config and part:
+                return []
+            continue
+        ann = field.annotation
+        model = _unwrap(ann)
+    fields = getattr(model, "model_fields", None)
+    return sorted(fields) if fields else []
+
+
+def _unwrap(ann: Any) -> Any:
+    import types
+    import typing
+
+    origin = typing.get_origin(ann)
+    if origin in (typing.Union, types.UnionType):
+        for a in typing.get_args(ann):
+            if a is not type(None):
+                return _unwrap(a)
+    if origin is dict:
+        return _unwrap(typing.get_args(ann)[1])
+    return ann
+
+
+def load_config(path: str | Path = DEFAULT_CONFIG_NAME) -> Config:
+    """Load and validate ``arjenturva.yaml``.
+
+    Parameters
+    ----------
+    path
+        Path of the config file.
+
+    Returns
+    -------
+    Config
+        The validated configuration, with ``base_dir`` set to the file's folder.
+
+    Raises
+    ------
+    ConfigError
+        When the file is missing, is not valid YAML, or breaks the schema.
+    """
+    p = Path(path)
+    if p.is_dir():
+        p = p / DEFAULT_CONFIG_NAME
+    if not p.exists():
+        msg = (
+            f"{p}: config file not found. Fix: run in a workspace folder, pass --config PATH, "
+            "or create one with `arjenturva init DIR`"
+        )
+        raise ConfigError(msg)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        msg = f"{p}: not UTF-8 text (byte {e.start}). Fix: save the file as UTF-8"
+        raise ConfigError(msg) from e
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e)
+        msg = f"{p}: YAML syntax error{where}: {problem}. Fix: check indentation and quoting there"
+        raise ConfigError(msg) from e
+    if not isinstance(data, dict):
+        msg = f"{p}: expected a mapping of settings at the top level. Fix: see `arjenturva init`"
+        raise ConfigError(msg)
+    return config_from_dict(data, base_dir=p.parent.resolve(), source=str(p))
+
+
+def config_from_dict(data: dict[str, Any], *, base_dir: Path | str = ".", source: str = "config") -> Config:
+    """Validate a config given as a dict (for scripts and tests)."""
+    try:
+        cfg = Config.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(format_validation_error(e, source)) from e
+    cfg.base_dir = Path(base_dir)
+    cfg.path = Path(source) if source != "config" else None
+    return cfg

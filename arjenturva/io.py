@@ -1,0 +1,415 @@
+"""Readers and atomic writers.
+
+Readers accept GeoPackage, GeoJSON, Shapefile, GeoParquet, CSV and XLSX. Tables give points from
+``lon``/``lat`` (EPSG:4326) or ``x``/``y`` (EPSG:3067). Everything is reprojected to EPSG:3067.
+Writers go through a temporary file and an atomic rename, so an interrupted run never leaves a
+half-written file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io as _io
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .errors import InputFileError, OutputExistsError, Problem
+from .schema import CRS, FINLAND_BOUNDS_3067, FINLAND_BOUNDS_4326
+
+GEO_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".parquet", ".geoparquet", ".fgb", ".zip"}
+TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xls"}
+
+LON_NAMES = ("lon", "lng", "long", "longitude")
+LAT_NAMES = ("lat", "latitude")
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------------
+
+
+def read_csv_text(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
+    """Read a CSV with ``,`` or ``;`` separators, UTF-8 with or without BOM, all cells as text.
+
+    Raises
+    ------
+    InputFileError
+        When the file is not UTF-8 (naming the byte offset) or has no header.
+    """
+    raw = path.read_bytes()
+    enc = encoding or "utf-8-sig"
+    try:
+        text = raw.decode(enc)
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        msg = (
+            f"{path}: not UTF-8 text (invalid byte 0x{raw[e.start]:02x} on line {line}; "
+            "probably Latin-1/Windows-1252). Fix: save the file as UTF-8 (Excel: "
+            "'CSV UTF-8'), or set `encoding: latin-1` for this input in the config"
+        )
+        raise InputFileError(msg) from e
+    text = text.lstrip("\ufeff")
+    if not text.strip():
+        msg = f"{path}: the file is empty. Fix: add a header row and at least one data row"
+        raise InputFileError(msg)
+    header = text.splitlines()[0]
+    if header.count(";") > header.count(","):
+        sep = ";"
+    elif "\t" in header and header.count("\t") > header.count(","):
+        sep = "\t"
+    else:
+        sep = ","
+    df = pd.read_csv(
+        _io.StringIO(text),
+        sep=sep,
+        dtype=str,
+        keep_default_na=False,
+        na_values=[""],
+        skipinitialspace=True,
+        quoting=csv.QUOTE_MINIMAL,
+    )
+    df.columns = [str(c).strip() for c in df.columns]
+    return df
+
+
+def to_number(series: pd.Series) -> pd.Series:
+    """Convert text cells to floats, accepting a decimal comma (``"12,5"``) and spaces."""
+    if pd.api.types.is_numeric_dtype(series):
+        return series.astype(float)
+    text = series.astype("string").str.strip().str.replace("\u00a0", "", regex=False)
+    text = text.str.replace(" ", "", regex=False).str.replace(",", ".", regex=False)
+    return pd.to_numeric(text, errors="coerce").astype(float)
+
+
+def _apply_columns(df: pd.DataFrame, columns: Mapping[str, str] | None) -> pd.DataFrame:
+    if not columns:
+        return df
+    rename = {theirs: canonical for canonical, theirs in columns.items() if theirs in df.columns}
+    return df.rename(columns=rename)
+
+
+def _find_col(df: pd.DataFrame, names: tuple[str, ...]) -> str | None:
+    lower = {str(c).lower(): c for c in df.columns}
+    for n in names:
+        if n in lower:
+            return str(lower[n])
+    return None
+
+
+def points_from_table(
+    df: pd.DataFrame, *, path: Path, problems: list[Problem], required: bool
+) -> gpd.GeoDataFrame:
+    """Build point geometries from lon/lat (EPSG:4326) or x/y (EPSG:3067) columns.
+
+    Rows with missing, swapped or out-of-Finland coordinates get an empty geometry and a
+    :class:`Problem` each.
+    """
+    lon, lat = _find_col(df, LON_NAMES), _find_col(df, LAT_NAMES)
+    xcol, ycol = _find_col(df, ("x", "easting", "e")), _find_col(df, ("y", "northing", "n"))
+    if lon and lat:
+        cx, cy, crs, bounds = lon, lat, "EPSG:4326", FINLAND_BOUNDS_4326
+    elif xcol and ycol:
+        cx, cy, crs, bounds = xcol, ycol, CRS, FINLAND_BOUNDS_3067
+    else:
+        if required:
+            problems.append(
+                Problem(
+                    str(path), "", "lon/lat or x/y",
+                    "no coordinate columns",
+                    "add `lon` and `lat` (WGS84 degrees) or `x` and `y` (EPSG:3067 metres) columns",
+                )
+            )
+        geom = gpd.GeoSeries([None] * len(df), index=df.index, crs=CRS)
+        return gpd.GeoDataFrame(df, geometry=geom, crs=CRS)
+    x = to_number(df[cx]).to_numpy()
+    y = to_number(df[cy]).to_numpy()
+    ok = np.isfinite(x) & np.isfinite(y)
+    inside = ok & (x >= bounds[0]) & (x <= bounds[2]) & (y >= bounds[1]) & (y <= bounds[3])
+    swapped = ok & ~inside & (y >= bounds[0]) & (y <= bounds[2]) & (x >= bounds[1]) & (x <= bounds[3])
+    rows = df["_row"].to_numpy() if "_row" in df.columns else np.arange(len(df)) + 2
+    for i in np.flatnonzero(~ok):
+        has_any = str(df[cx].iloc[i]).strip() not in ("", "nan", "None") or str(
+            df[cy].iloc[i]
+        ).strip() not in ("", "nan", "None")
+        if required or has_any:
+            problems.append(
+                Problem(str(path), f"row {rows[i]}", f"{cx}/{cy}",
+                        f"missing or non-numeric coordinates ({df[cx].iloc[i]!r}, {df[cy].iloc[i]!r})",
+                        "fill in numeric coordinates")
+            )
+    for i in np.flatnonzero(swapped):
+        problems.append(
+            Problem(str(path), f"row {rows[i]}", f"{cx}/{cy}",
+                    f"coordinates look swapped ({cx}={x[i]:g}, {cy}={y[i]:g})",
+                    f"exchange the `{cx}` and `{cy}` values")
+        )
+    for i in np.flatnonzero(ok & ~inside & ~swapped):
+        problems.append(
+            Problem(str(path), f"row {rows[i]}", f"{cx}/{cy}",
+                    f"coordinates ({x[i]:g}, {y[i]:g}) are outside Finland for {crs}",
+                    "check the values; use lon/lat for WGS84 degrees or x/y for EPSG:3067 metres")
+        )
+    geom = np.full(len(df), None, dtype=object)
+    geom[inside] = shapely.points(x[inside], y[inside])
+    gdf = gpd.GeoDataFrame(df.drop(columns=[cx, cy]), geometry=list(geom), crs=crs)
+    return gdf.to_crs(CRS)
+
+
+def read_geo(
+    path: Path, *, layer: str | None = None, crs: str | None = None, encoding: str | None = None
+) -> gpd.GeoDataFrame:
+    """Read a vector file (GeoPackage, GeoJSON, Shapefile, GeoParquet) and reproject to EPSG:3067.
+
+    Raises
+    ------
+    InputFileError
+        When the file cannot be read, the layer does not exist, or it has no CRS.
+    """
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".geoparquet"):
+            gdf = gpd.read_parquet(path)
+        else:
+            kwargs: dict[str, Any] = {}
+            if layer:
+                kwargs["layer"] = layer
+            if encoding:
+                kwargs["encoding"] = encoding
+            src = f"zip://{path}" if suffix == ".zip" else path
+            if layer is None and suffix == ".gpkg":
+                import pyogrio
+
+                layers = pyogrio.list_layers(path)
+                if len(layers) > 1:
+                    names = ", ".join(str(n) for n in layers[:, 0])
+                    msg = (f"{path}: holds several layers ({names}). "
+                           "Fix: add `layer: NAME` for this input in the config")
+                    raise InputFileError(msg)
+            gdf = gpd.read_file(src, **kwargs)
+    except InputFileError:
+        raise
+    except Exception as e:  # GDAL/pyogrio raise many types
+        text = str(e).splitlines()[0] if str(e) else type(e).__name__
+        if layer and "layer" in text.lower():
+            msg = f"{path}: layer '{layer}' not found ({text}). Fix: check `layer:` in the config"
+        else:
+            msg = f"{path}: cannot read the file ({text}). Fix: check it opens in QGIS"
+        raise InputFileError(msg) from e
+    gdf.columns = [str(c).strip() for c in gdf.columns]
+    if gdf.crs is None:
+        if crs:
+            gdf = gdf.set_crs(crs, allow_override=True)
+        else:
+            msg = (
+                f"{path}: the file has no coordinate reference system (CRS). Fix: set one in QGIS "
+                "(Layer > Set CRS) or add `crs: EPSG:3067` for this input in the config"
+            )
+            raise InputFileError(msg)
+    if not len(gdf):
+        return gdf.to_crs(CRS)
+    return gdf.to_crs(CRS)
+
+
+def read_table(path: Path, *, encoding: str | None = None, layer: str | None = None) -> pd.DataFrame:
+    """Read a CSV or XLSX table with every cell as text."""
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xls"):
+        try:
+            df = pd.read_excel(path, sheet_name=layer or 0, dtype=str)
+        except Exception as e:
+            msg = f"{path}: cannot read the workbook ({e}). Fix: check it opens in Excel"
+            raise InputFileError(msg) from e
+        df.columns = [str(c).strip() for c in df.columns]
+        return df
+    return read_csv_text(path, encoding=encoding)
+
+
+def read_layer(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    crs: str | None = None,
+    encoding: str | None = None,
+    geometry: str = "optional",
+) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """Read any supported input file into a GeoDataFrame in EPSG:3067 with canonical columns.
+
+    Parameters
+    ----------
+    path
+        The file.
+    layer
+        Layer (GeoPackage) or sheet (XLSX) name.
+    columns
+        Mapping ``{canonical: their_column}``.
+    crs
+        CRS to assume when a geodata file has none.
+    encoding
+        Text encoding for CSV or Shapefile DBF.
+    geometry
+        ``"required"`` when tables must carry coordinates, ``"optional"`` otherwise.
+
+    Returns
+    -------
+    (GeoDataFrame, list of Problem)
+        The layer with a ``_row`` column (spreadsheet row or 1-based feature number), and the
+        coordinate problems found while reading.
+
+    Raises
+    ------
+    InputFileError
+        When the file is missing, empty or unreadable.
+    """
+    p = Path(path)
+    problems: list[Problem] = []
+    if not p.exists():
+        msg = f"{p}: file not found. Fix: check `path:` in the config (relative to the config file)"
+        raise InputFileError(msg)
+    if p.is_file() and p.stat().st_size == 0:
+        msg = f"{p}: the file is empty. Fix: add a header row and at least one data row"
+        raise InputFileError(msg)
+    suffix = p.suffix.lower()
+    if suffix in TABLE_SUFFIXES:
+        df = read_table(p, encoding=encoding, layer=layer)
+        df["_row"] = np.arange(len(df)) + 2
+        df = _apply_columns(df, columns)
+        if columns:
+            for canonical in ("lon", "lat", "x", "y"):
+                if canonical in columns and canonical not in df.columns:
+                    pass
+        gdf = points_from_table(df, path=p, problems=problems, required=geometry == "required")
+    elif suffix in GEO_SUFFIXES:
+        gdf = read_geo(p, layer=layer, crs=crs, encoding=encoding)
+        gdf["_row"] = np.arange(len(gdf)) + 1
+        gdf = _apply_columns(gdf, columns)
+    else:
+        msg = (
+            f"{p}: unsupported file type '{suffix}'. Fix: use GeoPackage, GeoJSON, Shapefile, "
+            "GeoParquet, CSV or XLSX"
+        )
+        raise InputFileError(msg)
+    if len(gdf) == 0:
+        msg = f"{p}: the file has no rows. Fix: add at least one feature"
+        raise InputFileError(msg)
+    return gdf, problems
+
+
+def file_hash(path: str | Path, *, chunk: int = 1 << 20) -> str:
+    """SHA-256 of a file (first 16 hex digits), for cache keys and run.json."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------------------------
+# Writing (atomic)
+# --------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | Path, *, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it over ``target`` on success."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=suffix or target.suffix, dir=target.parent
+    )
+    os.close(fd)
+    tmp_path = Path(tmp)
+    tmp_path.unlink()
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_text(text: str, path: str | Path) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def write_json(obj: Any, path: str | Path) -> Path:
+    return write_text(json.dumps(obj, indent=2, ensure_ascii=False, default=_json_default) + "\n", path)
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return None if not np.isfinite(o) else float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    return str(o)
+
+
+def _clean_for_table(df: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame(df.drop(columns=[c for c in df.columns if c == "geometry"], errors="ignore"))
+    for c in out.columns:
+        if pd.api.types.is_float_dtype(out[c]):
+            out[c] = out[c].replace([np.inf, -np.inf], np.nan)
+    return out
+
+
+def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write a CSV (UTF-8, comma, dot decimals; unreachable ``inf`` as empty)."""
+    with atomic_path(path) as tmp:
+        _clean_for_table(df).to_csv(tmp, index=False, encoding="utf-8")
+    return Path(path)
+
+
+def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
+    """Write one workbook with a sheet per frame (sheet names cut to Excel's 31 characters)."""
+    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xl:
+        for name, df in sheets.items():
+            _clean_for_table(df).to_excel(xl, sheet_name=name[:31], index=False)
+    return Path(path)
+
+
+def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path) -> Path:
+    """Write several layers into one GeoPackage, atomically (all layers or none)."""
+    with atomic_path(path) as tmp:
+        for name, gdf in layers.items():
+            out = gdf.copy()
+            for c in out.columns:
+                if c != out.geometry.name and pd.api.types.is_float_dtype(out[c]):
+                    out[c] = out[c].replace([np.inf, -np.inf], np.nan)
+                elif c != out.geometry.name and out[c].dtype == object:
+                    out[c] = out[c].map(lambda v: ";".join(map(str, v)) if isinstance(v, list | tuple) else v)
+            out.to_file(tmp, layer=name, driver="GPKG")
+    return Path(path)
+
+
+def ensure_writable(paths: list[Path], *, force: bool) -> None:
+    """Refuse to overwrite existing outputs unless ``force``.
+
+    Raises
+    ------
+    OutputExistsError
+        Naming the files that exist.
+    """
+    existing = [p for p in paths if p.exists()]
+    if existing and not force:
+        names = ", ".join(str(p) for p in existing[:5])
+        more = f" and {len(existing) - 5} more" if len(existing) > 5 else ""
+        msg = f"output already exists: {names}{more}. Fix: choose another --out folder or pass --force"
+        raise OutputExistsError(msg)
