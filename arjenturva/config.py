@@ -56,6 +56,7 @@ class InputSpec(_Model):
     columns: dict[str, str] = Field(default_factory=dict)
     encoding: str | None = None
     crs: str | None = Field(None, description="CRS to assume when the file has none")
+    repair: bool = Field(False, description="repair invalid geometries with make_valid (warn)")
 
 
 class Inputs(_Model):
