@@ -15,7 +15,12 @@ from importlib import resources
 from pathlib import Path
 
 from .config import DEFAULT_CONFIG_NAME, Config, load_config
+from .coverage import GapResult
+from .coverage import find_gaps as _find_gaps
 from .errors import ArjenturvaError, OutputExistsError
+from .network import Network
+from .network import build_network as _build_network
+from .outputs import run_record, write_gap_results
 from .workspace import Workspace
 from .workspace import load_workspace as _load_workspace
 
@@ -98,3 +103,66 @@ def copy_demo(directory: str | Path, *, force: bool = False) -> Path:
     dest = Path(directory)
     _copy_tree(demo_source_dir(), dest, force=force)
     return dest / DEFAULT_CONFIG_NAME
+
+
+# ---------------------------------------------------------------------------------------------
+# Network and gaps
+# ---------------------------------------------------------------------------------------------
+
+CACHE_DIR_NAME = ".arjenturva-cache"
+
+
+def default_results_dir(config: Config) -> Path:
+    """``results/`` beside the config file."""
+    return config.base_dir / "results"
+
+
+def build_network(config: Config | str | Path = DEFAULT_CONFIG_NAME, *, use_cache: bool = True,
+                  progress: Progress | None = None) -> Network:
+    """Build the road network named in the config, or load it from the workspace cache.
+
+    Returns
+    -------
+    Network
+        The routable network; ``network.info`` holds nodes, edges, km, components, source,
+        cache path and seconds.
+    """
+    cfg = as_config(config)
+    cache_dir = cfg.base_dir / CACHE_DIR_NAME if (use_cache and cfg.network.cache) else None
+    return _build_network(cfg.network, base_dir=cfg.base_dir, cache_dir=cache_dir, progress=progress)
+
+
+def find_gaps(config: Config | str | Path | Workspace = DEFAULT_CONFIG_NAME, *,
+              network: Network | None = None, services: list[str] | None = None,
+              progress: Progress | None = None) -> GapResult:
+    """Run the coverage and gap analysis of a workspace (no files written).
+
+    Parameters
+    ----------
+    config
+        A config, its path, or an already loaded :class:`Workspace`.
+    network
+        A network built earlier (built or loaded from the cache when None).
+    services
+        Service ids to analyse (default: all).
+
+    Returns
+    -------
+    GapResult
+        Per-cell access, gaps, gap areas and indicators.
+    """
+    ws = config if isinstance(config, Workspace) else load_workspace(config, progress=progress)
+    net = network if network is not None else build_network(ws.config, progress=progress)
+    return _find_gaps(ws.config, net, ws.population, ws.service_points, ws.municipalities,
+                      places=ws.places, services=services, progress=progress)
+
+
+def write_gaps(result: GapResult, ws: Workspace, network: Network, out_dir: str | Path, *,
+               force: bool = False, timings: dict[str, float] | None = None) -> list[Path]:
+    """Write the gap analysis to a results folder (see :mod:`arjenturva.outputs`)."""
+    record = run_record(ws.config, inputs={**ws.files, **({"network": ws.config.resolve(ws.config.network.source)}
+                                                          if ws.config.network.source else {})},
+                        network_info=network.info, timings={**(timings or {}), **result.timings},
+                        warnings=[str(w) for w in ws.warnings] + result.warnings,
+                        extra={"area_classes": result.area_class_source})
+    return write_gap_results(result, Path(out_dir), ws.config, force=force, record=record)

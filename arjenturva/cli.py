@@ -183,6 +183,127 @@ def demo(
     _run(body)
 
 
+def _network_table(info: dict[str, Any]) -> Table:
+    t = Table(title="Road network", title_justify="left", show_header=False)
+    t.add_column("what", style="bold")
+    t.add_column("value")
+    rows = [
+        ("source", str(info.get("source", ""))),
+        ("nodes", f"{info.get('nodes', 0):,}"),
+        ("edges (directed)", f"{info.get('edges', 0):,}"),
+        ("road length", f"{info.get('km', 0):,.1f} km"),
+        ("components", f"{info.get('components', 0):,}"),
+        ("share of nodes in the largest", f"{100 * info.get('largest_share', 0):.1f} %"),
+        ("road outside the largest", f"{info.get('km_outside_largest', 0):,.1f} km"),
+        ("cache", str(info.get("cache_path") or "-")),
+        ("loaded from cache", "yes" if info.get("from_cache") else "no"),
+        ("seconds", f"{info.get('seconds', 0):.2f}"),
+    ]
+    for k, v in rows:
+        t.add_row(k, v.replace(",", " "))
+    return t
+
+
+def _network_command(config: Path, as_json: bool, quiet: bool, use_cache: bool) -> None:
+    def body() -> None:
+        net = api.build_network(config, use_cache=use_cache, progress=_progress(quiet))
+        if as_json:
+            _print_json(net.info)
+        else:
+            out.print(_network_table(net.info))
+
+    _run(body)
+
+
+@network_app.command("build")
+def network_build(config: ConfigOpt = Path("arjenturva.yaml"), as_json: JsonOpt = False,
+                  quiet: QuietOpt = False,
+                  rebuild: Annotated[bool, typer.Option("--rebuild", help="Ignore the cache and build anew.")]
+                  = False) -> None:
+    """Build the road network from the configured source and cache it in the workspace.
+
+    Example:  arjenturva network build -c demo-run
+    """
+    _network_command(config, as_json, quiet, use_cache=not rebuild)
+
+
+@network_app.command("info")
+def network_info(config: ConfigOpt = Path("arjenturva.yaml"), as_json: JsonOpt = False,
+                 quiet: QuietOpt = False) -> None:
+    """Show nodes, edges, km of road and connected components (loads from the cache when valid).
+
+    Example:  arjenturva network info -c demo-run --json
+    """
+    _network_command(config, as_json, quiet, use_cache=True)
+
+
+def _gaps_table(summary: Any, language: str) -> Table:
+    """Services as rows, municipalities as columns: uncovered population (covered share)."""
+    per = summary[summary["service"] != "ALL"]
+    t = Table(title="Uncovered population by service and municipality (covered share of demand)",
+              title_justify="left")
+    t.add_column("service", style="bold")
+    munis = list(dict.fromkeys(zip(per["municipality"], per["municipality_name"], strict=True)))
+    for code, name in munis:
+        t.add_column(f"{code} {name}", justify="right")
+    for sid, df in per.groupby("service", sort=False):
+        by = df.set_index("municipality")
+        cells = []
+        for code, _name in munis:
+            if code in by.index:
+                r = by.loc[code]
+                share = r["covered_share"]
+                share_txt = f" ({100 * share:.0f} %)" if share == share else ""
+                cells.append(f"{r['uncovered_population']:,.0f}{share_txt}".replace(",", " "))
+            else:
+                cells.append("-")
+        t.add_row(str(sid), *cells)
+    return t
+
+
+@app.command()
+def gaps(
+    config: ConfigOpt = Path("arjenturva.yaml"),
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Results folder (default: results/ "
+                                                  "beside the config).")] = None,
+    service: Annotated[list[str] | None, typer.Option("--service", "-s", help="Only this service "
+                                                      "(repeatable).")] = None,
+    force: ForceOpt = False,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Find who lives beyond each service's distance or time threshold, grouped into gap areas.
+
+    Writes results.gpkg (population, gaps, gap_areas, service_points, municipalities), access.csv,
+    summary.csv, summary.xlsx, gap_areas.csv and run.json.
+
+    Example:  arjenturva gaps -c demo-run --service health_station
+    """
+
+    def body() -> None:
+        progress = _progress(quiet)
+        ws = api.load_workspace(config, progress=progress)
+        target = out_dir or api.default_results_dir(ws.config)
+        from .io import ensure_writable
+        from .outputs import GAP_FILES
+
+        ensure_writable([Path(target) / f for f in GAP_FILES], force=force)
+        net = api.build_network(ws.config, progress=progress)
+        result = api.find_gaps(ws, network=net, services=service or None, progress=progress)
+        files = api.write_gaps(result, ws, net, target, force=force)
+        if as_json:
+            _print_json({"results": str(target), "files": [str(f) for f in files],
+                         "summary": json.loads(result.summary.to_json(orient="records")),
+                         "gap_areas": len(result.gap_areas), "warnings": result.warnings})
+            return
+        out.print(_gaps_table(result.summary, ws.config.language))
+        out.print(f"{len(result.gap_areas)} gap areas. Results in [bold]{target}[/bold].")
+        for w in result.warnings:
+            err.print(f"[yellow]Warning:[/yellow] {w}")
+
+    _run(body)
+
+
 def main() -> None:
     """Entry point of the ``arjenturva`` console script."""
     app()

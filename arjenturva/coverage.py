@@ -1,0 +1,627 @@
+"""Coverage and gap analysis (design.md §5).
+
+For every population cell and service: the shortest road distance and travel time to a point
+offering the service, and the coverage (0–1) under the threshold of the cell's area class, from
+multi-source sweeps of the network engine (never a loop per cell). Uncovered cells are merged
+into gap areas; indicators are aggregated per municipality and service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from .config import AreaClassConfig, Config, ServiceConfig
+from .network import Network, Snapped, nearest_facility, snap_points
+from .schema import AGE_COLUMNS, CRS
+
+Progress = Callable[[str], None]
+
+
+# ---------------------------------------------------------------------------------------------
+# Area classes
+# ---------------------------------------------------------------------------------------------
+
+
+def derive_area_classes(x: np.ndarray, y: np.ndarray, population: np.ndarray, *,
+                        settings: AreaClassConfig, cell_size_m: float = 1000.0) -> np.ndarray:
+    """Classify locations by the EU degree-of-urbanisation grid rules.
+
+    Population is summed into ``cell_size_m`` grid cells. Urban centres are 4-connected clusters
+    of cells with at least ``urban_centre_density`` inh/km² totalling at least
+    ``urban_centre_population``; urban clusters are 8-connected clusters of cells with at least
+    ``urban_cluster_density`` totalling at least ``urban_cluster_population``; the rest is rural,
+    and rural cells below ``sparse_density`` are sparsely populated.
+
+    The result reuses the SYKE codes as labels: ``K1`` urban centre, ``K2`` urban cluster,
+    ``M6`` rural, ``M7`` sparsely populated rural.
+
+    Parameters
+    ----------
+    x, y
+        Coordinates (EPSG:3067) of cell centroids or population points.
+    population
+        Population per location (NaN counts as 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        One class label per location.
+    """
+    pop = np.nan_to_num(np.asarray(population, dtype=float))
+    n = len(pop)
+    if n == 0:
+        return np.array([], dtype=object)
+    gx = np.floor(np.asarray(x) / cell_size_m).astype(np.int64)
+    gy = np.floor(np.asarray(y) / cell_size_m).astype(np.int64)
+    keys, inverse = np.unique(np.stack([gx, gy], axis=1), axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    cell_pop = np.bincount(inverse, weights=pop, minlength=len(keys))
+    area_km2 = (cell_size_m / 1000.0) ** 2
+    density = cell_pop / area_km2
+
+    def clusters(mask: np.ndarray, diagonal: bool, total_min: float) -> np.ndarray:
+        idx = np.flatnonzero(mask)
+        out = np.zeros(len(keys), dtype=bool)
+        if len(idx) == 0:
+            return out
+        tree = cKDTree(keys[idx].astype(float))
+        radius = 1.5 if diagonal else 1.01
+        pairs = tree.query_pairs(radius, output_type="ndarray")
+        if not diagonal and len(pairs):
+            d = np.abs(keys[idx][pairs[:, 0]] - keys[idx][pairs[:, 1]]).sum(axis=1)
+            pairs = pairs[d == 1]
+        g = sparse.coo_array((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])) if len(pairs)
+                             else (np.zeros(0), (np.zeros(0, int), np.zeros(0, int))),
+                             shape=(len(idx), len(idx)))
+        _, labels = connected_components(g, directed=False)
+        totals = np.bincount(labels, weights=cell_pop[idx])
+        out[idx[totals[labels] >= total_min]] = True
+        return out
+
+    centre = clusters(density >= settings.urban_centre_density, False, settings.urban_centre_population)
+    cluster = clusters(density >= settings.urban_cluster_density, True, settings.urban_cluster_population)
+    labels = np.where(centre, "K1", np.where(cluster, "K2",
+                      np.where(density < settings.sparse_density, "M7", "M6"))).astype(object)
+    return labels[inverse]
+
+
+def assign_area_classes(population: gpd.GeoDataFrame, settings: AreaClassConfig) -> tuple[np.ndarray, str]:
+    """Area class per cell: from the ``area_class`` column, derived, or both (blanks derived).
+
+    Returns
+    -------
+    (numpy.ndarray, str)
+        The classes and how they were obtained (``column``, ``derived`` or ``column+derived``).
+    """
+    column = population["area_class"].to_numpy(dtype=object) if "area_class" in population else None
+    has = np.array([isinstance(v, str) and v != "" for v in column]) if column is not None else None
+    if settings.source == "column" or (settings.source == "auto" and has is not None and has.all()):
+        if has is None or not has.all():
+            filled = np.where(has, column, "M6") if has is not None else np.full(len(population), "M6")
+            return filled.astype(object), "column"
+        return column, "column"
+    pts = population.geometry.representative_point()
+    derived = derive_area_classes(pts.x.to_numpy(), pts.y.to_numpy(), population["population"].to_numpy(),
+                                  settings=settings)
+    if settings.source == "auto" and has is not None and has.any():
+        return np.where(has, column, derived).astype(object), "column+derived"
+    return derived, "derived"
+
+
+# ---------------------------------------------------------------------------------------------
+# Access per cell and service
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceAccess:
+    """Access of every cell to one service (arrays aligned with the population rows)."""
+
+    service: str
+    distance_m: np.ndarray
+    time_s: np.ndarray
+    nearest_point: np.ndarray  # index into service_points, -1 when none
+    coverage: np.ndarray
+    threshold_m: np.ndarray
+    threshold_s: np.ndarray
+
+
+def thresholds_for(service: ServiceConfig, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distance (m) and time (s) thresholds per cell for its area class."""
+    uniq, inv = np.unique(classes.astype(str), return_inverse=True)
+    dm = np.array([service.threshold_m(c) for c in uniq])[inv]
+    ts = np.array([service.threshold_s(c) for c in uniq])[inv]
+    return dm, ts
+
+
+def _subset(snap: Snapped, idx: np.ndarray) -> Snapped:
+    return snap.subset(idx)
+
+
+def service_access(
+    net: Network,
+    origins: Snapped,
+    points: Snapped,
+    point_weights: np.ndarray,
+    service_id: str,
+    service: ServiceConfig,
+    classes: np.ndarray,
+    *,
+    access_speed_kmh: float,
+    nearest_by: str = "distance",
+) -> ServiceAccess:
+    """Distance, time and coverage of every origin to one service.
+
+    Parameters
+    ----------
+    net
+        The road network.
+    origins
+        Snapped population cells.
+    points
+        Snapped service points offering the service (only those).
+    point_weights
+        How much each point counts (1 fixed, ``days/required`` mobile, the remote fraction).
+    service_id, service
+        The service and its catalogue entry.
+    classes
+        Area class per origin.
+
+    Returns
+    -------
+    ServiceAccess
+        Per-origin arrays; unreachable is ``inf``.
+    """
+    n = len(origins)
+    thr_m, thr_s = thresholds_for(service, classes)
+    counted = np.flatnonzero(point_weights > 0)
+    if len(counted) == 0:
+        inf = np.full(n, np.inf)
+        return ServiceAccess(service_id, inf, inf.copy(), np.full(n, -1), np.zeros(n), thr_m, thr_s)
+    pts = points.subset(counted)
+    weights = point_weights[counted]
+    by_len = nearest_facility(net, origins, pts, weight="length", access_speed_kmh=access_speed_kmh)
+    by_time = nearest_facility(net, origins, pts, weight="time", access_speed_kmh=access_speed_kmh)
+    dist = by_len.cost
+    time = by_time.cost
+    primary = by_len if nearest_by == "distance" else by_time
+    nearest = np.where(primary.facility >= 0, counted[np.maximum(primary.facility, 0)], -1)
+    groups = np.unique(weights)
+    if len(groups) == 1:
+        ok = (dist <= thr_m) & (time <= thr_s)
+        coverage = np.where(ok, groups[0], 0.0)
+    else:
+        coverage = np.zeros(n)
+        lim_m = float(np.max(thr_m[np.isfinite(thr_m)])) if np.isfinite(thr_m).any() else None
+        lim_s = float(np.max(thr_s[np.isfinite(thr_s)])) if np.isfinite(thr_s).any() else None
+        for w in groups[::-1]:  # highest weight first
+            sel = np.flatnonzero(weights == w)
+            g = pts.subset(sel)
+            d = nearest_facility(net, origins, g, weight="length", limit=lim_m,
+                                 access_speed_kmh=access_speed_kmh).cost
+            t = nearest_facility(net, origins, g, weight="time", limit=lim_s,
+                                 access_speed_kmh=access_speed_kmh).cost
+            ok = (d <= thr_m) & (t <= thr_s)
+            coverage = np.maximum(coverage, np.where(ok, w, 0.0))
+    return ServiceAccess(service_id, dist, time, nearest, coverage, thr_m, thr_s)
+
+
+def point_weight(service: ServiceConfig, modes: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Coverage weight of each point for a service, by its mode and days per week."""
+    return np.array([service.mode_weight(m, d) for m, d in zip(modes, days, strict=True)], dtype=float)
+
+
+# ---------------------------------------------------------------------------------------------
+# Gap areas
+# ---------------------------------------------------------------------------------------------
+
+
+def cluster_cells(x: np.ndarray, y: np.ndarray, groups: np.ndarray, *, radius_m: float) -> np.ndarray:
+    """Label connected clusters of locations within ``radius_m`` of each other, per group.
+
+    Returns
+    -------
+    numpy.ndarray
+        A cluster label per location (0..k-1); locations of different groups never share one.
+    """
+    n = len(x)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    tree = cKDTree(np.column_stack([x, y]))
+    pairs = tree.query_pairs(radius_m, output_type="ndarray")
+    if len(pairs):
+        pairs = pairs[groups[pairs[:, 0]] == groups[pairs[:, 1]]]
+    g = sparse.coo_array((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])) if len(pairs)
+                         else (np.zeros(0), (np.zeros(0, int), np.zeros(0, int))), shape=(n, n))
+    _, labels = connected_components(g, directed=False)
+    return labels.astype(np.int64)
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole analysis
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class GapResult:
+    """Everything the gap analysis produces (all frames in EPSG:3067)."""
+
+    population: gpd.GeoDataFrame  # one row per cell, per-service columns
+    access: pd.DataFrame  # long: cell_id, service, nearest_point_id, distance_m, time_s, coverage
+    gaps: gpd.GeoDataFrame  # long: one row per (cell, service) not fully covered
+    gap_areas: gpd.GeoDataFrame
+    summary: pd.DataFrame  # municipality × service indicators (+ ALL rows)
+    service_points: gpd.GeoDataFrame
+    municipalities: gpd.GeoDataFrame
+    unreachable: pd.DataFrame  # cells/points off the network or with no reachable service
+    accessibility: pd.DataFrame | None = None  # 2SFCA / E2SFCA ratios when capacities exist
+    area_class_source: str = "column"
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    ok = np.isfinite(values) & (weights > 0)
+    if not ok.any():
+        return float("nan")
+    v, w = values[ok], weights[ok]
+    order = np.argsort(v)
+    v, w = v[order], w[order]
+    cum = np.cumsum(w)
+    return float(v[np.searchsorted(cum, q * cum[-1], side="left").clip(0, len(v) - 1)])
+
+
+def _indicators(df: pd.DataFrame) -> dict[str, Any]:
+    pop = df["population"].to_numpy()
+    demand = df["demand"].to_numpy()
+    cov = df["coverage"].to_numpy()
+    dist = df["distance_m"].to_numpy()
+    time = df["time_s"].to_numpy()
+    unc = 1.0 - cov
+    reach = np.isfinite(dist)
+    wpop = np.where(reach, pop, 0.0)
+    tot_demand = demand.sum()
+    return {
+        "population": pop.sum(),
+        "demand": tot_demand,
+        "covered_demand": (demand * cov).sum(),
+        "covered_share": (demand * cov).sum() / tot_demand if tot_demand > 0 else np.nan,
+        "uncovered_population": (pop * unc).sum(),
+        "uncovered_demand": (demand * unc).sum(),
+        "uncovered_65_plus": (df["age_65_plus"].to_numpy() * unc).sum(),
+        "uncovered_0_14": (df["age_0_14"].to_numpy() * unc).sum(),
+        "uncovered_sparse": (pop * unc * df["sparse"].to_numpy()).sum(),
+        "unreachable_population": pop[~reach].sum(),
+        "mean_distance_km": (np.average(dist[reach], weights=wpop[reach]) / 1000 if wpop.sum() > 0 else np.nan),
+        "median_distance_km": _weighted_quantile(dist, wpop, 0.5) / 1000,
+        "p90_distance_km": _weighted_quantile(dist, wpop, 0.9) / 1000,
+        "mean_time_min": (np.average(time[reach], weights=wpop[reach]) / 60 if wpop.sum() > 0 else np.nan),
+        "median_time_min": _weighted_quantile(time, wpop, 0.5) / 60,
+        "p90_time_min": _weighted_quantile(time, wpop, 0.9) / 60,
+    }
+
+
+def find_gaps(
+    config: Config,
+    net: Network,
+    population: gpd.GeoDataFrame,
+    service_points: gpd.GeoDataFrame,
+    municipalities: gpd.GeoDataFrame,
+    *,
+    places: gpd.GeoDataFrame | None = None,
+    services: list[str] | None = None,
+    progress: Progress | None = None,
+) -> GapResult:
+    """Run the coverage and gap analysis.
+
+    Parameters
+    ----------
+    config
+        Workspace configuration (services, area classes, network access speed, export threshold).
+    net
+        The road network.
+    population, service_points, municipalities, places
+        Validated layers (see :func:`arjenturva.workspace.load_workspace`).
+    services
+        Service ids to analyse (default: all in the catalogue).
+    progress
+        Callback for step messages.
+
+    Returns
+    -------
+    GapResult
+    """
+    import time as _time
+
+    say = progress or (lambda _m: None)
+    timings: dict[str, float] = {}
+    warnings: list[str] = []
+    t0 = _time.perf_counter()
+    service_ids = services or list(config.services)
+    unknown = [s for s in service_ids if s not in config.services]
+    if unknown:
+        from .errors import ConfigError
+
+        msg = f"unknown service(s) {unknown}. Fix: use ids from `services:` ({', '.join(config.services)})"
+        raise ConfigError(msg)
+
+    pop = population.reset_index(drop=True).copy()
+    classes, class_source = assign_area_classes(pop, config.area_classes)
+    pop["area_class"] = classes
+    pop["sparse"] = np.isin(classes.astype(str), config.area_classes.sparse_classes)
+    reps = pop.geometry.copy()
+    poly = reps.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    if poly.any():
+        reps[poly] = pop.geometry[poly].representative_point()
+    ox, oy = reps.x.to_numpy(), reps.y.to_numpy()
+
+    say("snapping population to the road network")
+    tol = config.network.snap_tolerance_m
+    origins = snap_points(net, np.column_stack([ox, oy]), tolerance_m=tol)
+    pts = service_points.reset_index(drop=True)
+    pxy = np.column_stack([pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()])
+    point_snap = snap_points(net, pxy, tolerance_m=tol)
+    timings["snap_s"] = _time.perf_counter() - t0
+
+    unreachable_rows: list[dict[str, Any]] = []
+    for i in np.flatnonzero(~origins.ok):
+        unreachable_rows.append({"layer": "population", "id": pop["cell_id"].iloc[i], "service": "",
+                                 "reason": f"farther than {tol:g} m from any road",
+                                 "population": pop["population"].iloc[i]})
+    for i in np.flatnonzero(~point_snap.ok):
+        unreachable_rows.append({"layer": "service_points", "id": pts["point_id"].iloc[i], "service": "",
+                                 "reason": f"farther than {tol:g} m from any road", "population": np.nan})
+        warnings.append(f"service point {pts['point_id'].iloc[i]} is farther than {tol:g} m from any road "
+                        "and is not used")
+
+    popv = np.nan_to_num(pop["population"].to_numpy(dtype=float))
+    ages = {c: np.nan_to_num(pop[c].to_numpy(dtype=float)) for c in AGE_COLUMNS}
+    modes = pts["mode"].to_numpy()
+    days = pts["days_per_week"].to_numpy(dtype=float)
+    offers = pts["services"].map(set).to_numpy()
+    results: dict[str, ServiceAccess] = {}
+    t1 = _time.perf_counter()
+    for k, sid in enumerate(service_ids):
+        svc = config.services[sid]
+        say(f"service {k + 1}/{len(service_ids)}: {sid}")
+        idx = np.flatnonzero(np.array([sid in o for o in offers], dtype=bool) & point_snap.ok)
+        if len(idx) == 0:
+            warnings.append(f"no service point offers '{sid}': every cell counts as uncovered")
+        w = point_weight(svc, modes[idx], days[idx]) if len(idx) else np.zeros(0)
+        acc = service_access(net, origins, point_snap.subset(idx), w, sid, svc, classes,
+                             access_speed_kmh=config.network.access_speed_kmh,
+                             nearest_by=config.network.cost)
+        nearest = np.where(acc.nearest_point >= 0, idx[np.maximum(acc.nearest_point, 0)] if len(idx) else -1, -1)
+        results[sid] = ServiceAccess(sid, acc.distance_m, acc.time_s, nearest, acc.coverage,
+                                     acc.threshold_m, acc.threshold_s)
+        lost = origins.ok & ~np.isfinite(acc.distance_m) & (len(idx) > 0)
+        for i in np.flatnonzero(lost):
+            unreachable_rows.append({"layer": "population", "id": pop["cell_id"].iloc[i], "service": sid,
+                                     "reason": "no road connection to any point offering the service",
+                                     "population": pop["population"].iloc[i]})
+    timings["sweeps_s"] = _time.perf_counter() - t1
+
+    say("gap areas and indicators")
+    t2 = _time.perf_counter()
+    point_ids = pts["point_id"].to_numpy()
+    access_frames = []
+    gap_frames = []
+    for sid, acc in results.items():
+        svc = config.services[sid]
+        demand = popv if svc.demand == "population" else ages[svc.demand]
+        pop[f"{sid}_distance_m"] = acc.distance_m
+        pop[f"{sid}_time_s"] = acc.time_s
+        pop[f"{sid}_coverage"] = acc.coverage
+        access_frames.append(pd.DataFrame({
+            "cell_id": pop["cell_id"].to_numpy(),
+            "service": sid,
+            "nearest_point_id": np.where(acc.nearest_point >= 0, point_ids[np.maximum(acc.nearest_point, 0)]
+                                         if len(point_ids) else None, None),
+            "distance_m": acc.distance_m,
+            "time_s": acc.time_s,
+            "coverage": acc.coverage,
+            "population": popv,
+            "demand": demand,
+            "age_65_plus": ages["age_65_plus"],
+            "age_0_14": ages["age_0_14"],
+            "age_15_64": ages["age_15_64"],
+            "sparse": pop["sparse"].to_numpy(),
+            "municipality": pop["municipality"].to_numpy(),
+            "area_class": classes,
+            "suppressed": pop["suppressed"].to_numpy(),
+        }))
+    access = pd.concat(access_frames, ignore_index=True) if access_frames else pd.DataFrame()
+
+    # Gaps: cells with people that are not fully covered.
+    gaps_long = access[(access["coverage"] < 1.0) & (access["population"] > 0)].copy()
+    cell_pos = pd.Series(np.arange(len(pop)), index=pop["cell_id"].to_numpy())
+    gpos = cell_pos.loc[gaps_long["cell_id"]].to_numpy()
+    gaps_long["uncovered_population"] = gaps_long["population"] * (1 - gaps_long["coverage"])
+    gaps = gpd.GeoDataFrame(gaps_long.reset_index(drop=True), geometry=pop.geometry.iloc[gpos].to_numpy(), crs=CRS)
+    gap_frames.append(gaps)
+
+    gap_areas = _gap_areas(gaps, gpos, ox, oy, pop, places, point_snap, pts, results, net, config)
+    timings["gap_areas_s"] = _time.perf_counter() - t2
+
+    t3 = _time.perf_counter()
+    rows = []
+    names = dict(zip(municipalities["code"], municipalities["name"], strict=True))
+    for (muni, sid), df in access.groupby(["municipality", "service"], sort=True):
+        rows.append({"municipality": muni, "municipality_name": names.get(muni, ""), "service": sid,
+                     "service_label": config.services[sid].label.model_dump()[config.language],
+                     **_indicators(df)})
+    for muni, df in access.groupby("municipality", sort=True):
+        per_cell = df.groupby("cell_id").agg(population=("population", "first"),
+                                             min_cov=("coverage", "min"))
+        share = df.groupby("service").apply(
+            lambda d: (d["demand"] * d["coverage"]).sum() / d["demand"].sum() if d["demand"].sum() > 0 else np.nan,
+            include_groups=False)
+        rows.append({"municipality": muni, "municipality_name": names.get(muni, ""), "service": "ALL",
+                     "service_label": "kaikki palvelut" if config.language == "fi" else "all services",
+                     "population": per_cell["population"].sum(),
+                     "covered_share": float(np.nanmean(share.to_numpy())) if len(share) else np.nan,
+                     "services_with_gaps": int((share < 1).sum()),
+                     "population_lacking_any_service": float(
+                         (per_cell["population"] * (per_cell["min_cov"] < 1)).sum())})
+    summary = pd.DataFrame(rows)
+    timings["indicators_s"] = _time.perf_counter() - t3
+    timings["total_s"] = _time.perf_counter() - t0
+
+    pop_out = pop.drop(columns=["_row"], errors="ignore")
+    unreachable = pd.DataFrame(unreachable_rows, columns=["layer", "id", "service", "reason", "population"])
+    sp = pts.drop(columns=["_row"], errors="ignore").copy()
+    sp["snapped"] = point_snap.ok
+    munis = municipalities.drop(columns=["_row"], errors="ignore")
+    return GapResult(population=pop_out, access=access, gaps=gaps, gap_areas=gap_areas, summary=summary,
+                     service_points=sp, municipalities=munis, unreachable=unreachable,
+                     area_class_source=class_source, warnings=warnings, timings=timings)
+
+
+def _cell_size(pop: gpd.GeoDataFrame) -> float:
+    poly = pop.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
+    if poly.any():
+        return float(np.sqrt(np.median(pop.geometry[poly].area)))
+    return 1000.0
+
+
+def _gap_areas(gaps: gpd.GeoDataFrame, gpos: np.ndarray, ox: np.ndarray, oy: np.ndarray,
+               pop: gpd.GeoDataFrame, places: gpd.GeoDataFrame | None, point_snap: Snapped,
+               pts: gpd.GeoDataFrame, results: dict[str, ServiceAccess], net: Network,
+               config: Config) -> gpd.GeoDataFrame:
+    cols = ["gap_area_id", "service", "municipality", "cells", "population", "uncovered_population",
+            "age_0_14", "age_15_64", "age_65_plus", "uncovered_65_plus", "sparse_population", "place",
+            "site_cell_id", "site_x", "site_y", "site_distance_m", "site_time_s", "nearest_point_id",
+            "mean_coverage", "suppressed"]
+    if gaps.empty:
+        return gpd.GeoDataFrame(columns=[*cols, "geometry"], geometry="geometry", crs=CRS)
+    size = _cell_size(pop)
+    x, y = ox[gpos], oy[gpos]
+    group_key = (gaps["service"].astype(str) + "|" + gaps["municipality"].astype(str)).to_numpy()
+    _, group_codes = np.unique(group_key, return_inverse=True)
+    labels = cluster_cells(x, y, group_codes, radius_m=1.5 * size)
+    gaps = gaps.assign(_label=labels, _x=x, _y=y, _pos=gpos)
+    place_tree = None
+    if places is not None and len(places):
+        pxy = np.column_stack([places.geometry.x, places.geometry.y])
+        place_tree = cKDTree(pxy)
+    point_ids = pts["point_id"].to_numpy()
+    records = []
+    geoms = []
+    suppress = config.export.suppress_below
+    for _lab, df in gaps.groupby("_label", sort=False):
+        w = df["uncovered_population"].to_numpy()
+        cx = np.average(df["_x"], weights=w) if w.sum() > 0 else df["_x"].mean()
+        cy = np.average(df["_y"], weights=w) if w.sum() > 0 else df["_y"].mean()
+        # The site: the most populous uncovered cell near the weighted centre, on the road network.
+        d2 = (df["_x"] - cx) ** 2 + (df["_y"] - cy) ** 2
+        score = d2 / (size**2) - np.log1p(df["population"])
+        site = df.iloc[int(np.argmin(score.to_numpy()))]
+        sid = site["service"]
+        acc = results[sid]
+        spos = int(site["_pos"])
+        place = ""
+        if place_tree is not None:
+            _, k = place_tree.query([cx, cy])
+            place = str(places["name"].iloc[int(k)])
+        popsum = float(df["population"].sum())
+        geom = shapely.union_all(df.geometry.to_numpy())
+        if geom.geom_type in ("Point", "MultiPoint"):
+            geom = geom.buffer(size / 2).envelope if geom.geom_type == "Point" else geom.convex_hull.buffer(size / 2)
+        records.append({
+            "service": sid,
+            "municipality": site["municipality"],
+            "cells": len(df),
+            "population": popsum,
+            "uncovered_population": float(w.sum()),
+            "age_0_14": float(df["age_0_14"].sum()),
+            "age_15_64": float(df["age_15_64"].sum()),
+            "age_65_plus": float(df["age_65_plus"].sum()),
+            "uncovered_65_plus": float((df["age_65_plus"] * (1 - df["coverage"])).sum()),
+            "sparse_population": float((df["population"] * df["sparse"]).sum()),
+            "place": place,
+            "site_cell_id": site["cell_id"],
+            "site_x": float(ox[spos]),
+            "site_y": float(oy[spos]),
+            "site_distance_m": float(acc.distance_m[spos]),
+            "site_time_s": float(acc.time_s[spos]),
+            "nearest_point_id": point_ids[acc.nearest_point[spos]] if acc.nearest_point[spos] >= 0 else None,
+            "mean_coverage": float(np.average(df["coverage"], weights=np.maximum(df["population"], 1e-9))),
+            "suppressed": popsum < suppress,
+        })
+        geoms.append(geom)
+    out = gpd.GeoDataFrame(pd.DataFrame(records), geometry=geoms, crs=CRS)
+    out = out.sort_values(["service", "municipality", "uncovered_population"], ascending=[True, True, False])
+    out.insert(0, "gap_area_id", [f"{s}-{m}-{i + 1:03d}" for i, (s, m) in enumerate(
+        zip(out["service"], out["municipality"], strict=True))])
+    # Number per service+municipality from 1.
+    out["gap_area_id"] = (out["service"] + "-" + out["municipality"] + "-"
+                          + (out.groupby(["service", "municipality"]).cumcount() + 1).map("{:03d}".format))
+    return out.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Capacity-aware access: two-step floating catchment area (2SFCA) and enhanced 2SFCA
+# ---------------------------------------------------------------------------------------------
+
+E2SFCA_BAND_WEIGHTS = (1.0, 0.68, 0.22)
+"""Luo & Qi (2009) weights for three equal distance bands of the catchment."""
+
+
+def two_step_fca(cost: sparse.sparray, demand: np.ndarray, supply: np.ndarray, *, max_cost: float,
+                 weights: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Two-step floating catchment area ratios.
+
+    Parameters
+    ----------
+    cost
+        Sparse ``n_demand × n_supply`` matrix of travel costs; only stored entries are reachable
+        (a stored 0 is a zero cost).
+    demand
+        Demand per location (e.g. population).
+    supply
+        Capacity per supply point.
+    max_cost
+        Catchment size: pairs costing more are ignored.
+    weights
+        Distance-decay function of the cost (1 inside the catchment when None: classic 2SFCA).
+
+    Returns
+    -------
+    (access, ratio)
+        ``access`` per demand location (supply per person reachable) and the supply-to-demand
+        ``ratio`` per supply point (``R_j``).
+    """
+    c = sparse.coo_array(cost)
+    keep = c.data <= max_cost
+    rows, cols, vals = c.row[keep], c.col[keep], c.data[keep]
+    w = np.ones_like(vals) if weights is None else weights(vals)
+    demand = np.nan_to_num(np.asarray(demand, dtype=float))
+    supply = np.nan_to_num(np.asarray(supply, dtype=float))
+    weighted_demand = np.bincount(cols, weights=demand[rows] * w, minlength=len(supply))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(weighted_demand > 0, supply / weighted_demand, 0.0)
+    access = np.bincount(rows, weights=ratio[cols] * w, minlength=len(demand))
+    return access, ratio
+
+
+def e2sfca_weights(max_cost: float, band_weights: tuple[float, ...] = E2SFCA_BAND_WEIGHTS
+                   ) -> Callable[[np.ndarray], np.ndarray]:
+    """Step weights over equal cost bands of ``[0, max_cost]`` for the enhanced 2SFCA."""
+    edges = np.linspace(0, max_cost, len(band_weights) + 1)[1:]
+    bw = np.asarray(band_weights, dtype=float)
+
+    def fn(values: np.ndarray) -> np.ndarray:
+        band = np.searchsorted(edges, values, side="left").clip(0, len(bw) - 1)
+        return np.where(values <= max_cost, bw[band], 0.0)
+
+    return fn

@@ -1,0 +1,119 @@
+"""Array-level coverage pieces: area classes, floating catchments, clustering, thresholds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import sparse
+
+from arjenturva.config import AreaClassConfig, ServiceConfig
+from arjenturva.coverage import cluster_cells, derive_area_classes, e2sfca_weights, thresholds_for, two_step_fca
+
+
+def test_degurba_classes_hand_case():
+    # A 3x3 block of 1 km cells at 2 000 inh/km² = 18 000 people: an urban cluster (≥300, ≥5 000)
+    # but not an urban centre (total < 50 000). A lone cell with 400 inh: rural (cluster too small).
+    # A cell with 2 inh: sparsely populated rural (< 5 inh/km²).
+    xs, ys, pops = [], [], []
+    for i in range(3):
+        for j in range(3):
+            xs.append(500 + 1000 * i)
+            ys.append(7_000_500 + 1000 * j)
+            pops.append(2000)
+    xs += [20_500, 40_500]
+    ys += [7_000_500, 7_000_500]
+    pops += [400, 2]
+    labels = derive_area_classes(np.array(xs), np.array(ys), np.array(pops, float), settings=AreaClassConfig())
+    assert list(labels[:9]) == ["K2"] * 9
+    assert labels[9] == "M6"
+    assert labels[10] == "M7"
+
+
+def test_degurba_urban_centre_is_four_connected():
+    s = AreaClassConfig(urban_centre_population=6000)
+    # Two 2x2 blocks of 1 600 inh/km² (6 400 each) touching only at a corner: each block alone
+    # totals ≥ 6 000, so both are centres; a diagonal-only pair of single cells is not one centre.
+    xs = [500, 1500, 500, 1500, 2500, 3500, 2500, 3500]
+    ys = [500, 500, 1500, 1500, 2500, 2500, 3500, 3500]
+    labels = derive_area_classes(np.array(xs), np.array(ys), np.full(8, 1600.0), settings=s)
+    assert set(labels) == {"K1"}
+    xs2, ys2 = [500, 1500], [500, 1500]
+    labels2 = derive_area_classes(np.array(xs2), np.array(ys2), np.array([4000.0, 4000.0]), settings=s)
+    assert set(labels2) == {"K2"}  # diagonal neighbours: an urban cluster, not a centre
+
+
+def test_points_are_aggregated_to_grid_density():
+    # 20 points of 100 people in one 1 km cell: 2 000 inh/km² → an urban cluster? total 2 000 < 5 000: rural.
+    x = np.full(20, 10_200.0)
+    y = np.full(20, 7_000_300.0)
+    labels = derive_area_classes(x, y, np.full(20, 100.0), settings=AreaClassConfig(urban_cluster_population=1500))
+    assert set(labels) == {"K2"}
+
+
+def test_thresholds_per_class():
+    svc = ServiceConfig(label={"fi": "a", "en": "b"}, threshold_km={"default": 10, "M7": 25},
+                        threshold_min={"K1": 15})
+    dm, ts = thresholds_for(svc, np.array(["M7", "K1", "M5"], dtype=object))
+    assert list(dm) == [25_000, 10_000, 10_000]
+    assert ts[1] == 900 and np.isinf(ts[0]) and np.isinf(ts[2])
+
+
+def test_mode_weights():
+    svc = ServiceConfig(label={"fi": "a", "en": "b"}, threshold_km={"default": 10}, mobile={"required_days": 5},
+                        remote=0.5)
+    assert svc.mode_weight("fixed") == 1
+    assert svc.mode_weight("mobile", 2) == pytest.approx(0.4)
+    assert svc.mode_weight("mobile", 7) == 1
+    assert svc.mode_weight("remote") == 0.5
+    plain = ServiceConfig(label={"fi": "a", "en": "b"}, threshold_km={"default": 10})
+    assert plain.mode_weight("mobile", 5) == 0 and plain.mode_weight("remote") == 0
+
+
+def test_two_step_fca_hand_case():
+    # Two demand sites (100 and 300 people), two clinics (capacity 10 and 20).
+    # Site 0 reaches both clinics, site 1 only clinic 1 (clinic 0 is beyond the catchment).
+    cost = sparse.csr_array(np.array([[5.0, 8.0], [50.0, 4.0]]))
+    acc, ratio = two_step_fca(cost, np.array([100.0, 300.0]), np.array([10.0, 20.0]), max_cost=10)
+    assert ratio == pytest.approx([10 / 100, 20 / 400])
+    assert acc == pytest.approx([0.1 + 0.05, 0.05])
+
+
+def test_zero_cost_entries_count():
+    cost = sparse.coo_array((np.array([0.0]), (np.array([0]), np.array([0]))), shape=(1, 1))
+    acc, ratio = two_step_fca(cost, np.array([50.0]), np.array([5.0]), max_cost=10)
+    assert ratio[0] == pytest.approx(0.1) and acc[0] == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_2sfca_and_e2sfca_match_pysal_access(seed):
+    access = pytest.importorskip("access")
+    rng = np.random.default_rng(seed)
+    nd, ns = 40, 7
+    pop = rng.integers(10, 500, nd).astype(float)
+    cap = rng.integers(1, 20, ns).astype(float)
+    cost = rng.uniform(0, 30, (nd, ns))
+    dem = pd.DataFrame({"id": range(nd), "pop": pop})
+    sup = pd.DataFrame({"id": range(100, 100 + ns), "cap": cap})
+    cdf = pd.DataFrame([(i, 100 + j, cost[i, j]) for i in range(nd) for j in range(ns)], columns=["o", "d", "c"])
+    model = access.Access(demand_df=dem, demand_index="id", demand_value="pop", supply_df=sup,
+                          supply_index="id", supply_value="cap", cost_df=cdf, cost_origin="o",
+                          cost_dest="d", cost_name="c")
+    theirs = model.two_stage_fca(name="t", max_cost=15, normalize=False)["t_cap"].reindex(range(nd)).fillna(0)
+    ours, _ = two_step_fca(sparse.csr_array(cost), pop, cap, max_cost=15)
+    np.testing.assert_allclose(ours, theirs.to_numpy(), rtol=1e-9)
+    fn = access.weights.step_fn({5: 1.0, 10: 0.68, 15: 0.22})
+    theirs_e = model.enhanced_two_stage_fca(name="e", max_cost=15, weight_fn=fn, normalize=False)
+    theirs_e = theirs_e["e_cap"].reindex(range(nd)).fillna(0)
+    ours_e, _ = two_step_fca(sparse.csr_array(cost), pop, cap, max_cost=15, weights=e2sfca_weights(15))
+    np.testing.assert_allclose(ours_e, theirs_e.to_numpy(), rtol=1e-9)
+
+
+def test_cluster_cells_respects_groups_and_radius():
+    x = np.array([0, 1000, 2000, 10_000, 0, 1000.0])
+    y = np.zeros(6)
+    groups = np.array([0, 0, 0, 0, 1, 1])
+    labels = cluster_cells(x, y, groups, radius_m=1500)
+    assert labels[0] == labels[1] == labels[2]
+    assert labels[3] != labels[0]
+    assert labels[4] == labels[5] and labels[4] != labels[0]
