@@ -3,7 +3,7 @@
 Road-distance coverage gaps per service, and cross-sector partnership proposals that close them.
 """
 
-from .api import copy_demo, init_workspace, load_workspace
+from .api import RunResult, build_network, copy_demo, find_gaps, init_workspace, load_workspace, run_pipeline
 from .config import Config, load_config
 from .errors import ArjenturvaError, ConfigError, InputDataError, NetworkError, ValidationError
 from .workspace import Workspace
@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ArjenturvaError",
+    "RunResult",
     "Config",
     "ConfigError",
     "InputDataError",
@@ -19,6 +20,9 @@ __all__ = [
     "ValidationError",
     "Workspace",
     "__version__",
+    "build_network",
+    "find_gaps",
+    "run_pipeline",
     "copy_demo",
     "init_workspace",
     "load_config",

@@ -10,9 +10,12 @@ A researcher can script a run::
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from .config import DEFAULT_CONFIG_NAME, Config, load_config
 from .coverage import GapResult
@@ -20,7 +23,8 @@ from .coverage import find_gaps as _find_gaps
 from .errors import ArjenturvaError, OutputExistsError
 from .network import Network
 from .network import build_network as _build_network
-from .outputs import run_record, write_gap_results
+from .io import ensure_writable
+from .outputs import GAP_FILES, run_record, write_gap_results
 from .workspace import Workspace
 from .workspace import load_workspace as _load_workspace
 
@@ -166,3 +170,66 @@ def write_gaps(result: GapResult, ws: Workspace, network: Network, out_dir: str 
                         warnings=[str(w) for w in ws.warnings] + result.warnings,
                         extra={"area_classes": result.area_class_source})
     return write_gap_results(result, Path(out_dir), ws.config, force=force, record=record)
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole pipeline
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    """What :func:`run_pipeline` did: the results folder, the outputs and the step timings."""
+
+    results_dir: Path
+    workspace: Workspace
+    network: Network
+    gaps: GapResult
+    files: list[Path] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    steps: list[str] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def run_pipeline(config: Config | str | Path = DEFAULT_CONFIG_NAME, *, out_dir: str | Path | None = None,
+                 force: bool = False, progress: Progress | None = None,
+                 step_done: Callable[[str, float], None] | None = None) -> RunResult:
+    """Validate → network → gaps, writing every output to the results folder.
+
+    Parameters
+    ----------
+    config
+        The workspace config or its path.
+    out_dir
+        Results folder (default ``results/`` beside the config).
+    force
+        Overwrite existing outputs.
+    progress
+        Callback for fine-grained messages.
+    step_done
+        Callback ``(step, seconds)`` after each step.
+
+    Returns
+    -------
+    RunResult
+    """
+    say = progress or (lambda _m: None)
+    done = step_done or (lambda _s, _t: None)
+    timings: dict[str, float] = {}
+
+    def timed(step: str, fn: Callable[[], Any]) -> Any:
+        t = time.perf_counter()
+        value = fn()
+        timings[step] = time.perf_counter() - t
+        done(step, timings[step])
+        return value
+
+    cfg = as_config(config)
+    target = Path(out_dir) if out_dir is not None else default_results_dir(cfg)
+    ensure_writable([target / f for f in GAP_FILES], force=force)
+    ws = timed("validate", lambda: load_workspace(cfg, progress=say))
+    net = timed("network", lambda: build_network(cfg, progress=say))
+    gaps = timed("gaps", lambda: find_gaps(ws, network=net, progress=say))
+    files = write_gaps(gaps, ws, net, target, force=force, timings=timings)
+    return RunResult(results_dir=target, workspace=ws, network=net, gaps=gaps, files=files, timings=timings,
+                     steps=list(timings))

@@ -155,6 +155,61 @@ def init(
     _run(body)
 
 
+def _run_pipeline(config: Path, out_dir: Path | None, force: bool, as_json: bool, quiet: bool,
+                  label: str) -> None:
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    show = not quiet and not as_json and sys.stderr.isatty()
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=err, disable=not show, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def progress(msg: str) -> None:
+            bar.update(task, description=f"{label}: {msg}")
+
+        def step_done(step: str, seconds: float) -> None:
+            if not as_json and not quiet:
+                err.print(f"[green]✓[/green] {step} ({seconds:.1f} s)")
+
+        result = api.run_pipeline(config, out_dir=out_dir, force=force, progress=progress,
+                                  step_done=step_done)
+    if as_json:
+        _print_json({"results": str(result.results_dir), "files": [str(f) for f in result.files],
+                     "timings_s": result.timings, "network": result.network.info,
+                     "workspace": result.workspace.summary(),
+                     "summary": json.loads(result.gaps.summary.to_json(orient="records")),
+                     "gap_areas": len(result.gaps.gap_areas), "warnings": result.gaps.warnings,
+                     **result.extras})
+        return
+    if quiet:
+        out.print(f"Results in {result.results_dir}")
+        return
+    out.print(_summary_table(result.workspace.summary()))
+    out.print(_gaps_table(result.gaps.summary, result.workspace.config.language))
+    out.print(f"{len(result.gaps.gap_areas)} gap areas.")
+    for w in result.gaps.warnings:
+        err.print(f"[yellow]Warning:[/yellow] {w}")
+    out.print(f"Results in [bold]{result.results_dir}[/bold]:")
+    for f in result.files:
+        out.print(f"  {f}")
+
+
+@app.command()
+def run(
+    config: ConfigOpt = Path("arjenturva.yaml"),
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Results folder (default: results/ "
+                                                  "beside the config).")] = None,
+    force: ForceOpt = False,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run the whole pipeline: validate, network, gaps, writing every output.
+
+    Example:  arjenturva run -c my-workspace --out my-workspace/results-2026
+    """
+    _run(lambda: _run_pipeline(config, out_dir, force, as_json, quiet, "arjenturva run"))
+
+
 @app.command()
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo workspace and results.")]
@@ -163,22 +218,18 @@ def demo(
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Copy the bundled synthetic demo workspace to --out and run the pipeline on it.
+    """Copy the bundled synthetic demo workspace to --out and run the whole pipeline on it.
+
+    The results go to OUT/results. The demo data is synthetic: two fictional municipalities.
 
     Example:  arjenturva demo --out demo-run
     """
 
     def body() -> None:
         cfg_path = api.copy_demo(out_dir, force=force)
-        if not as_json:
-            out.print(f"Demo workspace copied to [bold]{out_dir}[/bold] (synthetic data).")
-        ws = api.load_workspace(cfg_path, progress=_progress(quiet))
-        summary = ws.summary()
-        if as_json:
-            _print_json({"workspace": str(out_dir), **summary})
-            return
-        out.print(_summary_table(summary))
-        out.print("[green]Inputs valid.[/green]")
+        if not as_json and not quiet:
+            out.print(f"Demo workspace (synthetic data) copied to [bold]{out_dir}[/bold].")
+        _run_pipeline(cfg_path, out_dir / "results", force, as_json, quiet, "arjenturva demo")
 
     _run(body)
 

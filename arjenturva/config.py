@@ -193,6 +193,14 @@ class AreaClassConfig(_Model):
     sparse_classes: list[str] = Field(default_factory=lambda: ["M7"])
 
 
+class GapConfig(_Model):
+    """How uncovered cells are merged into gap areas."""
+
+    merge_distance_m: float = Field(
+        2500, gt=0, description="uncovered cells within this distance join one gap area"
+    )
+
+
 class ProposalConfig(_Model):
     """Partnership proposal settings (design.md §6)."""
 
@@ -236,6 +244,7 @@ class Config(_Model):
     network: NetworkConfig
     services: dict[str, ServiceConfig]
     area_classes: AreaClassConfig = Field(default_factory=AreaClassConfig)
+    gaps: GapConfig = Field(default_factory=GapConfig)
     proposals: ProposalConfig = Field(default_factory=ProposalConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
     scenarios: dict[str, ScenarioConfig] = Field(default_factory=dict)

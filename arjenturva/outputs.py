@@ -27,7 +27,8 @@ ATTRIBUTION = (
     "population and boundaries © Statistics Finland (CC BY 4.0), where used."
 )
 
-GAP_FILES = ("results.gpkg", "access.csv", "summary.csv", "summary.xlsx", "gap_areas.csv", "run.json")
+GAP_FILES = ("results.gpkg", "access.csv", "summary.csv", "summary.xlsx", "gap_areas.csv", "run.json",
+             "accessibility_2sfca.csv")
 
 
 def small_cells(df: pd.DataFrame, threshold: int) -> np.ndarray:
@@ -124,14 +125,22 @@ def write_gap_results(result: GapResult, out_dir: Path, config: Config, *, force
         write_csv(summary, out_dir / "summary.csv"),
         write_csv(gap_areas.drop(columns="geometry"), out_dir / "gap_areas.csv"),
         write_xlsx({"summary": summary, "gap_areas": gap_areas.drop(columns="geometry"),
-                    "unreachable": result.unreachable[~small_cells(result.unreachable.assign(
-                        suppressed=False), thr) | (result.unreachable["layer"] != "population")],
+                    "unreachable": _public_unreachable(result.unreachable, thr),
                     "about": pd.DataFrame({"item": ["attribution", "config_hash", "created"],
                                            "value": [ATTRIBUTION, record["config_hash"], record["created"]]})},
                    out_dir / "summary.xlsx"),
         write_json(record, out_dir / "run.json"),
     ]
+    if result.accessibility is not None:
+        written.append(write_csv(result.accessibility, out_dir / "accessibility_2sfca.csv"))
     return written
+
+
+def _public_unreachable(df: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Unreachable cells with fewer people than the threshold are not listed one by one."""
+    pop = df["population"].to_numpy(dtype=float)
+    small = (df["layer"] == "population").to_numpy() & ~(pop >= threshold)
+    return df.loc[~small].reset_index(drop=True)
 
 
 def read_summary(results_dir: Path) -> pd.DataFrame:
