@@ -1,0 +1,559 @@
+"""Tests of the road network sources, cache and shortest-path engine (arjenturva.network)."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pytest
+import shapely
+
+from arjenturva.config import NetworkConfig
+from arjenturva.errors import NetworkError, OfflineError
+from arjenturva.network import (
+    Network,
+    Snapped,
+    build_network,
+    cost_matrix,
+    edges_geodataframe,
+    load_network_source,
+    nearest_facility,
+    network_from_graph,
+    network_from_lines,
+    network_info,
+    parse_maxspeed,
+    snap_points,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+HERE = Path(__file__).resolve().parent / "data" / "network"
+TORNIO = SHARED / "lapland-town-road-graphs" / "tornio_graph.graphml"
+NLS = SHARED / "mml-general-map-1m" / "mml_yleiskartta_1milj_2012.gpkg"
+BOUNDARIES = SHARED / "fi-municipality-boundaries" / "kunta4500k_2025_neighbors_province.geojson"
+PBF_DIR = SHARED / "osm-pbf-fixtures"
+DEMO_OSM = REPO / "data" / "demo" / "roads.osm"
+PILOTS = ["615", "320", "583", "614", "851"]
+
+X0, Y0 = 400_000.0, 7_300_000.0
+
+
+# --------------------------------------------------------------------------------------------
+# Independent reference: networkx on a split-edge graph
+# --------------------------------------------------------------------------------------------
+
+
+def reference_nearest(
+    net: Network, org: Snapped, fac: Snapped, *, weight: str = "length", access_speed_kmh: float = 30.0
+) -> np.ndarray:
+    """Nearest-facility cost by networkx on a graph where every snapped point splits its road.
+
+    Built from the road table only (a, b, cost, directions); shortest paths by networkx's
+    multi-source Dijkstra on the reversed graph.
+    """
+    cost = net.road_length_m if weight == "length" else net.road_time_s
+    acc_div = 1.0 if weight == "length" else access_speed_kmh / 3.6
+    stops: dict[int, list[tuple[float, object, float]]] = {}
+    for i in np.flatnonzero(org.ok):
+        stops.setdefault(int(org.road[i]), []).append((float(org.frac[i]), ("o", int(i)), 0.0))
+    for j in np.flatnonzero(fac.ok):
+        stops.setdefault(int(fac.road[j]), []).append((float(fac.frac[j]), ("f", int(j)), 0.0))
+    G = nx.MultiDiGraph()
+    G.add_nodes_from(range(net.n_nodes))
+    for r in range(net.n_roads):
+        a, b = int(net.road_a[r]), int(net.road_b[r])
+        chain = [(0.0, a)]
+        for k, (frac, who, _) in enumerate(sorted(stops.get(r, []), key=lambda s: s[0])):
+            chain.append((frac, ("split", r, k, who)))
+        chain.append((1.0, b))
+        for (f0, n0), (f1, n1) in zip(chain[:-1], chain[1:], strict=True):
+            w = (f1 - f0) * float(cost[r])
+            if net.road_fwd[r]:
+                G.add_edge(n0, n1, w=w)
+            if net.road_bwd[r]:
+                G.add_edge(n1, n0, w=w)
+        for frac, node in chain[1:-1]:
+            # A point exactly at a road end is at that node: it may leave by any road.
+            for end, at_end in ((a, frac <= 1e-9), (b, frac >= 1 - 1e-9)):
+                if at_end:
+                    G.add_edge(node, end, w=0.0)
+                    G.add_edge(end, node, w=0.0)
+            who = node[3]
+            pts = org if who[0] == "o" else fac
+            acc = float(pts.access_m[who[1]]) / acc_div
+            if who[0] == "o":
+                G.add_edge(who, node, w=acc)
+            else:
+                G.add_edge(node, who, w=acc)
+    sources = [("f", int(j)) for j in np.flatnonzero(fac.ok)]
+    dist = nx.multi_source_dijkstra_path_length(G.reverse(copy=False), sources, weight="w") if sources else {}
+    return np.array([dist.get(("o", i), np.inf) for i in range(len(org))])
+
+
+# --------------------------------------------------------------------------------------------
+# Tiny hand-made network with known answers
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny() -> Network:
+    cfg = NetworkConfig(
+        source="tiny_roads.geojson", class_column="class", class_speeds_kmh={"fast": 36, "slow": 18},
+        oneway_column="oneway",
+    )
+    return build_network(cfg, base_dir=HERE)
+
+
+def pts(*xy: tuple[float, float]) -> np.ndarray:
+    return np.array(xy, float) + [X0, Y0]
+
+
+def test_tiny_structure(tiny: Network) -> None:
+    info = network_info(tiny)
+    assert info["nodes"] == 6  # D and the 0.4 m-off start of D-B merged
+    assert info["roads"] == 6
+    assert info["edges"] == 11  # one one-way road
+    assert info["components"] == 2
+    assert info["largest_nodes"] == 4
+    assert info["km_outside_largest"] == pytest.approx(1.0)
+    assert info["oneway_roads"] == 1
+    # Parallel A-B edges: the CSR keeps the shorter (1000 m), not the sum.
+    a = int(tiny.node_index(tiny.node_ids[np.argmin(np.hypot(tiny.x - X0, tiny.y - Y0))])[0])
+    b = int(np.argmin(np.hypot(tiny.x - X0 - 1000, tiny.y - Y0)))
+    assert tiny.csr_length[a, b] == pytest.approx(1000.0)
+    assert tiny.csr_length[b, a] == pytest.approx(1000.0)
+    assert tiny.csr_time[a, b] == pytest.approx(100.0)
+    # Both directions of a two-way road share one geometry.
+    two_way = np.flatnonzero(tiny.road_fwd & tiny.road_bwd)
+    for r in two_way:
+        assert np.sum(tiny.edge_road == r) == 2
+    # Node-id map round trip and Morton ordering keeps all nodes.
+    assert np.array_equal(tiny.node_index(tiny.node_ids), np.arange(tiny.n_nodes))
+    assert tiny.node_index([10**12])[0] == -1
+    gdf = edges_geodataframe(tiny)
+    assert len(gdf) == 6 and gdf.crs.to_epsg() == 3067
+    assert gdf.length.sum() == pytest.approx(tiny.road_length_m.sum())
+
+
+def test_tiny_known_answers(tiny: Network) -> None:
+    dx = 0.2  # D is the mean of (1000, 1000) and (1000.4, 1000)
+    cd = 1000 + (1000 - dx)
+    db = math.hypot(dx, 1000)
+    origins = pts(
+        (500, -100),  # O1: on A-B, 100 m off the road
+        (1800, 50),  # O2: on one-way B->C, past the facility: must go round C-D-B
+        (1200, 0),  # O3: same road as the facility, before it: direct
+        (1000, 600),  # O4: next to D-B
+        (20_000, 20_000),  # O5: beyond the snapping tolerance
+        (5500, 5100),  # O6: on the island E-F: no facility reachable
+    )
+    fac_xy = pts((1500, 0))
+    o = snap_points(tiny, origins, tolerance_m=5000)
+    f = snap_points(tiny, fac_xy)
+    assert o.ok.tolist() == [True, True, True, True, False, True]
+    assert o.access_m[0] == pytest.approx(100.0)
+    assert o.access_m[2] == pytest.approx(0.0)
+    db_line = shapely.LineString([(X0 + 1000 + 0.2, Y0 + 1000), (X0 + 1000, Y0)])
+    p4 = shapely.Point(origins[3])
+    assert o.access_m[3] == pytest.approx(db_line.distance(p4))
+    res = nearest_facility(tiny, o, f, weight="length")
+    o4 = o.access_m[3] + (1 - db_line.project(p4, normalized=True)) * db + 500  # along D-B to B, then to P
+    expected = [100 + 500 + 500, 50 + 200 + cd + db + 500, 300, o4, np.inf, np.inf]
+    np.testing.assert_allclose(res.cost, expected, rtol=1e-9)
+    assert res.facility.tolist() == [0, 0, 0, 0, -1, -1]
+    # Time: fast roads 10 m/s, the C-D bend 5 m/s, access legs 30 km/h.
+    rt = nearest_facility(tiny, o, f, weight="time", access_speed_kmh=36)
+    t_db = db / 10
+    expected_t = [10 + 50 + 50, 5 + 20 + cd / 5 + t_db + 50, 30]
+    np.testing.assert_allclose(rt.cost[:3], expected_t, rtol=1e-9)
+    # Limit: costs above it are inf.
+    rl = nearest_facility(tiny, o, f, weight="length", limit=1200)
+    assert np.isfinite(rl.cost).tolist() == [True, False, True, True, False, False]
+    # Independent networkx computation agrees.
+    np.testing.assert_allclose(res.cost, reference_nearest(tiny, o, f), rtol=1e-9)
+
+
+def test_tiny_facility_at_origin_and_two_facilities(tiny: Network) -> None:
+    origins = pts((1500, 0), (0, 0), (1800, 0))
+    facs = pts((1500, 0), (0, -10))  # P on B->C, Q 10 m off A
+    o = snap_points(tiny, origins)
+    f = snap_points(tiny, facs)
+    res = nearest_facility(tiny, o, f)
+    assert res.cost[0] == 0.0 and res.facility[0] == 0  # zero cost is a real zero
+    assert res.cost[1] == pytest.approx(10.0) and res.facility[1] == 1
+    np.testing.assert_allclose(res.cost, reference_nearest(tiny, o, f), rtol=1e-9)
+    m = cost_matrix(tiny, o, f, weight="length", limit=5000)
+    assert m.shape == (3, 2)
+    assert m[0, 0] == 0.0 and 0 in m.indices[m.indptr[0]:m.indptr[1]]  # explicit zero kept
+    dense = np.full(m.shape, np.inf)
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    dense[rows, m.indices] = m.data
+    np.testing.assert_allclose(dense.min(axis=1), res.cost, rtol=1e-12)
+
+
+def test_cost_matrix_matches_per_target_sweeps(tiny: Network) -> None:
+    rng = np.random.default_rng(1)
+    origins = rng.uniform([-200, -200], [2200, 1200], (40, 2)) + [X0, Y0]
+    targets = rng.uniform([-200, -200], [2200, 1200], (7, 2)) + [X0, Y0]
+    o, t = snap_points(tiny, origins), snap_points(tiny, targets)
+    m = cost_matrix(tiny, o, t, weight="time", limit=10_000, batch=3)
+    for j in range(len(t)):
+        ref = reference_nearest(tiny, o, t.subset(np.array([j])), weight="time")
+        got = m[:, [j]].toarray().ravel()
+        present = np.zeros(len(o), bool)
+        present[m.tocsc()[:, [j]].tocoo().coords[0]] = True
+        np.testing.assert_array_equal(present, ref <= 10_000)
+        np.testing.assert_allclose(got[present], ref[present], rtol=1e-9)
+
+
+# --------------------------------------------------------------------------------------------
+# OSM sources
+# --------------------------------------------------------------------------------------------
+
+
+def test_osm_xml_keeps_ferries_and_drops_footways() -> None:
+    net = load_network_source(HERE / "tiny_ferry.osm")
+    classes = set(net.info["classes"])
+    assert classes == {"secondary", "ferry", "residential"}
+    assert net.info["ferry_km"] > 1.0
+    assert net.info["oneway_roads"] == 1
+    sec = net.class_names.index("secondary")
+    r = int(np.flatnonzero(net.road_class == sec)[0])
+    assert net.road_time_s[r] == pytest.approx(net.road_length_m[r] / (80 / 3.6))  # FI:rural
+    ferry = net.class_names.index("ferry")
+    r = int(np.flatnonzero(net.road_class == ferry)[0])
+    assert net.road_time_s[r] == pytest.approx(net.road_length_m[r] / (10 / 3.6))
+
+
+def test_pbf_reader_matches_xml(tmp_path: Path) -> None:
+    osmium = pytest.importorskip("osmium")
+    pbf = tmp_path / "tiny_ferry.osm.pbf"
+    with osmium.SimpleWriter(str(pbf)) as w:
+        for obj in osmium.FileProcessor(str(HERE / "tiny_ferry.osm")):
+            if obj.is_node():
+                w.add_node(obj)
+            elif obj.is_way():
+                w.add_way(obj)
+    a = load_network_source(pbf)
+    b = load_network_source(HERE / "tiny_ferry.osm")
+    assert a.info["classes"] == b.info["classes"]
+    np.testing.assert_allclose(np.sort(a.road_length_m), np.sort(b.road_length_m), rtol=1e-9)
+    np.testing.assert_allclose(np.sort(a.road_time_s), np.sort(b.road_time_s), rtol=1e-9)
+
+
+@pytest.mark.shared
+@pytest.mark.skipif(not PBF_DIR.exists(), reason="shared data absent")
+@pytest.mark.parametrize("name", ["helsinki_centre.osm.pbf", "kotka_karhula.osm.pbf"])
+def test_pbf_fixtures_load(name: str) -> None:
+    net = load_network_source(PBF_DIR / name)
+    info = net.info
+    assert info["nodes"] > 300 and info["components"] >= 1
+    assert not {"footway", "cycleway", "path", "steps", "track", "pedestrian"} & set(info["classes"])
+    assert info["oneway_roads"] > 0
+    assert 0.8 < info["largest_share"] <= 1.0
+    # Geometry lies in Finland in EPSG:3067 and lengths come from the projected polylines.
+    assert 380_000 < np.median(net.x) < 520_000 and 6_670_000 < np.median(net.y) < 6_720_000
+    gdf = edges_geodataframe(net)
+    np.testing.assert_allclose(gdf.length.to_numpy(), net.road_length_m, rtol=1e-9)
+    # The Helsinki extract's only ferry leaves the extract (all but its end node are missing),
+    # so no ferry can be built from it; the reader must not fail on the missing nodes.
+
+
+# --------------------------------------------------------------------------------------------
+# Real data: Tornio GraphML and NLS roads of the pilot municipalities
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tornio() -> tuple[Network, nx.MultiDiGraph]:
+    import osmnx as ox
+
+    G = ox.load_graphml(TORNIO)
+    return network_from_graph(G, source=str(TORNIO)), G
+
+
+@pytest.mark.shared
+@pytest.mark.skipif(not TORNIO.exists(), reason="shared data absent")
+def test_tornio_graphml_equals_networkx(tornio: tuple[Network, nx.MultiDiGraph]) -> None:
+    net, G = tornio
+    assert net.n_nodes == G.number_of_nodes() - sum(1 for n in G if G.degree(n) == 0)
+    assert net.info["components"] == 19 and net.info["largest_nodes"] == 13_660
+    assert net.info["km"] == pytest.approx(412.8, abs=0.1)
+    rng = np.random.default_rng(7)
+    fac_ids = rng.choice(np.asarray(list(G.nodes)), 25, replace=False)
+    # Facilities and origins exactly at nodes: snapping adds nothing.
+    fi = net.node_index(fac_ids)
+    f = snap_points(net, np.column_stack([net.x[fi], net.y[fi]]))
+    org_idx = rng.choice(net.n_nodes, 400, replace=False)
+    o = snap_points(net, np.column_stack([net.x[org_idx], net.y[org_idx]]))
+    assert np.all(o.access_m < 1e-6) and np.all(f.access_m < 1e-6)
+    res = nearest_facility(net, o, f, weight="length")
+    ref = nx.multi_source_dijkstra_path_length(G.reverse(copy=False), list(fac_ids), weight="length")
+    expected = np.array([ref.get(int(i), np.inf) for i in net.node_ids[org_idx]])
+    np.testing.assert_allclose(res.cost, expected, rtol=1e-6, atol=1e-9)
+    # The facility found is at that distance.
+    reached = np.isfinite(expected)
+    assert np.all(res.facility[reached] >= 0) and np.all(res.facility[~reached] == -1)
+    # limit= bounds the sweep without changing what lies within it.
+    rl = nearest_facility(net, o, f, weight="length", limit=1500)
+    within = expected <= 1500
+    np.testing.assert_allclose(rl.cost[within], expected[within], rtol=1e-6)
+    assert np.all(np.isinf(rl.cost[~within]))
+
+
+@pytest.mark.shared
+@pytest.mark.skipif(not TORNIO.exists(), reason="shared data absent")
+def test_tornio_snapped_points_equal_split_graph(tornio: tuple[Network, nx.MultiDiGraph]) -> None:
+    net, _ = tornio
+    rng = np.random.default_rng(3)
+    lo, hi = [net.x.min(), net.y.min()], [net.x.max(), net.y.max()]
+    o = snap_points(net, rng.uniform(lo, hi, (300, 2)), tolerance_m=400)
+    f = snap_points(net, rng.uniform(lo, hi, (6, 2)), tolerance_m=400)
+    for w in ("length", "time"):
+        res = nearest_facility(net, o, f, weight=w)
+        np.testing.assert_allclose(res.cost, reference_nearest(net, o, f, weight=w), rtol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def pilots() -> tuple[Network, gpd.GeoDataFrame]:
+    roads = gpd.read_file(NLS, layer="road")
+    munis = gpd.read_file(BOUNDARIES).to_crs(3067)
+    area = munis[munis["kunta"].isin(PILOTS)]
+    clipped = gpd.clip(roads, area)
+    return network_from_lines(clipped, class_column="DXF_LAYER", source="NLS pilots"), clipped
+
+
+@pytest.mark.shared
+@pytest.mark.skipif(not (NLS.exists() and BOUNDARIES.exists()), reason="shared data absent")
+def test_nls_pilot_roads_equal_networkx(pilots: tuple[Network, gpd.GeoDataFrame]) -> None:
+    net, clipped = pilots
+    # Independent graph: line ends rounded to 1 m are nodes; length from shapely.
+    G = nx.MultiDiGraph()
+    for geom in shapely.get_parts(clipped.geometry.to_numpy()):
+        if geom.geom_type != "LineString" or geom.length == 0:
+            continue
+        c = shapely.get_coordinates(geom)
+        a = (round(c[0, 0]), round(c[0, 1]))
+        b = (round(c[-1, 0]), round(c[-1, 1]))
+        G.add_edge(a, b, length=geom.length)
+        G.add_edge(b, a, length=geom.length)
+    keys = np.array(list(G.nodes), float)
+    assert len(keys) == net.n_nodes
+    from scipy.spatial import cKDTree
+
+    d, nearest = cKDTree(np.column_stack([net.x, net.y])).query(keys)
+    assert d.max() < 1.5 and np.unique(nearest).size == net.n_nodes
+    node_of = {tuple(map(int, k)): int(i) for k, i in zip(keys, nearest, strict=True)}
+    rng = np.random.default_rng(11)
+    fac_keys = [list(G.nodes)[i] for i in rng.choice(len(keys), 8, replace=False)]
+    ref = nx.multi_source_dijkstra_path_length(G.reverse(copy=False), fac_keys, weight="length")
+    fi = np.array([node_of[k] for k in fac_keys])
+    f = snap_points(net, np.column_stack([net.x[fi], net.y[fi]]))
+    o = snap_points(net, np.column_stack([net.x, net.y]))
+    res = nearest_facility(net, o, f)
+    exp = np.full(net.n_nodes, np.inf)
+    for k, dist in ref.items():
+        exp[node_of[k]] = dist
+    np.testing.assert_allclose(res.cost, exp, rtol=1e-6, atol=1e-6)
+    # Class speeds: NLS defaults apply (VALTAT 100 km/h).
+    v = net.class_names.index("VALTAT")
+    r = np.flatnonzero(net.road_class == v)
+    np.testing.assert_allclose(net.road_time_s[r], net.road_length_m[r] / (100 / 3.6))
+
+
+@pytest.mark.shared
+@pytest.mark.skipif(not (NLS.exists() and BOUNDARIES.exists()), reason="shared data absent")
+def test_nls_pilot_snapping_random_points(pilots: tuple[Network, gpd.GeoDataFrame]) -> None:
+    net, _ = pilots
+    rng = np.random.default_rng(5)
+    lo, hi = [net.x.min(), net.y.min()], [net.x.max(), net.y.max()]
+    xy = rng.uniform(lo, hi, (500, 2))
+    s = snap_points(net, xy, tolerance_m=5000)
+    # Exact snapping: access distance equals shapely's distance to the nearest road.
+    lines = edges_geodataframe(net).geometry.to_numpy()
+    tree = shapely.STRtree(lines)
+    points = shapely.points(xy)
+    _, dist = tree.query_nearest(points, return_distance=True, all_matches=False)
+    assert np.array_equal(s.ok, dist <= 5000)
+    np.testing.assert_allclose(s.access_m[s.ok], dist[s.ok], rtol=1e-9, atol=1e-6)
+    assert (~s.ok).any() and s.ok.any()
+    # Snapped point lies on its road at the reported offset.
+    ok = np.flatnonzero(s.ok)
+    on = shapely.points(s.x[ok], s.y[ok])
+    np.testing.assert_allclose(shapely.distance(on, lines[s.road[ok]]), 0, atol=1e-6)
+    np.testing.assert_allclose(shapely.line_locate_point(lines[s.road[ok]], on), s.offset_m[ok], atol=1e-5)
+    f = snap_points(net, rng.uniform(lo, hi, (5, 2)), tolerance_m=20_000)
+    for w in ("length", "time"):
+        res = nearest_facility(net, s, f, weight=w, access_speed_kmh=20)
+        ref = reference_nearest(net, s, f, weight=w, access_speed_kmh=20)
+        np.testing.assert_allclose(res.cost, ref, rtol=1e-6)
+        assert np.all(np.isinf(res.cost[~s.ok])) and np.all(res.facility[~s.ok] == -1)
+
+
+# --------------------------------------------------------------------------------------------
+# Cache
+# --------------------------------------------------------------------------------------------
+
+
+def test_cache_round_trip_and_invalidation(tmp_path: Path) -> None:
+    src = tmp_path / "roads.geojson"
+    src.write_bytes((HERE / "tiny_roads.geojson").read_bytes())
+    cfg = NetworkConfig(source="roads.geojson", class_column="class", oneway_column="oneway")
+    cache = tmp_path / "cache"
+    a = build_network(cfg, base_dir=tmp_path, cache_dir=cache)
+    assert a.info["from_cache"] is False and Path(a.info["cache_path"]).exists()
+    b = build_network(cfg, base_dir=tmp_path, cache_dir=cache)
+    assert b.info["from_cache"] is True
+    for name in ("node_ids", "x", "y", "road_xy", "road_offsets", "edge_u", "edge_v", "edge_time_s"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    assert (a.csr_time != b.csr_time).nnz == 0 and (a.csr_length_t != b.csr_length_t).nnz == 0
+    assert b.class_names == a.class_names and b.info["components"] == a.info["components"]
+    # Other settings → another cache file.
+    cfg2 = NetworkConfig(source="roads.geojson", class_column="class", speed_kmh={"default": 50})
+    c = build_network(cfg2, base_dir=tmp_path, cache_dir=cache)
+    assert c.info["from_cache"] is False and c.info["cache_path"] != a.info["cache_path"]
+    # A changed source file → rebuilt.
+    src.write_bytes(src.read_bytes().replace(b"401000.4", b"401000.3"))
+    d = build_network(cfg, base_dir=tmp_path, cache_dir=cache)
+    assert d.info["from_cache"] is False
+    # A corrupt cache file is rebuilt, not an error.
+    Path(d.info["cache_path"]).write_bytes(b"not an npz")
+    e = build_network(cfg, base_dir=tmp_path, cache_dir=cache)
+    assert e.info["from_cache"] is False and e.n_nodes == d.n_nodes
+    assert not list(cache.glob("*.tmp"))
+
+
+@pytest.mark.shared
+@pytest.mark.skipif(not NLS.exists(), reason="shared data absent")
+def test_cache_is_faster_than_build(tmp_path: Path) -> None:
+    cfg = NetworkConfig(source=str(NLS), layer="road", class_column="DXF_LAYER")
+    t0 = time.perf_counter()
+    a = build_network(cfg, base_dir=tmp_path, cache_dir=tmp_path)
+    t_build = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    b = build_network(cfg, base_dir=tmp_path, cache_dir=tmp_path)
+    t_load = time.perf_counter() - t0
+    assert b.info["from_cache"] and b.n_nodes == a.n_nodes == 9342
+    assert t_load * 5 < t_build  # the benchmark shows ≥10×; keep slack for a busy test machine
+
+
+# --------------------------------------------------------------------------------------------
+# Bad sources
+# --------------------------------------------------------------------------------------------
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(NetworkError, match=r"not found.*network\.source"):
+        build_network(NetworkConfig(source="nope.osm.pbf"), base_dir=tmp_path)
+
+
+def test_corrupt_xml() -> None:
+    with pytest.raises(NetworkError, match=r"corrupt\.osm: not valid OSM XML.*Fix"):
+        load_network_source(HERE / "corrupt.osm")
+
+
+def test_corrupt_pbf(tmp_path: Path) -> None:
+    p = tmp_path / "bad.osm.pbf"
+    p.write_bytes(b"\x00\x00\x00\x0dnot a pbf at all" * 10)
+    with pytest.raises(NetworkError, match=r"bad\.osm\.pbf: cannot read the OSM file"):
+        load_network_source(p)
+
+
+def test_layer_without_lines(tmp_path: Path) -> None:
+    p = tmp_path / "points.gpkg"
+    gpd.GeoDataFrame({"a": [1, 2]}, geometry=shapely.points([[X0, Y0], [X0 + 5, Y0]]), crs=3067).to_file(p)
+    with pytest.raises(NetworkError, match=r"points\.gpkg: the layer has no lines \(found Point\)"):
+        load_network_source(p)
+
+
+def test_file_without_crs(tmp_path: Path) -> None:
+    p = tmp_path / "nocrs.gpkg"
+    line = shapely.linestrings([[X0, Y0], [X0 + 100, Y0]])
+    with pytest.warns(UserWarning, match="crs"):
+        gpd.GeoDataFrame({"a": [1]}, geometry=[line]).to_file(p)
+    with pytest.raises(NetworkError, match=r"nocrs\.gpkg: the road layer has no coordinate reference system"):
+        load_network_source(p)
+
+
+def test_graph_without_crs_and_no_drivable_roads(tmp_path: Path) -> None:
+    G = nx.MultiDiGraph()
+    G.add_node(1, x=24.0, y=65.0)
+    G.add_node(2, x=24.1, y=65.0)
+    G.add_edge(1, 2, length=10.0)
+    with pytest.raises(NetworkError, match="no CRS"):
+        network_from_graph(G)
+    p = tmp_path / "foot.osm"
+    p.write_text(
+        '<?xml version="1.0"?><osm version="0.6"><node id="1" lat="65.8" lon="24.1"/>'
+        '<node id="2" lat="65.8" lon="24.2"/><way id="1"><nd ref="1"/><nd ref="2"/>'
+        '<tag k="highway" v="footway"/></way></osm>'
+    )
+    with pytest.raises(NetworkError, match="no drivable roads"):
+        load_network_source(p)
+
+
+def test_missing_layer_and_column() -> None:
+    with pytest.raises(NetworkError, match="column 'klass' not found"):
+        load_network_source(HERE / "tiny_roads.geojson", NetworkConfig(source="x", class_column="klass"))
+
+
+def test_place_offline_raises_offline_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import requests
+
+    def no_net(*args: object, **kwargs: object) -> None:
+        raise requests.exceptions.ConnectionError("Failed to resolve 'nominatim.openstreetmap.org'")
+
+    monkeypatch.setattr(requests, "get", no_net)
+    monkeypatch.setattr(requests.Session, "request", no_net)
+    t0 = time.perf_counter()
+    with pytest.raises(OfflineError, match=r"no internet.*network\.source"):
+        build_network(NetworkConfig(place="Posio, Finland"), base_dir=tmp_path, cache_dir=tmp_path)
+    assert time.perf_counter() - t0 < 10
+
+
+# --------------------------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "kmh"),
+    [("50", 50), ("50 mph", 50 * 1.609344), ("50;80", 50), (["80", "60"], 60), ("FI:rural", 80),
+     ("FI:urban", 50), ("none", math.nan), (None, math.nan), (30, 30)],
+)
+def test_parse_maxspeed(value: object, kmh: float) -> None:
+    got = parse_maxspeed(value)
+    assert (math.isnan(got) and math.isnan(kmh)) or got == pytest.approx(kmh)
+
+
+@pytest.mark.skipif(not DEMO_OSM.exists(), reason="demo roads.osm not generated yet")
+def test_demo_osm_network(tmp_path: Path) -> None:
+    net = build_network(NetworkConfig(source=str(DEMO_OSM)), base_dir=tmp_path, cache_dir=tmp_path)
+    assert net.info["nodes"] > 0 and net.info["largest_share"] > 0.5
+    s = snap_points(net, np.column_stack([net.x[:50], net.y[:50]]))
+    res = nearest_facility(net, s, s.subset(np.arange(3)))
+    np.testing.assert_allclose(res.cost, reference_nearest(net, s, s.subset(np.arange(3))), rtol=1e-6)
+
+
+def test_points_at_nodes_of_one_way_roads() -> None:
+    lines = gpd.GeoDataFrame(
+        {"oneway": ["yes", "yes"]},
+        geometry=[shapely.LineString([(X0, Y0), (X0 + 100, Y0)]),
+                  shapely.LineString([(X0 + 100, Y0), (X0 + 200, Y0)])],
+        crs=3067,
+    )
+    net = network_from_lines(lines, oneway_column="oneway")
+    # Every point at the tail node of a one-way road: reachable with zero cost from itself,
+    # and the start can reach the end but not the other way round.
+    at = snap_points(net, pts((0, 0), (100, 0), (200, 0)))
+    m = cost_matrix(net, at, at, weight="length", limit=1e6).toarray()
+    np.testing.assert_allclose(np.diag(m), 0)
+    for j in range(3):
+        res = nearest_facility(net, at, at.subset(np.array([j])))
+        expected = [(j - i) * 100.0 if j >= i else np.inf for i in range(3)]
+        np.testing.assert_allclose(res.cost, expected)
+        np.testing.assert_allclose(res.cost, reference_nearest(net, at, at.subset(np.array([j]))))

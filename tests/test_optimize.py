@@ -1,0 +1,410 @@
+"""Tests for the array core of the partnership proposals (:mod:`arjenturva.optimize`)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from arjenturva.errors import ProposalError
+from arjenturva.optimize import (
+    FIXED,
+    MOBILE,
+    REMOTE,
+    ProposalProblem,
+    evaluate_selection,
+    solve,
+    solve_greedy,
+    solve_lscp,
+    solve_mclp,
+    solve_mip,
+    solve_pmedian,
+)
+
+
+def make_problem(
+    cover, weight, options, *, demand=None, service=None, municipality=None, capacity=None, **kwargs
+) -> ProposalProblem:
+    """Build a problem from a dense coverage matrix and a list of option dicts."""
+    cover = np.asarray(cover, dtype=float)
+    n, m = cover.shape
+    assert len(options) == m
+    col = {
+        key: np.array([o.get(key, default) for o in options])
+        for key, default in (
+            ("actor", 0),
+            ("service", 0),
+            ("mode", MOBILE),
+            ("site", -1),
+            ("cost", 0.0),
+            ("sector", 0),
+            ("muni", 0),
+        )
+    }
+    if service is None:
+        service = np.zeros(n, dtype=int)
+        rows, cols = np.nonzero(cover)
+        service[rows] = col["service"][cols]
+    n_actors = int(col["actor"].max()) + 1
+    return ProposalProblem(
+        coverage=sp.csr_matrix(cover),
+        weight=weight,
+        demand=np.ones(n) if demand is None else demand,
+        service=service,
+        municipality=np.zeros(n, dtype=int) if municipality is None else municipality,
+        opt_actor=col["actor"],
+        opt_service=col["service"],
+        opt_mode=col["mode"],
+        opt_site=col["site"],
+        opt_cost=col["cost"],
+        opt_sector=col["sector"],
+        opt_municipality=col["muni"],
+        capacity=np.full(n_actors, np.inf) if capacity is None else capacity,
+        **kwargs,
+    )
+
+
+def chosen(sol) -> list[int]:
+    return sol.chosen.tolist()
+
+
+# ------------------------------------------------------------------------------------- hand-checked
+
+
+def capacity_problem(cap0: float) -> ProposalProblem:
+    # Option 0 (actor 0) covers both units (load 20); options 1, 2 (actor 1) one unit each, cost 1.
+    return make_problem(
+        [[1, 1, 0], [1, 0, 1]],
+        [10.0, 8.0],
+        [{"actor": 0}, {"actor": 1, "cost": 1.0}, {"actor": 1, "cost": 1.0}],
+        demand=np.array([10.0, 10.0]),
+        capacity=np.array([cap0, np.inf]),
+        max_mobile_routes=1,
+    )
+
+
+def test_binding_capacity_changes_choice():
+    loose = solve_mip(capacity_problem(100.0))
+    assert chosen(loose) == [0]
+    assert loose.objective == pytest.approx(18.0)
+    tight = solve_mip(capacity_problem(15.0))
+    assert chosen(tight) == [1]
+    assert tight.objective == pytest.approx(9.0)
+    assert tight.status == "optimal"
+    assert chosen(solve_greedy(capacity_problem(15.0))) == [1]
+
+
+def test_capacity_slack_scales_capacity():
+    prob = capacity_problem(15.0)
+    relaxed = ProposalProblem(**{**prob.__dict__, "capacity_slack": 1.5})
+    assert chosen(solve_mip(relaxed)) == [0]
+
+
+def sector_problem(**kwargs) -> ProposalProblem:
+    # Three units in one municipality; two sector-0 actors, one sector-1 actor; two routes.
+    return make_problem(
+        np.eye(3),
+        [100.0, 90.0, 80.0],
+        [{"actor": 0, "sector": 0}, {"actor": 1, "sector": 0}, {"actor": 2, "sector": 1}],
+        **{"max_mobile_routes": 2, **kwargs},
+    )
+
+
+def test_sector_rule_changes_choice():
+    assert chosen(solve_mip(sector_problem())) == [0, 1]
+    ruled = solve_mip(sector_problem(min_sectors=2))
+    assert chosen(ruled) == [0, 2]
+    assert ruled.objective == pytest.approx(180.0)
+    assert ruled.penalty == 0.0
+    assert ruled.warnings == ()
+    assert chosen(solve_greedy(sector_problem(min_sectors=2))) == [0, 2]
+
+
+def test_sector_rule_capped_by_available_sectors_and_budget():
+    # Three sectors required but only two exist: the rule asks for two, no warning.
+    sol = solve_mip(sector_problem(min_sectors=3))
+    assert chosen(sol) == [0, 2]
+    assert sol.warnings == ()
+    # One route only: a single agreement cannot span two sectors; best single option, no penalty.
+    sol = solve_mip(sector_problem(min_sectors=2, max_mobile_routes=1))
+    assert chosen(sol) == [0]
+    assert sol.penalty == 0.0
+
+
+def test_sector_rule_unmeetable_is_soft_with_warning():
+    # Two municipalities, each with two sectors, but a global budget of two routes.
+    prob = make_problem(
+        np.eye(4),
+        [10.0, 9.0, 8.0, 7.0],
+        [
+            {"actor": 0, "sector": 0, "muni": 1},
+            {"actor": 1, "sector": 1, "muni": 1},
+            {"actor": 2, "sector": 0, "muni": 2},
+            {"actor": 3, "sector": 1, "muni": 2},
+        ],
+        municipality=np.array([1, 1, 2, 2]),
+        max_mobile_routes=2,
+        min_sectors=2,
+    )
+    sol = solve_mip(prob)
+    assert chosen(sol) == [0, 1]  # one municipality fully diversified beats one agreement each
+    assert sol.penalty > 0
+    assert any("municipality 2" in w and "cross-sector" in w for w in sol.warnings)
+
+
+def hub_problem(hub_bonus: float) -> ProposalProblem:
+    # Site 0 can host services 0 and 1 (10 + 10); site 1 hosts service 0 covering 22; one new site.
+    return make_problem(
+        [[1, 0, 1], [0, 1, 0], [0, 0, 1]],
+        [10.0, 10.0, 12.0],
+        [
+            {"actor": 0, "service": 0, "mode": FIXED, "site": 0},
+            {"actor": 1, "service": 1, "mode": FIXED, "site": 0, "sector": 1},
+            {"actor": 2, "service": 0, "mode": FIXED, "site": 1},
+        ],
+        max_new_sites=1,
+        hub_bonus=hub_bonus,
+    )
+
+
+def test_hub_bonus_picks_shared_site():
+    assert chosen(solve_mip(hub_problem(0.0))) == [2]
+    sol = solve_mip(hub_problem(5.0))
+    assert chosen(sol) == [0, 1]  # two options at one site use one new site
+    assert sol.hub_value == pytest.approx(5.0)
+    assert sol.objective == pytest.approx(25.0)
+    # The greedy is myopic: it opens the single best site first and cannot see the hub.
+    assert solve_greedy(hub_problem(5.0)).score <= sol.score
+
+
+def test_new_site_budget_global_and_per_municipality():
+    rng = np.random.default_rng(3)
+    prob = random_problem(rng, n=30, m=24, max_new_sites=2, max_mobile_routes=0, max_remote_points=0)
+    sol = solve_mip(prob)
+    sites = np.unique(prob.opt_site[sol.chosen][prob.opt_mode[sol.chosen] == FIXED])
+    assert 0 < sites.size <= 2
+    assert evaluate_selection(prob, sol.chosen).violations == ()
+    per_mu = random_problem(
+        np.random.default_rng(3),
+        n=30,
+        m=24,
+        max_new_sites={0: 1, 1: 0},
+        max_mobile_routes=0,
+        max_remote_points=0,
+    )
+    sol = solve_mip(per_mu)
+    fixed = sol.chosen[per_mu.opt_mode[sol.chosen] == FIXED]
+    assert np.unique(per_mu.opt_site[fixed[per_mu.opt_municipality[fixed] == 0]]).size <= 1
+    assert (per_mu.opt_municipality[fixed] != 1).all()
+
+
+def share_problem(**kwargs) -> ProposalProblem:
+    # Actor 0 has three good options, actor 1 one weaker option; four routes.
+    return make_problem(
+        np.eye(4),
+        [10.0, 10.0, 10.0, 3.0],
+        [{"actor": 0}, {"actor": 0}, {"actor": 0}, {"actor": 1}],
+        max_mobile_routes=4,
+        **kwargs,
+    )
+
+
+def test_max_actor_share_respected():
+    assert chosen(solve_mip(share_problem())) == [0, 1, 2, 3]
+    sol = solve_mip(share_problem(max_actor_share=0.5))
+    counts = np.bincount(share_problem().opt_actor[sol.chosen], minlength=2)
+    # n_a <= s N + (1 - s): two of actor 0 and one of actor 1.
+    assert counts.tolist() == [2, 1]
+    assert sol.objective == pytest.approx(23.0)
+    greedy = solve_greedy(share_problem(max_actor_share=0.5))
+    assert evaluate_selection(share_problem(max_actor_share=0.5), greedy.chosen).violations == ()
+
+
+def test_single_agreement_allowed_under_actor_share():
+    prob = make_problem([[1.0]], [5.0], [{"actor": 0}], max_actor_share=0.3)
+    assert chosen(solve_mip(prob)) == [0]
+    assert chosen(solve_greedy(prob)) == [0]
+
+
+def test_each_unit_counted_once():
+    prob = make_problem([[1, 1], [0, 0]], [10.0, 0.0], [{"actor": 0}, {"actor": 1}])
+    ev = evaluate_selection(prob, [0, 1])
+    assert ev.coverage_value == pytest.approx(10.0)
+    assert ev.coverage.tolist() == [1.0, 0.0]
+    costly = make_problem([[1, 1]], [10.0], [{"actor": 0, "cost": 0.1}, {"actor": 1, "cost": 0.1}])
+    sol = solve_mip(costly)
+    assert len(sol.chosen) == 1
+    assert sol.objective == pytest.approx(9.9)
+    # Partial (mobile) coverage adds up, capped at one.
+    half = make_problem([[0.5, 0.5, 0.75]], [10.0], [{"actor": 0}, {"actor": 1}, {"actor": 2}])
+    assert evaluate_selection(half, [0, 1]).coverage_value == pytest.approx(10.0)
+    assert evaluate_selection(half, [0, 1, 2]).coverage_value == pytest.approx(10.0)
+    assert evaluate_selection(half, [0]).coverage_value == pytest.approx(5.0)
+
+
+def test_contradictory_inputs_raise():
+    with pytest.raises(ProposalError, match="own service"):
+        make_problem([[1.0]], [1.0], [{"service": 1}], service=np.array([0]))
+    with pytest.raises(ProposalError, match="max_actor_share"):
+        make_problem([[1.0]], [1.0], [{}], max_actor_share=0.0)
+    with pytest.raises(ProposalError, match=r"\(0, 1\]"):
+        make_problem([[1.5]], [1.0], [{}])
+
+
+# ---------------------------------------------------------------------------------- random instances
+
+
+def random_problem(
+    rng: np.random.Generator,
+    *,
+    n: int = 12,
+    m: int = 10,
+    n_actors: int = 4,
+    n_services: int = 2,
+    n_munis: int = 2,
+    **kwargs,
+) -> ProposalProblem:
+    service = rng.integers(0, n_services, n)
+    municipality = rng.integers(0, n_munis, n)
+    opt_service = rng.integers(0, n_services, m)
+    opt_muni = rng.integers(0, n_munis, m)
+    opt_mode = rng.integers(0, 3, m)
+    cover = np.zeros((n, m))
+    for j in range(m):
+        units = np.flatnonzero((service == opt_service[j]) & (municipality == opt_muni[j]))
+        if units.size:
+            pick = rng.choice(units, size=min(units.size, int(rng.integers(1, 4))), replace=False)
+            frac = 1.0 if opt_mode[j] == FIXED else rng.choice([0.4, 0.6, 1.0])
+            cover[pick, j] = frac
+    defaults = {
+        "max_new_sites": 2,
+        "max_mobile_routes": 2,
+        "max_remote_points": 1,
+        "hub_bonus": 2.0,
+        "min_sectors": 2,
+        "max_actor_share": 0.6,
+        "sector_penalty": 15.0,
+    }
+    defaults.update(kwargs)
+    return ProposalProblem(
+        coverage=sp.csr_matrix(cover),
+        weight=rng.uniform(1, 20, n),
+        demand=rng.uniform(1, 10, n),
+        service=service,
+        municipality=municipality,
+        opt_actor=rng.integers(0, n_actors, m),
+        opt_service=opt_service,
+        opt_mode=opt_mode,
+        opt_site=opt_muni * 10 + rng.integers(0, 3, m),  # a site lies in one municipality
+        opt_cost=rng.uniform(0, 3, m),
+        opt_sector=rng.integers(0, 3, m),
+        opt_municipality=opt_muni,
+        capacity=rng.uniform(5, 30, n_actors),
+        **defaults,
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_mip_matches_brute_force(seed):
+    prob = random_problem(np.random.default_rng(seed))
+    best = -np.inf
+    for k in range(prob.n_options + 1):
+        for subset in itertools.combinations(range(prob.n_options), k):
+            ev = evaluate_selection(prob, list(subset))
+            if not ev.violations:
+                best = max(best, ev.score)
+    sol = solve_mip(prob, mip_gap=1e-9)
+    assert sol.status == "optimal"
+    assert evaluate_selection(prob, sol.chosen).violations == ()
+    assert sol.score == pytest.approx(best, abs=1e-6)
+    assert sol.bound == pytest.approx(best, rel=1e-6, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_greedy_feasible_and_not_better_than_mip(seed):
+    prob = random_problem(np.random.default_rng(100 + seed), n=40, m=30, n_actors=6, n_munis=3)
+    mip = solve_mip(prob, mip_gap=1e-9)
+    greedy = solve_greedy(prob, bound=mip.bound)
+    assert evaluate_selection(prob, greedy.chosen).violations == ()
+    assert greedy.status == "greedy"
+    assert greedy.score <= mip.score + 1e-6
+    assert greedy.mip_gap >= -1e-9
+
+
+def test_solve_falls_back_to_greedy_when_too_large():
+    prob = random_problem(np.random.default_rng(7))
+    sol = solve(prob, max_mip_options=3)
+    assert sol.status == "greedy"
+    assert "max_mip_options" in sol.warnings[0]
+    assert solve(prob).status == "optimal"
+
+
+# ------------------------------------------------------------------------------------ classic models
+
+
+def location_instance(seed: int, n: int = 60, m: int = 15):
+    rng = np.random.default_rng(seed)
+    demand = rng.uniform(0, 100, (n, 2))
+    fac = rng.uniform(0, 100, (m, 2))
+    cost = np.linalg.norm(demand[:, None, :] - fac[None, :, :], axis=2)
+    weights = rng.integers(1, 50, n).astype(float)
+    return cost, weights
+
+
+def pulp_solver():
+    pulp = pytest.importorskip("pulp")
+    available = pulp.listSolvers(onlyAvailable=True)
+    if "HiGHS" in available:
+        return pulp.HiGHS(msg=False)
+    if "PULP_CBC_CMD" in available:
+        return pulp.PULP_CBC_CMD(msg=False)
+    pytest.skip("no pulp solver available")
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pulp 3.x deprecations inside spopt
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_classic_models_agree_with_spopt(seed):
+    locate = pytest.importorskip("spopt.locate")
+    solver = pulp_solver()
+    cost, weights = location_instance(seed)
+    radius = float(np.sort(cost, axis=1)[:, 0].max()) + 5.0  # every demand point reachable
+
+    ours = solve_lscp(cost, radius)
+    theirs = locate.LSCP.from_cost_matrix(cost, radius).solve(solver)
+    assert ours.objective == pytest.approx(theirs.problem.objective.value())
+    assert (cost[np.arange(len(cost)), ours.allocation] <= radius).all()
+
+    ours = solve_mclp(cost, weights, 25.0, 4)
+    theirs = locate.MCLP.from_cost_matrix(cost, weights, 25.0, p_facilities=4).solve(solver)
+    assert ours.objective == pytest.approx(theirs.problem.objective.value())
+    assert ours.facilities.size == 4
+
+    ours = solve_pmedian(cost, weights, 4)
+    theirs = locate.PMedian.from_cost_matrix(cost, weights, p_facilities=4).solve(solver)
+    assert ours.objective == pytest.approx(theirs.problem.objective.value(), rel=1e-6)
+    assert ours.facilities.size == 4
+
+
+def test_classic_models_accept_sparse_and_unreachable():
+    cost, weights = location_instance(5, n=20, m=6)
+    cost[cost > 60] = np.inf
+    dense = solve_pmedian(cost, weights, 3)
+    finite = np.isfinite(cost)
+    sparse = sp.csr_matrix((cost[finite], np.nonzero(finite)), shape=cost.shape)
+    assert solve_pmedian(sparse, weights, 3).objective == pytest.approx(dense.objective)
+    assert np.isfinite(cost[np.arange(20), dense.allocation]).all()
+    assert solve_mclp(sparse, weights, 30.0, 2).objective == pytest.approx(
+        solve_mclp(cost, weights, 30.0, 2).objective
+    )
+    with pytest.raises(ProposalError, match="LSCP is infeasible"):
+        solve_lscp(cost, 1.0)
+
+
+def test_remote_budget():
+    prob = make_problem(
+        np.eye(3), [5.0, 4.0, 3.0], [{"mode": REMOTE, "actor": k} for k in range(3)], max_remote_points=2
+    )
+    assert chosen(solve_mip(prob)) == [0, 1]
+    assert chosen(solve_greedy(prob)) == [0, 1]
