@@ -214,6 +214,8 @@ class ProposalConfig(_Model):
     hub_bonus: float = Field(0.1, ge=0)
     travel_cost_per_km: float = Field(0.01, ge=0)
     mobile_days: list[int] = Field(default_factory=lambda: [1, 2, 5])
+    max_sites_per_service: int = Field(8, gt=0, description="gap-area sites per service and municipality")
+    default_max_travel_km: float = Field(50, gt=0, description="for actors without max_travel_km")
     time_limit_s: float = Field(60, gt=0)
     mip_gap: float = Field(0.01, ge=0)
     max_mip_options: int = Field(20_000, gt=0)
