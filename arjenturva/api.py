@@ -24,7 +24,11 @@ from .errors import ArjenturvaError, OutputExistsError
 from .network import Network
 from .network import build_network as _build_network
 from .io import ensure_writable
-from .outputs import GAP_FILES, run_record, write_gap_results
+from .outputs import GAP_FILES, PROPOSAL_FILES, run_record, write_gap_results, write_proposal_results
+from .proposals import LocationResult, ProposalResult
+from .proposals import locate_facilities as _locate_facilities
+from .proposals import propose_partnerships as _propose
+from .scenarios import apply_scenario
 from .workspace import Workspace
 from .workspace import load_workspace as _load_workspace
 
@@ -162,14 +166,84 @@ def find_gaps(config: Config | str | Path | Workspace = DEFAULT_CONFIG_NAME, *,
 
 
 def write_gaps(result: GapResult, ws: Workspace, network: Network, out_dir: str | Path, *,
-               force: bool = False, timings: dict[str, float] | None = None) -> list[Path]:
+               force: bool = False, timings: dict[str, float] | None = None,
+               scenario: str | None = None) -> list[Path]:
     """Write the gap analysis to a results folder (see :mod:`arjenturva.outputs`)."""
     record = run_record(ws.config, inputs={**ws.files, **({"network": ws.config.resolve(ws.config.network.source)}
                                                           if ws.config.network.source else {})},
                         network_info=network.info, timings={**(timings or {}), **result.timings},
                         warnings=[str(w) for w in ws.warnings] + result.warnings,
-                        extra={"area_classes": result.area_class_source})
+                        extra={"area_classes": result.area_class_source, "scenario": scenario,
+                               "scenario_description": ws.config.scenarios[scenario].description
+                               if scenario else None})
     return write_gap_results(result, Path(out_dir), ws.config, force=force, record=record)
+
+
+# ---------------------------------------------------------------------------------------------
+# Proposals
+# ---------------------------------------------------------------------------------------------
+
+
+def propose_partnerships(config: Config | str | Path | Workspace = DEFAULT_CONFIG_NAME, *,
+                         network: Network | None = None, gaps: GapResult | None = None,
+                         services: list[str] | None = None, max_new_sites: int | None = None,
+                         max_mobile_routes: int | None = None, max_remote_points: int | None = None,
+                         progress: Progress | None = None) -> ProposalResult:
+    """Propose cross-sector agreements that close the workspace's coverage gaps.
+
+    Parameters
+    ----------
+    config
+        A config, its path, or a loaded :class:`Workspace`.
+    network, gaps
+        Reused when given (built / computed otherwise).
+    services
+        Service ids to propose for (default all).
+    max_new_sites, max_mobile_routes, max_remote_points
+        Override the config's budgets.
+
+    Returns
+    -------
+    ProposalResult
+        ``proposals`` (one row per agreement with its rationale), ``new_sites``, ``summary``
+        (coverage before and after per municipality and service), and the solver's status and gap.
+    """
+    ws = config if isinstance(config, Workspace) else load_workspace(config, progress=progress)
+    net = network if network is not None else build_network(ws.config, progress=progress)
+    g = gaps if gaps is not None else find_gaps(ws, network=net, progress=progress)
+    return _propose(ws.config, net, g, ws.actors, ws.service_points, places=ws.places, services=services,
+                    max_new_sites=max_new_sites, max_mobile_routes=max_mobile_routes,
+                    max_remote_points=max_remote_points, progress=progress)
+
+
+def locate_facilities(config: Config | str | Path | Workspace = DEFAULT_CONFIG_NAME, *, model: str,
+                      service: str, p: int | None = None, network: Network | None = None,
+                      gaps: GapResult | None = None, progress: Progress | None = None) -> LocationResult:
+    """Run a classic location model (LSCP, MCLP, p-median) for one service on the road network."""
+    ws = config if isinstance(config, Workspace) else load_workspace(config, progress=progress)
+    net = network if network is not None else build_network(ws.config, progress=progress)
+    g = gaps if gaps is not None else find_gaps(ws, network=net, services=[service], progress=progress)
+    return _locate_facilities(ws.config, net, g, ws.service_points, ws.actors, model=model, service=service,
+                              p=p, places=ws.places)
+
+
+def write_maps_and_reports(results_dir: str | Path, config: Config, *, network: Network | None = None,
+                           lang: str | None = None, force: bool = False, maps: bool = True,
+                           html_map: bool = True, reports: bool = True,
+                           progress: Progress | None = None) -> list[Path]:
+    """Write PNG maps, the interactive ``map.html`` and the HTML reports of a results folder."""
+    from . import maps as _maps
+    from . import report as _report
+
+    files: list[Path] = []
+    if maps:
+        files += _maps.write_maps(results_dir, config, network=network, lang=lang, force=force,
+                                  progress=progress)
+    if html_map:
+        files.append(_maps.write_html_map(results_dir, config, lang=lang, force=force))
+    if reports:
+        files += _report.write_reports(results_dir, config, lang=lang, force=force)
+    return files
 
 
 # ---------------------------------------------------------------------------------------------
@@ -189,12 +263,14 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     steps: list[str] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
+    proposals: ProposalResult | None = None
 
 
 def run_pipeline(config: Config | str | Path = DEFAULT_CONFIG_NAME, *, out_dir: str | Path | None = None,
                  force: bool = False, progress: Progress | None = None,
-                 step_done: Callable[[str, float], None] | None = None) -> RunResult:
-    """Validate → network → gaps, writing every output to the results folder.
+                 step_done: Callable[[str, float], None] | None = None, with_proposals: bool = True,
+                 with_maps: bool = True, scenario: str | None = None) -> RunResult:
+    """Validate → network → gaps → proposals → maps → reports, writing every output.
 
     Parameters
     ----------
@@ -225,11 +301,38 @@ def run_pipeline(config: Config | str | Path = DEFAULT_CONFIG_NAME, *, out_dir: 
         return value
 
     cfg = as_config(config)
-    target = Path(out_dir) if out_dir is not None else default_results_dir(cfg)
-    ensure_writable([target / f for f in GAP_FILES], force=force)
+    if scenario is not None and scenario not in cfg.scenarios:
+        from .errors import ConfigError
+
+        known = ", ".join(cfg.scenarios) or "none defined"
+        msg = f"unknown scenario '{scenario}' (scenarios: {known}). Fix: define it under `scenarios:` in the config"
+        raise ConfigError(msg)
+    if out_dir is not None:
+        target = Path(out_dir)
+    else:
+        target = default_results_dir(cfg) if scenario is None else cfg.base_dir / f"results-{scenario}"
+    ensure_writable([target / f for f in (*GAP_FILES, *PROPOSAL_FILES, "map.html", "report.html")],
+                    force=force)
     ws = timed("validate", lambda: load_workspace(cfg, progress=say))
+    if scenario is not None:
+        ws = apply_scenario(ws, scenario)
+        cfg = ws.config
     net = timed("network", lambda: build_network(cfg, progress=say))
     gaps = timed("gaps", lambda: find_gaps(ws, network=net, progress=say))
-    files = write_gaps(gaps, ws, net, target, force=force, timings=timings)
+    proposals = None
+    if ws.actors is not None and with_proposals:
+        proposals = timed("proposals", lambda: propose_partnerships(ws, network=net, gaps=gaps, progress=say))
+    files = write_gaps(gaps, ws, net, target, force=force, timings=timings, scenario=scenario)
+    extras: dict[str, Any] = {"scenario": scenario}
+    if proposals is not None:
+        files += write_proposal_results(proposals, target, force=force)
+        extras["proposals"] = {"agreements": len(proposals.proposals), "status": proposals.status,
+                               "message": proposals.message, "warnings": proposals.warnings,
+                               "mip_gap": None if proposals.solution is None else proposals.solution.mip_gap}
+    if with_maps:
+        t = time.perf_counter()
+        files += write_maps_and_reports(target, cfg, network=net, force=force, progress=say)
+        timings["maps_reports"] = time.perf_counter() - t
+        done("maps and reports", timings["maps_reports"])
     return RunResult(results_dir=target, workspace=ws, network=net, gaps=gaps, files=files, timings=timings,
-                     steps=list(timings))
+                     steps=list(timings), extras=extras, proposals=proposals)

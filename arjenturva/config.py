@@ -227,14 +227,43 @@ class ExportConfig(_Model):
     basemap_tiles: bool = True
 
 
+class ScenarioPoint(_Model):
+    """A service point a scenario adds (e.g. a new mobile route stop)."""
+
+    point_id: str
+    name: str
+    services: list[str]
+    mode: Literal["fixed", "mobile", "remote"] = "fixed"
+    days_per_week: float | None = Field(None, ge=0, le=7)
+    capacity: float | None = Field(None, ge=0)
+    actor_id: str = ""
+    x: float | None = None
+    y: float | None = None
+    lon: float | None = None
+    lat: float | None = None
+
+    @model_validator(mode="after")
+    def _location(self) -> ScenarioPoint:
+        if (self.x is None or self.y is None) and (self.lon is None or self.lat is None):
+            raise ValueError("give x and y (EPSG:3067) or lon and lat (WGS84)")
+        if self.mode == "mobile" and self.days_per_week is None:
+            raise ValueError("a mobile point needs days_per_week")
+        return self
+
+
+class ScenarioThresholds(_Model):
+    threshold_km: dict[str, float] | None = None
+    threshold_min: dict[str, float] | None = None
+
+
 class ScenarioConfig(_Model):
-    """Overrides that define a what-if scenario (issue 8)."""
+    """Overrides that define a what-if scenario: run with ``arjenturva run --scenario NAME``."""
 
     description: str = ""
     close_points: list[str] = Field(default_factory=list)
     remove_actors: list[str] = Field(default_factory=list)
-    add_points: list[dict[str, Any]] = Field(default_factory=list)
-    thresholds: dict[str, dict[str, dict[str, float]]] = Field(default_factory=dict)
+    add_points: list[ScenarioPoint] = Field(default_factory=list)
+    thresholds: dict[str, ScenarioThresholds] = Field(default_factory=dict)
 
 
 class Config(_Model):

@@ -1728,6 +1728,11 @@ def _same_road_pairs(
     """(origin, facility, cost) for pairs on the same road driven directly along it."""
     o = np.flatnonzero(org.ok)
     f = np.flatnonzero(fac.ok)
+    if o.size and f.size:
+        # Only origins on a road that carries a facility (a gather, not a search per origin).
+        has = np.zeros(net.n_roads, bool)
+        has[fac.road[f]] = True
+        o = o[has[org.road[o]]]
     if not o.size or not f.size:
         e = np.zeros(0, np.int64)
         return e, e, np.zeros(0)

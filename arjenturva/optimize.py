@@ -40,12 +40,15 @@ subject to
   ``hub_bonus * (sum_k h_sk - z_s)``, i.e. ``hub_bonus`` per service beyond the first at one site.
 
 The model is built directly as a ``scipy.sparse`` matrix (vectorised, no modelling objects) and
-solved with HiGHS through :func:`scipy.optimize.milp`.
+solved with HiGHS: through ``highspy`` when it is installed, which lets the greedy solution be passed
+as a starting incumbent (so the MIP is never worse than the greedy and prunes from the start), else
+through :func:`scipy.optimize.milp` (same model, no starting solution).
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -56,6 +59,11 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from arjenturva.errors import ProposalError
+
+try:  # optional: HiGHS with a starting solution
+    import highspy
+except ImportError:  # pragma: no cover - exercised only without highspy
+    highspy = None
 
 __all__ = [
     "FIXED",
@@ -81,6 +89,10 @@ REMOTE = 2
 Budget = int | Mapping[int, int] | None
 
 _TOL = 1e-9
+
+# HiGHS' thread pool is global and sized once per process; the MIP search itself is serial, so two
+# threads are plenty and leave room for other work on small machines.
+_HIGHS_THREADS = max(1, min(2, os.cpu_count() or 1))
 
 
 def _int_array(values: Any, name: str, size: int | None = None) -> np.ndarray:
@@ -731,34 +743,54 @@ def _build_mip(p: ProposalProblem, ix: _Index) -> tuple[np.ndarray, np.ndarray, 
     return c, integrality, Bounds(lb, ub), ([cons] if cons is not None else []), off
 
 
-def solve_mip(
-    problem: ProposalProblem, *, time_limit_s: float = 60.0, mip_gap: float = 0.01
-) -> ProposalSolution:
-    """Solve the proposal model exactly with HiGHS (:func:`scipy.optimize.milp`).
+def _mip_start(
+    p: ProposalProblem, ix: _Index, off: dict[str, int], bounds: Bounds, chosen: np.ndarray
+) -> np.ndarray:
+    """Complete a selection of options to a full column vector of the MIP (see :func:`_build_mip`).
 
-    Parameters
-    ----------
-    problem
-        The instance.
-    time_limit_s
-        HiGHS time limit in seconds.
-    mip_gap
-        Relative MIP gap at which HiGHS stops.
-
-    Returns
-    -------
-    ProposalSolution
-        Status ``"optimal"`` (within ``mip_gap``), ``"time_limit"`` (best solution found, with the
-        bound and gap at the limit) or ``"infeasible"`` (no solution found in time; nothing chosen).
-
-    Raises
-    ------
-    ProposalError
-        When HiGHS reports the model infeasible or unbounded (contradictory inputs).
+    ``y`` is the capped coverage, ``z`` the open sites, ``h`` the (site, service) pairs in use, ``u``
+    the (municipality, sector) pairs in use, ``e`` marks municipalities without agreements, ``sl``
+    the sector shortfall and ``N`` the agreements per municipality, so the vector satisfies every
+    row when the selection satisfies the hard constraints, and its objective is ``-score``.
     """
-    t0 = time.perf_counter()
-    ix = _build_index(problem)
-    c, integrality, bounds, cons, _ = _build_mip(problem, ix)
+    m, n = p.n_options, p.n_units
+    v = np.zeros(off["end"])
+    x = np.zeros(m)
+    x[chosen] = 1.0
+    v[:m] = x
+    v[m : m + n] = np.minimum(1.0, p.coverage @ x)
+    sel = x > 0.5
+    f = sel & ix.fixed
+    v[off["z"] + np.unique(ix.site_of[f])] = 1.0
+    if off["u"] > off["h"]:  # hub variables present
+        v[off["h"] + np.unique(ix.pair_of[f])] = 1.0
+    n_mu = ix.munis.size
+    if off["e"] > off["u"]:  # sector variables present
+        ms_on = np.unique(ix.ms_of[sel])
+        v[off["u"] + ms_on] = 1.0
+        n_sect = np.bincount(ix.ms_mu[ms_on], minlength=n_mu)
+        v[off["e"] : off["e"] + n_mu] = n_sect == 0
+        v[off["sl"] : off["sl"] + n_mu] = np.maximum(0, ix.k_mu - np.maximum(1, n_sect))
+    if off["end"] > off["N"]:  # actor-share counts present
+        v[off["N"] : off["N"] + n_mu] = np.bincount(ix.mu_of[sel], minlength=n_mu)
+    return np.clip(v, bounds.lb, bounds.ub)
+
+
+@dataclass(frozen=True)
+class _MipResult:
+    """What :func:`solve_mip` needs from either HiGHS interface (minimisation sense)."""
+
+    x: np.ndarray | None  # best solution found, ``None`` when none
+    optimal: bool
+    infeasible: bool  # the model itself is infeasible or unbounded
+    dual_bound: float
+    gap: float
+    message: str
+
+
+def _run_scipy(
+    c: np.ndarray, integrality: np.ndarray, bounds: Bounds, cons: list, time_limit_s: float, mip_gap: float
+) -> _MipResult:
     res = milp(
         c,
         integrality=integrality,
@@ -766,11 +798,161 @@ def solve_mip(
         constraints=cons,
         options={"time_limit": float(time_limit_s), "mip_rel_gap": float(mip_gap), "disp": False},
     )
+    return _MipResult(
+        x=res.x,
+        optimal=res.status == 0,
+        infeasible=res.status in (2, 3) or (res.status == 4 and res.x is None),
+        dual_bound=float(res.mip_dual_bound) if res.mip_dual_bound is not None else math.nan,
+        gap=float(res.mip_gap) if res.mip_gap is not None else math.nan,
+        message=str(res.message),
+    )
+
+
+def _run_highspy(
+    c: np.ndarray,
+    integrality: np.ndarray,
+    bounds: Bounds,
+    cons: list,
+    time_limit_s: float,
+    mip_gap: float,
+    start: np.ndarray | None,
+) -> _MipResult:
+    """Solve ``min c x`` with highspy, passing the CSC arrays directly and ``start`` as incumbent."""
+    nv = c.size
+    lp = highspy.HighsLp()
+    lp.num_col_ = nv
+    lp.col_cost_ = np.asarray(c, dtype=float)
+    lp.col_lower_ = np.asarray(bounds.lb, dtype=float)
+    lp.col_upper_ = np.asarray(bounds.ub, dtype=float)
+    if cons:
+        a = sp.csc_matrix(cons[0].A)
+        a.sort_indices()
+        lp.num_row_ = a.shape[0]
+        lp.row_lower_ = np.asarray(cons[0].lb, dtype=float)
+        lp.row_upper_ = np.asarray(cons[0].ub, dtype=float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.num_col_ = nv
+        lp.a_matrix_.num_row_ = a.shape[0]
+        lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = a.indices.astype(np.int32)
+        lp.a_matrix_.value_ = a.data.astype(float)
+    else:
+        lp.num_row_ = 0
+        lp.a_matrix_.start_ = np.zeros(nv + 1, dtype=np.int32)
+    lp.integrality_ = [
+        highspy.HighsVarType.kInteger if k else highspy.HighsVarType.kContinuous for k in integrality
+    ]
+    # The plain core class: the public ``highspy.Highs`` prints a banner before options can be set.
+    h = highspy._Highs()
+    for name, value in (
+        ("output_flag", False),
+        ("log_to_console", False),
+        ("threads", _HIGHS_THREADS),
+        ("time_limit", max(float(time_limit_s), 0.0)),
+        ("mip_rel_gap", float(mip_gap)),
+        ("random_seed", 0),
+    ):
+        h.setOptionValue(name, value)
+    if h.passModel(lp) == highspy.HighsStatus.kError:
+        msg = "HiGHS rejected the proposal model"
+        raise ProposalError(msg)
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = np.asarray(start, dtype=float)
+        sol.value_valid = True
+        h.setSolution(sol)
+    h.run()
+    ms = h.getModelStatus()
+    info = h.getInfo()
+    has_x = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    x = np.asarray(h.getSolution().col_value, dtype=float) if has_x else None
+    status = highspy.HighsModelStatus
+    optimal = ms == status.kOptimal
+    dual_bound = float(info.mip_dual_bound) if has_x or optimal else math.nan
+    if not np.isfinite(dual_bound):
+        dual_bound = math.nan
+    return _MipResult(
+        x=x,
+        optimal=optimal,
+        infeasible=ms in (status.kInfeasible, status.kUnbounded, status.kUnboundedOrInfeasible),
+        dual_bound=dual_bound,
+        gap=float(info.mip_gap) if x is not None else math.nan,
+        message=h.modelStatusToString(ms),
+    )
+
+
+def solve_mip(
+    problem: ProposalProblem,
+    *,
+    time_limit_s: float = 60.0,
+    mip_gap: float = 0.01,
+    backend: str = "auto",
+    start: Any = "greedy",
+) -> ProposalSolution:
+    """Solve the proposal model exactly with HiGHS.
+
+    Parameters
+    ----------
+    problem
+        The instance.
+    time_limit_s
+        Time limit in seconds for the whole call (building the start included).
+    mip_gap
+        Relative MIP gap at which HiGHS stops.
+    backend
+        ``"highspy"`` (HiGHS through ``highspy``, with a starting solution), ``"scipy"``
+        (:func:`scipy.optimize.milp`, no starting solution) or ``"auto"`` (``highspy`` when it is
+        installed, else ``scipy``).
+    start
+        Starting incumbent for the ``highspy`` backend: ``"greedy"`` (the :func:`solve_greedy`
+        selection), ``None`` (none) or indices of options satisfying the hard constraints.
+
+    Returns
+    -------
+    ProposalSolution
+        Status ``"optimal"`` (within ``mip_gap``), ``"time_limit"`` (best solution found, with the
+        bound and gap at the limit) or ``"infeasible"`` (no solution found in time; nothing chosen).
+        ``solver`` is ``"highspy"`` or ``"highs"`` (scipy).
+
+    Raises
+    ------
+    ProposalError
+        When HiGHS reports the model infeasible or unbounded (contradictory inputs), or for an
+        unknown backend or an infeasible explicit start.
+    """
+    t0 = time.perf_counter()
+    if backend == "auto":
+        backend = "highspy" if highspy is not None else "scipy"
+    if backend not in ("highspy", "scipy"):
+        msg = f"backend must be 'auto', 'highspy' or 'scipy', got {backend!r}"
+        raise ProposalError(msg)
+    if backend == "highspy" and highspy is None:
+        msg = "backend='highspy' needs the highspy package (pip install highspy)"
+        raise ProposalError(msg)
+    ix = _build_index(problem)
+    c, integrality, bounds, cons, off = _build_mip(problem, ix)
+    if backend == "scipy":
+        res = _run_scipy(c, integrality, bounds, cons, time_limit_s, mip_gap)
+        solver = "highs"
+    else:
+        x0 = None
+        if isinstance(start, str) and start == "greedy":
+            x0 = _mip_start(problem, ix, off, bounds, _best_greedy(problem, ix)[1])
+        elif start is not None:
+            chosen0 = np.unique(np.asarray(start, dtype=np.int64))
+            viol = _evaluate(problem, ix, chosen0).violations
+            if viol or (chosen0.size and (bounds.ub[chosen0] < 0.5).any()):
+                msg = f"the start selection breaks hard constraints: {'; '.join(viol) or 'overloaded option'}"
+                raise ProposalError(msg)
+            x0 = _mip_start(problem, ix, off, bounds, chosen0)
+        remaining = time_limit_s - (time.perf_counter() - t0)
+        res = _run_highspy(c, integrality, bounds, cons, max(remaining, 0.0), mip_gap, x0)
+        solver = "highspy"
     seconds = time.perf_counter() - t0
-    if res.status in (2, 3) or (res.status == 4 and res.x is None):
+    if res.infeasible:
         msg = f"the proposal model cannot be solved: {res.message}"
         raise ProposalError(msg)
-    bound = -float(res.mip_dual_bound) if res.mip_dual_bound is not None else math.nan
+    bound = -res.dual_bound
     if res.x is None:
         ev = _evaluate(problem, ix, np.zeros(0, dtype=np.int64))
         return _solution(
@@ -779,18 +961,18 @@ def solve_mip(
             bound,
             math.nan,
             "infeasible",
-            "highs",
+            solver,
             seconds,
             [f"HiGHS found no solution within {time_limit_s:g} s"],
         )
     chosen = np.flatnonzero(res.x[: problem.n_options] > 0.5)
     ev = _evaluate(problem, ix, chosen)
-    status = "optimal" if res.status == 0 else "time_limit"
-    gap = float(res.mip_gap) if res.mip_gap is not None else math.nan
+    status = "optimal" if res.optimal else "time_limit"
+    gap = res.gap
     warns = _shortfall_warnings(ev, problem.min_sectors)
     if status == "time_limit":
         warns.insert(0, f"HiGHS stopped at the time limit ({time_limit_s:g} s) with gap {gap:.2%}")
-    return _solution(ev, chosen, bound, gap, status, "highs", seconds, warns)
+    return _solution(ev, chosen, bound, gap, status, solver, seconds, warns)
 
 
 def _solution(
@@ -919,6 +1101,15 @@ def _greedy_pass(p: ProposalProblem, ix: _Index, rule: str) -> np.ndarray:
     return np.flatnonzero(chosen)
 
 
+def _best_greedy(p: ProposalProblem, ix: _Index) -> tuple[Evaluation, np.ndarray, str]:
+    """Run both greedy rules and return the better (evaluation, chosen, rule); ``net`` wins ties."""
+    runs = []
+    for rule in ("net", "ratio"):
+        chosen = _greedy_pass(p, ix, rule)
+        runs.append((_evaluate(p, ix, chosen), chosen, rule))
+    return max(runs, key=lambda t: t[0].score)
+
+
 def solve_greedy(problem: ProposalProblem, *, bound: float | None = None) -> ProposalSolution:
     """Choose options greedily by marginal weighted coverage, respecting capacities and budgets.
 
@@ -942,11 +1133,7 @@ def solve_greedy(problem: ProposalProblem, *, bound: float | None = None) -> Pro
     """
     t0 = time.perf_counter()
     ix = _build_index(problem)
-    runs = []
-    for rule in ("net", "ratio"):
-        chosen = _greedy_pass(problem, ix, rule)
-        runs.append((_evaluate(problem, ix, chosen), chosen, rule))
-    ev, chosen, rule = max(runs, key=lambda t: t[0].score)  # first (net) wins ties
+    ev, chosen, rule = _best_greedy(problem, ix)
     score = ev.score
     gap = math.nan
     if bound is not None and np.isfinite(bound):

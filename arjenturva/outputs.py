@@ -143,6 +143,50 @@ def _public_unreachable(df: pd.DataFrame, threshold: int) -> pd.DataFrame:
     return df.loc[~small].reset_index(drop=True)
 
 
+PROPOSAL_FILES = ("proposals.csv", "proposals_summary.csv")
+
+
+def write_proposal_results(result: Any, out_dir: Path, *, force: bool) -> list[Path]:
+    """Write proposals: ``proposals.csv``, ``proposals_summary.csv`` and the ``proposals`` and
+    ``new_sites`` layers added to ``results.gpkg`` (rewritten atomically with its other layers).
+
+    Raises
+    ------
+    OutputExistsError
+        When ``proposals.csv`` exists and ``force`` is false.
+    """
+    out_dir = Path(out_dir)
+    ensure_writable([out_dir / f for f in PROPOSAL_FILES], force=force)
+    written = [
+        write_csv(result.proposals.drop(columns="geometry"), out_dir / "proposals.csv"),
+        write_csv(result.summary, out_dir / "proposals_summary.csv"),
+    ]
+    gpkg = out_dir / "results.gpkg"
+    add_gpkg_layers(gpkg, {"proposals": result.proposals, "new_sites": result.new_sites})
+    written.append(gpkg)
+    return written
+
+
+def add_gpkg_layers(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> Path:
+    """Add or replace layers in an existing GeoPackage, atomically (copy, write, rename)."""
+    import shutil
+
+    from .io import atomic_path
+
+    with atomic_path(path) as tmp:
+        if Path(path).exists():
+            shutil.copyfile(path, tmp)
+        for name, gdf in layers.items():
+            out = gdf.copy()
+            for c in out.columns:
+                if c != out.geometry.name and pd.api.types.is_float_dtype(out[c]):
+                    out[c] = out[c].replace([np.inf, -np.inf], np.nan)
+            if out.empty:
+                out = out.astype({c: "object" for c in out.columns if c != out.geometry.name})
+            out.to_file(tmp, layer=name, driver="GPKG", mode="w")
+    return Path(path)
+
+
 def read_summary(results_dir: Path) -> pd.DataFrame:
     """Read ``summary.csv`` of a results folder (municipality codes kept as text)."""
     return pd.read_csv(Path(results_dir) / "summary.csv", dtype={"municipality": str})

@@ -638,6 +638,7 @@ def config_text() -> str:
         "  min_sectors: 3                  # agreements per municipality span at least 3 sectors",
         "  max_actor_share: 0.5            # no single actor carries more than half",
         "  weight_65_plus: 1.5             # people aged 65+ count 1.5 times",
+        "  time_limit_s: 20                # solver time limit; the output reports the gap",
         "",
         "export:",
         "  suppress_below: 10              # never show cells under 10 people individually",

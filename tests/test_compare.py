@@ -22,11 +22,11 @@ def two_runs(tmp_path_factory) -> tuple[Path, Path]:
     """The demo run as shipped, and again with stricter health-station thresholds."""
     ws = tmp_path_factory.mktemp("compare") / "demo"
     config = api.copy_demo(ws)
-    base = api.run_pipeline(config, out_dir=ws / "baseline").results_dir
+    base = api.run_pipeline(config, out_dir=ws / "baseline", with_proposals=False, with_maps=False).results_dir
     text = config.read_text(encoding="utf-8")
     assert HEALTH_OLD in text, "the demo's health-station thresholds changed; update this test"
     config.write_text(text.replace(HEALTH_OLD, HEALTH_NEW), encoding="utf-8")
-    strict = api.run_pipeline(config, out_dir=ws / "strict_health").results_dir
+    strict = api.run_pipeline(config, out_dir=ws / "strict_health", with_proposals=False, with_maps=False).results_dir
     return base, strict
 
 
