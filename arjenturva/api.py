@@ -21,9 +21,9 @@ from .config import DEFAULT_CONFIG_NAME, Config, load_config
 from .coverage import GapResult
 from .coverage import find_gaps as _find_gaps
 from .errors import ArjenturvaError, OutputExistsError
+from .io import ensure_writable
 from .network import Network
 from .network import build_network as _build_network
-from .io import ensure_writable
 from .outputs import GAP_FILES, PROPOSAL_FILES, run_record, write_gap_results, write_proposal_results
 from .proposals import LocationResult, ProposalResult
 from .proposals import locate_facilities as _locate_facilities
@@ -40,8 +40,9 @@ def as_config(config: Config | str | Path) -> Config:
     return config if isinstance(config, Config) else load_config(config)
 
 
-def load_workspace(config: Config | str | Path = DEFAULT_CONFIG_NAME, *,
-                   progress: Progress | None = None) -> Workspace:
+def load_workspace(
+    config: Config | str | Path = DEFAULT_CONFIG_NAME, *, progress: Progress | None = None
+) -> Workspace:
     """Load and validate every input of a workspace.
 
     Parameters
@@ -82,9 +83,11 @@ def _copy_tree(src: Path, dest: Path, *, force: bool) -> list[Path]:
     targets = [dest / p.relative_to(src) for p in files]
     existing = [t for t in targets if t.exists()]
     if existing and not force:
-        msg = (f"{dest} already holds {existing[0].name}"
-               + (f" and {len(existing) - 1} more file(s)" if len(existing) > 1 else "")
-               + ". Fix: choose an empty folder or pass --force to overwrite")
+        msg = (
+            f"{dest} already holds {existing[0].name}"
+            + (f" and {len(existing) - 1} more file(s)" if len(existing) > 1 else "")
+            + ". Fix: choose an empty folder or pass --force to overwrite"
+        )
         raise OutputExistsError(msg)
     for p, t in zip(files, targets, strict=True):
         t.parent.mkdir(parents=True, exist_ok=True)
@@ -125,8 +128,12 @@ def default_results_dir(config: Config) -> Path:
     return config.base_dir / "results"
 
 
-def build_network(config: Config | str | Path = DEFAULT_CONFIG_NAME, *, use_cache: bool = True,
-                  progress: Progress | None = None) -> Network:
+def build_network(
+    config: Config | str | Path = DEFAULT_CONFIG_NAME,
+    *,
+    use_cache: bool = True,
+    progress: Progress | None = None,
+) -> Network:
     """Build the road network named in the config, or load it from the workspace cache.
 
     Returns
@@ -140,9 +147,13 @@ def build_network(config: Config | str | Path = DEFAULT_CONFIG_NAME, *, use_cach
     return _build_network(cfg.network, base_dir=cfg.base_dir, cache_dir=cache_dir, progress=progress)
 
 
-def find_gaps(config: Config | str | Path | Workspace = DEFAULT_CONFIG_NAME, *,
-              network: Network | None = None, services: list[str] | None = None,
-              progress: Progress | None = None) -> GapResult:
+def find_gaps(
+    config: Config | str | Path | Workspace = DEFAULT_CONFIG_NAME,
+    *,
+    network: Network | None = None,
+    services: list[str] | None = None,
+    progress: Progress | None = None,
+) -> GapResult:
     """Run the coverage and gap analysis of a workspace (no files written).
 
     Parameters
@@ -161,21 +172,44 @@ def find_gaps(config: Config | str | Path | Workspace = DEFAULT_CONFIG_NAME, *,
     """
     ws = config if isinstance(config, Workspace) else load_workspace(config, progress=progress)
     net = network if network is not None else build_network(ws.config, progress=progress)
-    return _find_gaps(ws.config, net, ws.population, ws.service_points, ws.municipalities,
-                      places=ws.places, services=services, progress=progress)
+    return _find_gaps(
+        ws.config,
+        net,
+        ws.population,
+        ws.service_points,
+        ws.municipalities,
+        places=ws.places,
+        services=services,
+        progress=progress,
+    )
 
 
-def write_gaps(result: GapResult, ws: Workspace, network: Network, out_dir: str | Path, *,
-               force: bool = False, timings: dict[str, float] | None = None,
-               scenario: str | None = None) -> list[Path]:
+def write_gaps(
+    result: GapResult,
+    ws: Workspace,
+    network: Network,
+    out_dir: str | Path,
+    *,
+    force: bool = False,
+    timings: dict[str, float] | None = None,
+    scenario: str | None = None,
+) -> list[Path]:
     """Write the gap analysis to a results folder (see :mod:`arjenturva.outputs`)."""
-    record = run_record(ws.config, inputs={**ws.files, **({"network": ws.config.resolve(ws.config.network.source)}
-                                                          if ws.config.network.source else {})},
-                        network_info=network.info, timings={**(timings or {}), **result.timings},
-                        warnings=[str(w) for w in ws.warnings] + result.warnings,
-                        extra={"area_classes": result.area_class_source, "scenario": scenario,
-                               "scenario_description": ws.config.scenarios[scenario].description
-                               if scenario else None})
+    record = run_record(
+        ws.config,
+        inputs={
+            **ws.files,
+            **({"network": ws.config.resolve(ws.config.network.source)} if ws.config.network.source else {}),
+        },
+        network_info=network.info,
+        timings={**(timings or {}), **result.timings},
+        warnings=[str(w) for w in ws.warnings] + result.warnings,
+        extra={
+            "area_classes": result.area_class_source,
+            "scenario": scenario,
+            "scenario_description": ws.config.scenarios[scenario].description if scenario else None,
+        },
+    )
     return write_gap_results(result, Path(out_dir), ws.config, force=force, record=record)
 
 
@@ -184,11 +218,17 @@ def write_gaps(result: GapResult, ws: Workspace, network: Network, out_dir: str 
 # ---------------------------------------------------------------------------------------------
 
 
-def propose_partnerships(config: Config | str | Path | Workspace = DEFAULT_CONFIG_NAME, *,
-                         network: Network | None = None, gaps: GapResult | None = None,
-                         services: list[str] | None = None, max_new_sites: int | None = None,
-                         max_mobile_routes: int | None = None, max_remote_points: int | None = None,
-                         progress: Progress | None = None) -> ProposalResult:
+def propose_partnerships(
+    config: Config | str | Path | Workspace = DEFAULT_CONFIG_NAME,
+    *,
+    network: Network | None = None,
+    gaps: GapResult | None = None,
+    services: list[str] | None = None,
+    max_new_sites: int | None = None,
+    max_mobile_routes: int | None = None,
+    max_remote_points: int | None = None,
+    progress: Progress | None = None,
+) -> ProposalResult:
     """Propose cross-sector agreements that close the workspace's coverage gaps.
 
     Parameters
@@ -211,34 +251,61 @@ def propose_partnerships(config: Config | str | Path | Workspace = DEFAULT_CONFI
     ws = config if isinstance(config, Workspace) else load_workspace(config, progress=progress)
     net = network if network is not None else build_network(ws.config, progress=progress)
     g = gaps if gaps is not None else find_gaps(ws, network=net, progress=progress)
-    return _propose(ws.config, net, g, ws.actors, ws.service_points, places=ws.places, services=services,
-                    max_new_sites=max_new_sites, max_mobile_routes=max_mobile_routes,
-                    max_remote_points=max_remote_points, progress=progress)
+    return _propose(
+        ws.config,
+        net,
+        g,
+        ws.actors,
+        ws.service_points,
+        places=ws.places,
+        services=services,
+        max_new_sites=max_new_sites,
+        max_mobile_routes=max_mobile_routes,
+        max_remote_points=max_remote_points,
+        progress=progress,
+    )
 
 
-def locate_facilities(config: Config | str | Path | Workspace = DEFAULT_CONFIG_NAME, *, model: str,
-                      service: str, p: int | None = None, network: Network | None = None,
-                      gaps: GapResult | None = None, progress: Progress | None = None) -> LocationResult:
+def locate_facilities(
+    config: Config | str | Path | Workspace = DEFAULT_CONFIG_NAME,
+    *,
+    model: str,
+    service: str,
+    p: int | None = None,
+    network: Network | None = None,
+    gaps: GapResult | None = None,
+    progress: Progress | None = None,
+) -> LocationResult:
     """Run a classic location model (LSCP, MCLP, p-median) for one service on the road network."""
     ws = config if isinstance(config, Workspace) else load_workspace(config, progress=progress)
     net = network if network is not None else build_network(ws.config, progress=progress)
     g = gaps if gaps is not None else find_gaps(ws, network=net, services=[service], progress=progress)
-    return _locate_facilities(ws.config, net, g, ws.service_points, ws.actors, model=model, service=service,
-                              p=p, places=ws.places)
+    return _locate_facilities(
+        ws.config, net, g, ws.service_points, ws.actors, model=model, service=service, p=p, places=ws.places
+    )
 
 
-def write_maps_and_reports(results_dir: str | Path, config: Config, *, network: Network | None = None,
-                           lang: str | None = None, force: bool = False, maps: bool = True,
-                           html_map: bool = True, reports: bool = True,
-                           progress: Progress | None = None) -> list[Path]:
+def write_maps_and_reports(
+    results_dir: str | Path,
+    config: Config,
+    *,
+    network: Network | None = None,
+    lang: str | None = None,
+    force: bool = False,
+    maps: bool = True,
+    html_map: bool = True,
+    reports: bool = True,
+    progress: Progress | None = None,
+) -> list[Path]:
     """Write PNG maps, the interactive ``map.html`` and the HTML reports of a results folder."""
     from . import maps as _maps
     from . import report as _report
 
     files: list[Path] = []
     if maps:
-        files += _maps.write_maps(results_dir, config, network=network, lang=lang, force=force,
-                                  progress=progress)
+        files += _maps.write_maps(
+            results_dir, config, network=network, lang=lang, force=force, progress=progress
+        )
     if html_map:
         files.append(_maps.write_html_map(results_dir, config, lang=lang, force=force))
     if reports:
@@ -266,10 +333,17 @@ class RunResult:
     proposals: ProposalResult | None = None
 
 
-def run_pipeline(config: Config | str | Path = DEFAULT_CONFIG_NAME, *, out_dir: str | Path | None = None,
-                 force: bool = False, progress: Progress | None = None,
-                 step_done: Callable[[str, float], None] | None = None, with_proposals: bool = True,
-                 with_maps: bool = True, scenario: str | None = None) -> RunResult:
+def run_pipeline(
+    config: Config | str | Path = DEFAULT_CONFIG_NAME,
+    *,
+    out_dir: str | Path | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+    step_done: Callable[[str, float], None] | None = None,
+    with_proposals: bool = True,
+    with_maps: bool = True,
+    scenario: str | None = None,
+) -> RunResult:
     """Validate → network → gaps → proposals → maps → reports, writing every output.
 
     Parameters
@@ -305,14 +379,18 @@ def run_pipeline(config: Config | str | Path = DEFAULT_CONFIG_NAME, *, out_dir: 
         from .errors import ConfigError
 
         known = ", ".join(cfg.scenarios) or "none defined"
-        msg = f"unknown scenario '{scenario}' (scenarios: {known}). Fix: define it under `scenarios:` in the config"
+        msg = (
+            f"unknown scenario '{scenario}' (scenarios: {known}). "
+            "Fix: define it under `scenarios:` in the config"
+        )
         raise ConfigError(msg)
     if out_dir is not None:
         target = Path(out_dir)
     else:
         target = default_results_dir(cfg) if scenario is None else cfg.base_dir / f"results-{scenario}"
-    ensure_writable([target / f for f in (*GAP_FILES, *PROPOSAL_FILES, "map.html", "report.html")],
-                    force=force)
+    ensure_writable(
+        [target / f for f in (*GAP_FILES, *PROPOSAL_FILES, "map.html", "report.html")], force=force
+    )
     ws = timed("validate", lambda: load_workspace(cfg, progress=say))
     if scenario is not None:
         ws = apply_scenario(ws, scenario)
@@ -326,13 +404,26 @@ def run_pipeline(config: Config | str | Path = DEFAULT_CONFIG_NAME, *, out_dir: 
     extras: dict[str, Any] = {"scenario": scenario}
     if proposals is not None:
         files += write_proposal_results(proposals, target, force=force)
-        extras["proposals"] = {"agreements": len(proposals.proposals), "status": proposals.status,
-                               "message": proposals.message, "warnings": proposals.warnings,
-                               "mip_gap": None if proposals.solution is None else proposals.solution.mip_gap}
+        extras["proposals"] = {
+            "agreements": len(proposals.proposals),
+            "status": proposals.status,
+            "message": proposals.message,
+            "warnings": proposals.warnings,
+            "mip_gap": None if proposals.solution is None else proposals.solution.mip_gap,
+        }
     if with_maps:
         t = time.perf_counter()
         files += write_maps_and_reports(target, cfg, network=net, force=force, progress=say)
         timings["maps_reports"] = time.perf_counter() - t
         done("maps and reports", timings["maps_reports"])
-    return RunResult(results_dir=target, workspace=ws, network=net, gaps=gaps, files=files, timings=timings,
-                     steps=list(timings), extras=extras, proposals=proposals)
+    return RunResult(
+        results_dir=target,
+        workspace=ws,
+        network=net,
+        gaps=gaps,
+        files=files,
+        timings=timings,
+        steps=list(timings),
+        extras=extras,
+        proposals=proposals,
+    )

@@ -34,9 +34,7 @@ app.add_typer(network_app, name="network")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-ConfigOpt = Annotated[
-    Path, typer.Option("--config", "-c", help="Workspace config file (or its folder).")
-]
+ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="Workspace config file (or its folder).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a machine-readable JSON summary.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")]
@@ -53,8 +51,12 @@ def _progress(quiet: bool) -> Callable[[str], None]:
 
 
 def _print_problems(e: ValidationError) -> None:
-    table = Table(title=f"{len(e.problems)} problem(s) in the inputs", title_justify="left",
-                  show_lines=False, expand=False)
+    table = Table(
+        title=f"{len(e.problems)} problem(s) in the inputs",
+        title_justify="left",
+        show_lines=False,
+        expand=False,
+    )
     for col in ("file", "row / id", "column", "problem", "fix"):
         table.add_column(col, overflow="fold")
     for p in e.problems:
@@ -72,8 +74,13 @@ def _run(fn: Callable[[], None], *, as_json: bool = False) -> None:
         fn()
     except ValidationError as e:
         if as_json:
-            _print_json({"valid": False, "problems": [vars(p) for p in e.problems],
-                         "warnings": [vars(p) for p in e.warnings]})
+            _print_json(
+                {
+                    "valid": False,
+                    "problems": [vars(p) for p in e.problems],
+                    "warnings": [vars(p) for p in e.warnings],
+                }
+            )
         _print_problems(e)
         err.print(f"[bold red]Error:[/bold red] {len(e.problems)} problem(s) in the inputs; nothing was run.")
         raise typer.Exit(1) from None
@@ -89,8 +96,11 @@ def _summary_table(summary: dict[str, Any]) -> Table:
     for layer, n in summary["layers"].items():
         t.add_row(f"{layer}", f"{n} features")
     t.add_row("municipality list", ", ".join(summary["municipalities"]))
-    t.add_row("population total", f"{summary['population_total']:,}".replace(",", " ")
-              + f" ({summary['population_suppressed_cells']} suppressed cells)")
+    t.add_row(
+        "population total",
+        f"{summary['population_total']:,}".replace(",", " ")
+        + f" ({summary['population_suppressed_cells']} suppressed cells)",
+    )
     t.add_row("services (config)", ", ".join(summary["services_configured"]))
     t.add_row("services with points", ", ".join(summary["services_with_points"]))
     t.add_row("point modes", ", ".join(f"{k} {v}" for k, v in summary["modes"].items()))
@@ -108,8 +118,9 @@ def _root(
 
 
 @app.command()
-def validate(config: ConfigOpt = Path("arjenturva.yaml"), as_json: JsonOpt = False,
-             quiet: QuietOpt = False) -> None:
+def validate(
+    config: ConfigOpt = Path("arjenturva.yaml"), as_json: JsonOpt = False, quiet: QuietOpt = False
+) -> None:
     """Check every input against the data contract and report all problems at once.
 
     Prints what was loaded (features per layer, municipalities, sectors, services, population)
@@ -155,13 +166,26 @@ def init(
     _run(body)
 
 
-def _run_pipeline(config: Path, out_dir: Path | None, force: bool, as_json: bool, quiet: bool,
-                  label: str, scenario: str | None = None) -> None:
+def _run_pipeline(
+    config: Path,
+    out_dir: Path | None,
+    force: bool,
+    as_json: bool,
+    quiet: bool,
+    label: str,
+    scenario: str | None = None,
+) -> None:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     show = not quiet and not as_json and sys.stderr.isatty()
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=err, disable=not show, transient=True) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not show,
+        transient=True,
+    ) as bar:
         task = bar.add_task(label, total=None)
 
         def progress(msg: str) -> None:
@@ -171,15 +195,23 @@ def _run_pipeline(config: Path, out_dir: Path | None, force: bool, as_json: bool
             if not as_json and not quiet:
                 err.print(f"[green]✓[/green] {step} ({seconds:.1f} s)")
 
-        result = api.run_pipeline(config, out_dir=out_dir, force=force, progress=progress,
-                                  step_done=step_done, scenario=scenario)
+        result = api.run_pipeline(
+            config, out_dir=out_dir, force=force, progress=progress, step_done=step_done, scenario=scenario
+        )
     if as_json:
-        _print_json({"results": str(result.results_dir), "files": [str(f) for f in result.files],
-                     "timings_s": result.timings, "network": result.network.info,
-                     "workspace": result.workspace.summary(),
-                     "summary": json.loads(result.gaps.summary.to_json(orient="records")),
-                     "gap_areas": len(result.gaps.gap_areas), "warnings": result.gaps.warnings,
-                     **result.extras})
+        _print_json(
+            {
+                "results": str(result.results_dir),
+                "files": [str(f) for f in result.files],
+                "timings_s": result.timings,
+                "network": result.network.info,
+                "workspace": result.workspace.summary(),
+                "summary": json.loads(result.gaps.summary.to_json(orient="records")),
+                "gap_areas": len(result.gaps.gap_areas),
+                "warnings": result.gaps.warnings,
+                **result.extras,
+            }
+        )
         return
     if quiet:
         out.print(f"Results in {result.results_dir}")
@@ -199,11 +231,16 @@ def _run_pipeline(config: Path, out_dir: Path | None, force: bool, as_json: bool
 @app.command()
 def run(
     config: ConfigOpt = Path("arjenturva.yaml"),
-    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Results folder (default: results/ "
-                                                  "beside the config).")] = None,
-    scenario: Annotated[str | None, typer.Option("--scenario", help="Apply a scenario defined under "
-                                                 "`scenarios:` (default results folder: results-NAME/).")]
-    = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Results folder (default: results/ beside the config).")
+    ] = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            "--scenario",
+            help="Apply a scenario defined under `scenarios:` (default results folder: results-NAME/).",
+        ),
+    ] = None,
     force: ForceOpt = False,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -218,8 +255,9 @@ def run(
 
 @app.command()
 def demo(
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo workspace and results.")]
-    = Path("demo-run"),
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for the demo workspace and results.")
+    ] = Path("demo-run"),
     force: ForceOpt = False,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -273,10 +311,12 @@ def _network_command(config: Path, as_json: bool, quiet: bool, use_cache: bool) 
 
 
 @network_app.command("build")
-def network_build(config: ConfigOpt = Path("arjenturva.yaml"), as_json: JsonOpt = False,
-                  quiet: QuietOpt = False,
-                  rebuild: Annotated[bool, typer.Option("--rebuild", help="Ignore the cache and build anew.")]
-                  = False) -> None:
+def network_build(
+    config: ConfigOpt = Path("arjenturva.yaml"),
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Ignore the cache and build anew.")] = False,
+) -> None:
     """Build the road network from the configured source and cache it in the workspace.
 
     Example:  arjenturva network build -c demo-run
@@ -285,8 +325,9 @@ def network_build(config: ConfigOpt = Path("arjenturva.yaml"), as_json: JsonOpt 
 
 
 @network_app.command("info")
-def network_info(config: ConfigOpt = Path("arjenturva.yaml"), as_json: JsonOpt = False,
-                 quiet: QuietOpt = False) -> None:
+def network_info(
+    config: ConfigOpt = Path("arjenturva.yaml"), as_json: JsonOpt = False, quiet: QuietOpt = False
+) -> None:
     """Show nodes, edges, km of road and connected components (loads from the cache when valid).
 
     Example:  arjenturva network info -c demo-run --json
@@ -297,8 +338,10 @@ def network_info(config: ConfigOpt = Path("arjenturva.yaml"), as_json: JsonOpt =
 def _gaps_table(summary: Any, language: str) -> Table:
     """Services as rows, municipalities as columns: uncovered population (covered share)."""
     per = summary[summary["service"] != "ALL"]
-    t = Table(title="Uncovered population by service and municipality (covered share of demand)",
-              title_justify="left")
+    t = Table(
+        title="Uncovered population by service and municipality (covered share of demand)",
+        title_justify="left",
+    )
     t.add_column("service", style="bold")
     munis = list(dict.fromkeys(zip(per["municipality"], per["municipality_name"], strict=True)))
     for code, name in munis:
@@ -321,10 +364,12 @@ def _gaps_table(summary: Any, language: str) -> Table:
 @app.command()
 def gaps(
     config: ConfigOpt = Path("arjenturva.yaml"),
-    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Results folder (default: results/ "
-                                                  "beside the config).")] = None,
-    service: Annotated[list[str] | None, typer.Option("--service", "-s", help="Only this service "
-                                                      "(repeatable).")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Results folder (default: results/ beside the config).")
+    ] = None,
+    service: Annotated[
+        list[str] | None, typer.Option("--service", "-s", help="Only this service (repeatable).")
+    ] = None,
     force: ForceOpt = False,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -349,9 +394,15 @@ def gaps(
         result = api.find_gaps(ws, network=net, services=service or None, progress=progress)
         files = api.write_gaps(result, ws, net, target, force=force)
         if as_json:
-            _print_json({"results": str(target), "files": [str(f) for f in files],
-                         "summary": json.loads(result.summary.to_json(orient="records")),
-                         "gap_areas": len(result.gap_areas), "warnings": result.warnings})
+            _print_json(
+                {
+                    "results": str(target),
+                    "files": [str(f) for f in files],
+                    "summary": json.loads(result.summary.to_json(orient="records")),
+                    "gap_areas": len(result.gap_areas),
+                    "warnings": result.warnings,
+                }
+            )
             return
         out.print(_gaps_table(result.summary, ws.config.language))
         out.print(f"{len(result.gap_areas)} gap areas. Results in [bold]{target}[/bold].")
@@ -368,20 +419,36 @@ def _print_proposals(res: Any) -> None:
     sol = res.solution
     for muni, df in res.proposals.groupby(["municipality", "municipality_name"], sort=True):
         t = Table(title=f"Proposed agreements: {muni[0]} {muni[1]}", title_justify="left", show_lines=False)
-        for col, just in (("id", "left"), ("service", "left"), ("actor (sector)", "left"), ("mode", "left"),
-                          ("site", "left"), ("people", "right"), ("65+", "right")):
+        for col, just in (
+            ("id", "left"),
+            ("service", "left"),
+            ("actor (sector)", "left"),
+            ("mode", "left"),
+            ("site", "left"),
+            ("people", "right"),
+            ("65+", "right"),
+        ):
             t.add_column(col, justify=just, overflow="fold")  # type: ignore[arg-type]
         for r in df.itertuples(index=False):
             mode = r.mode + (f" {r.days_per_week:.0f} d/wk" if r.mode == "mobile" else "")
-            t.add_row(r.agreement_id, r.service_label, f"{r.actor_name} ({r.sector})", mode, r.site_name,
-                      f"{r.people_reached:,.0f}".replace(",", " "), f"{r.covered_65_plus:,.0f}".replace(",", " "))
+            t.add_row(
+                r.agreement_id,
+                r.service_label,
+                f"{r.actor_name} ({r.sector})",
+                mode,
+                r.site_name,
+                f"{r.people_reached:,.0f}".replace(",", " "),
+                f"{r.covered_65_plus:,.0f}".replace(",", " "),
+            )
         out.print(t)
         for r in df.itertuples(index=False):
             out.print(f"  [bold]{r.agreement_id}[/bold] {r.rationale}", highlight=False)
     if sol is not None:
         gap = "" if sol.mip_gap != sol.mip_gap else f", gap {100 * sol.mip_gap:.2f} %"
-        out.print(f"Solver: {sol.solver}, status {sol.status}{gap}, {sol.seconds:.1f} s; "
-                  f"{res.n_units} demand units × {res.n_options} options.")
+        out.print(
+            f"Solver: {sol.solver}, status {sol.status}{gap}, {sol.seconds:.1f} s; "
+            f"{res.n_units} demand units × {res.n_options} options."
+        )
     for w in res.warnings:
         err.print(f"[yellow]Note:[/yellow] {w}")
 
@@ -391,8 +458,16 @@ def _proposal_json(res: Any) -> dict[str, Any]:
     return {
         "status": res.status,
         "message": res.message,
-        "solver": None if sol is None else {"name": sol.solver, "status": sol.status, "objective": sol.objective,
-                                            "bound": sol.bound, "mip_gap": sol.mip_gap, "seconds": sol.seconds},
+        "solver": None
+        if sol is None
+        else {
+            "name": sol.solver,
+            "status": sol.status,
+            "objective": sol.objective,
+            "bound": sol.bound,
+            "mip_gap": sol.mip_gap,
+            "seconds": sol.seconds,
+        },
         "agreements": json.loads(res.proposals.drop(columns="geometry").to_json(orient="records")),
         "coverage": json.loads(res.summary.to_json(orient="records")),
         "warnings": res.warnings,
@@ -402,17 +477,26 @@ def _proposal_json(res: Any) -> dict[str, Any]:
 @app.command()
 def propose(
     config: ConfigOpt = Path("arjenturva.yaml"),
-    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Results folder (default: results/ "
-                                                  "beside the config).")] = None,
-    service: Annotated[list[str] | None, typer.Option("--service", "-s", help="Only this service "
-                                                      "(repeatable; one service for classic models).")] = None,
-    model: Annotated[str, typer.Option("--model", "-m", help="partnership (cross-sector MIP), lscp, mclp or "
-                                       "pmedian.")] = "partnership",
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Results folder (default: results/ beside the config).")
+    ] = None,
+    service: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--service", "-s", help="Only this service (repeatable; one service for classic models)."
+        ),
+    ] = None,
+    model: Annotated[
+        str, typer.Option("--model", "-m", help="partnership (cross-sector MIP), lscp, mclp or pmedian.")
+    ] = "partnership",
     p: Annotated[int | None, typer.Option("--p", help="Number of sites for mclp and pmedian.")] = None,
-    max_new_sites: Annotated[int | None, typer.Option("--max-new-sites", help="Budget of new fixed sites "
-                                                      "(overrides the config).")] = None,
-    max_mobile_routes: Annotated[int | None, typer.Option("--max-mobile-routes", help="Budget of mobile "
-                                                          "routes (overrides the config).")] = None,
+    max_new_sites: Annotated[
+        int | None, typer.Option("--max-new-sites", help="Budget of new fixed sites (overrides the config).")
+    ] = None,
+    max_mobile_routes: Annotated[
+        int | None,
+        typer.Option("--max-mobile-routes", help="Budget of mobile routes (overrides the config)."),
+    ] = None,
     force: ForceOpt = False,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -441,30 +525,47 @@ def propose(
             if not service or len(service) != 1:
                 err.print("[bold red]Error:[/bold red] classic models need exactly one --service")
                 raise typer.Exit(1)
-            loc = api.locate_facilities(ws, model=model, service=service[0], p=p, network=net, progress=progress)
+            loc = api.locate_facilities(
+                ws, model=model, service=service[0], p=p, network=net, progress=progress
+            )
             path = target / f"location_{loc.model}_{loc.service}.csv"
             from .io import ensure_writable
 
             ensure_writable([path], force=force)
             sites = loc.sites.assign(x=loc.sites.geometry.x, y=loc.sites.geometry.y).drop(columns="geometry")
             write_csv(sites, path)
-            info = {"model": loc.model, "service": loc.service, "status": loc.status, "objective": loc.objective,
-                    "mip_gap": loc.mip_gap, "seconds": loc.seconds, "demand_total": loc.demand_total,
-                    "demand_covered": loc.demand_covered, "excluded_demand": loc.excluded_demand,
-                    "sites": json.loads(sites.to_json(orient="records")), "file": str(path)}
+            info = {
+                "model": loc.model,
+                "service": loc.service,
+                "status": loc.status,
+                "objective": loc.objective,
+                "mip_gap": loc.mip_gap,
+                "seconds": loc.seconds,
+                "demand_total": loc.demand_total,
+                "demand_covered": loc.demand_covered,
+                "excluded_demand": loc.excluded_demand,
+                "sites": json.loads(sites.to_json(orient="records")),
+                "file": str(path),
+            }
             if as_json:
                 _print_json(info)
                 return
-            t = Table(title=f"{loc.model.upper()} for {loc.service}: {len(sites)} sites ({loc.status})",
-                      title_justify="left")
+            t = Table(
+                title=f"{loc.model.upper()} for {loc.service}: {len(sites)} sites ({loc.status})",
+                title_justify="left",
+            )
             for col in ("site", "kind", "demand served", "x", "y"):
                 t.add_column(col)
             for r in sites.itertuples(index=False):
-                t.add_row(str(r.site_name), str(r.site_kind), f"{r.demand_served:,.0f}", f"{r.x:.0f}", f"{r.y:.0f}")
+                t.add_row(
+                    str(r.site_name), str(r.site_kind), f"{r.demand_served:,.0f}", f"{r.x:.0f}", f"{r.y:.0f}"
+                )
             out.print(t)
-            out.print(f"Objective {loc.objective:,.1f}; demand covered {loc.demand_covered:,.0f} of "
-                      f"{loc.demand_total:,.0f} (not reachable from any candidate: {loc.excluded_demand:,.0f}). "
-                      f"Written {path}")
+            out.print(
+                f"Objective {loc.objective:,.1f}; demand covered {loc.demand_covered:,.0f} of "
+                f"{loc.demand_total:,.0f} (not reachable from any candidate: {loc.excluded_demand:,.0f}). "
+                f"Written {path}"
+            )
             return
         from .io import ensure_writable
 
@@ -472,9 +573,15 @@ def propose(
         gaps_result = api.find_gaps(ws, network=net, progress=progress)
         if not (target / "results.gpkg").exists():
             api.write_gaps(gaps_result, ws, net, target, force=force)
-        res = api.propose_partnerships(ws, network=net, gaps=gaps_result, services=service or None,
-                                       max_new_sites=max_new_sites, max_mobile_routes=max_mobile_routes,
-                                       progress=progress)
+        res = api.propose_partnerships(
+            ws,
+            network=net,
+            gaps=gaps_result,
+            services=service or None,
+            max_new_sites=max_new_sites,
+            max_mobile_routes=max_mobile_routes,
+            progress=progress,
+        )
         from .outputs import write_proposal_results
 
         files = write_proposal_results(res, target, force=force)
@@ -487,8 +594,9 @@ def propose(
     _run(body)
 
 
-ResultsArg = Annotated[Path | None, typer.Option("--results", "-r", help="Results folder (default: results/ "
-                                                 "beside the config).")]
+ResultsArg = Annotated[
+    Path | None, typer.Option("--results", "-r", help="Results folder (default: results/ beside the config).")
+]
 LangOpt = Annotated[str | None, typer.Option("--lang", help="fi or en (default: the config's language).")]
 
 
@@ -512,8 +620,17 @@ def map_command(
         cfg = api.as_config(config)
         target = Path(results or api.default_results_dir(cfg))
         net = api.build_network(cfg, progress=_progress(quiet)) if png else None
-        files = api.write_maps_and_reports(target, cfg, network=net, lang=lang, force=force, maps=png,
-                                           html_map=html, reports=False, progress=_progress(quiet))
+        files = api.write_maps_and_reports(
+            target,
+            cfg,
+            network=net,
+            lang=lang,
+            force=force,
+            maps=png,
+            html_map=html,
+            reports=False,
+            progress=_progress(quiet),
+        )
         if as_json:
             _print_json({"files": [str(f) for f in files]})
             return
@@ -540,8 +657,9 @@ def report(
     def body() -> None:
         cfg = api.as_config(config)
         target = Path(results or api.default_results_dir(cfg))
-        files = api.write_maps_and_reports(target, cfg, lang=lang, force=force, maps=False, html_map=False,
-                                           reports=True)
+        files = api.write_maps_and_reports(
+            target, cfg, lang=lang, force=force, maps=False, html_map=False, reports=True
+        )
         if as_json:
             _print_json({"files": [str(f) for f in files]})
             return
@@ -555,13 +673,19 @@ def report(
 @app.command()
 def compare(
     results: Annotated[list[Path], typer.Argument(help="Results folders (or workspaces holding results/).")],
-    by: Annotated[str | None, typer.Option("--by", help="run (scenarios side by side) or municipality "
-                                           "(default: run for several folders).")] = None,
-    indicator: Annotated[str, typer.Option("--indicator", help="Indicator of the side-by-side table.")]
-    = "uncovered_population",
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by", help="run (scenarios side by side) or municipality (default: run for several folders)."
+        ),
+    ] = None,
+    indicator: Annotated[
+        str, typer.Option("--indicator", help="Indicator of the side-by-side table.")
+    ] = "uncovered_population",
     service: Annotated[list[str] | None, typer.Option("--service", "-s", help="Only this service.")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Write comparison.csv/.xlsx/.json/.png "
-                                                  "here.")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write comparison.csv/.xlsx/.json/.png here.")
+    ] = None,
     force: ForceOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -579,11 +703,17 @@ def compare(
         res = compare_results(results, by=by, indicator=indicator, services=service)  # type: ignore[arg-type]
         files = write_comparison(res, out_dir, force=force) if out_dir else []
         if as_json:
-            _print_json({"by": res.by, "indicator": res.indicator,
-                         "table": json.loads(res.table.reset_index().to_json(orient="records")),
-                         "differences": None if res.differences is None
-                         else json.loads(res.differences.reset_index().to_json(orient="records")),
-                         "files": [str(f) for f in files]})
+            _print_json(
+                {
+                    "by": res.by,
+                    "indicator": res.indicator,
+                    "table": json.loads(res.table.reset_index().to_json(orient="records")),
+                    "differences": None
+                    if res.differences is None
+                    else json.loads(res.differences.reset_index().to_json(orient="records")),
+                    "files": [str(f) for f in files],
+                }
+            )
             return
         if res.by == "run":
             runs = list(dict.fromkeys(res.table["run"]))
@@ -591,7 +721,9 @@ def compare(
             wide = wide.reindex(columns=runs)
             for r in runs[1:]:
                 wide[f"Δ {r}"] = wide[r] - wide[runs[0]]
-            out.print(_frame_table(wide.reset_index(), f"{res.indicator} by run (Δ = difference to {runs[0]})"))
+            out.print(
+                _frame_table(wide.reset_index(), f"{res.indicator} by run (Δ = difference to {runs[0]})")
+            )
         else:
             out.print(_frame_table(res.table, f"Comparison by {res.by}: {res.indicator}"))
         for f in files:
@@ -609,7 +741,13 @@ def _frame_table(df: Any, title: str) -> Table:
         cells = []
         for v in row:
             if isinstance(v, float):
-                cells.append("" if v != v else "0" if v == 0 else (f"{v:.3f}" if abs(v) < 1 else f"{v:,.0f}".replace(",", " ")))
+                cells.append(
+                    ""
+                    if v != v
+                    else "0"
+                    if v == 0
+                    else (f"{v:.3f}" if abs(v) < 1 else f"{v:,.0f}".replace(",", " "))
+                )
             else:
                 cells.append(str(v))
         t.add_row(*cells)
@@ -618,12 +756,15 @@ def _frame_table(df: Any, title: str) -> Table:
 
 @app.command()
 def fetch(
-    codes: Annotated[str, typer.Option("--codes", help="Municipality codes, comma-separated (e.g. 614,583).")],
+    codes: Annotated[
+        str, typer.Option("--codes", help="Municipality codes, comma-separated (e.g. 614,583).")
+    ],
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the new workspace.")],
     year: Annotated[int, typer.Option("--year", help="Population grid year.")] = 2023,
     no_roads: Annotated[bool, typer.Option("--no-roads", help="Skip the OpenStreetMap roads.")] = False,
-    mapping: Annotated[Path | None, typer.Option("--mapping", help="YAML mapping of OSM tags to service "
-                                                 "ids.")] = None,
+    mapping: Annotated[
+        Path | None, typer.Option("--mapping", help="YAML mapping of OSM tags to service ids.")
+    ] = None,
     force: ForceOpt = False,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -639,8 +780,15 @@ def fetch(
     def body() -> None:
         from .fetch import fetch_workspace
 
-        res = fetch_workspace(codes, out_dir, year=year, roads=None if no_roads else "osmnx", force=force,
-                              mapping=mapping, progress=_progress(quiet))
+        res = fetch_workspace(
+            codes,
+            out_dir,
+            year=year,
+            roads=None if no_roads else "osmnx",
+            force=force,
+            mapping=mapping,
+            progress=_progress(quiet),
+        )
         if as_json:
             _print_json(res.summary())
             return

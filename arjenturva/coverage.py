@@ -32,8 +32,14 @@ Progress = Callable[[str], None]
 # ---------------------------------------------------------------------------------------------
 
 
-def derive_area_classes(x: np.ndarray, y: np.ndarray, population: np.ndarray, *,
-                        settings: AreaClassConfig, cell_size_m: float = 1000.0) -> np.ndarray:
+def derive_area_classes(
+    x: np.ndarray,
+    y: np.ndarray,
+    population: np.ndarray,
+    *,
+    settings: AreaClassConfig,
+    cell_size_m: float = 1000.0,
+) -> np.ndarray:
     """Classify locations by the EU degree-of-urbanisation grid rules.
 
     Population is summed into ``cell_size_m`` grid cells. Urban centres are 4-connected clusters
@@ -80,9 +86,12 @@ def derive_area_classes(x: np.ndarray, y: np.ndarray, population: np.ndarray, *,
         if not diagonal and len(pairs):
             d = np.abs(keys[idx][pairs[:, 0]] - keys[idx][pairs[:, 1]]).sum(axis=1)
             pairs = pairs[d == 1]
-        g = sparse.coo_array((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])) if len(pairs)
-                             else (np.zeros(0), (np.zeros(0, int), np.zeros(0, int))),
-                             shape=(len(idx), len(idx)))
+        g = sparse.coo_array(
+            (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1]))
+            if len(pairs)
+            else (np.zeros(0), (np.zeros(0, int), np.zeros(0, int))),
+            shape=(len(idx), len(idx)),
+        )
         _, labels = connected_components(g, directed=False)
         totals = np.bincount(labels, weights=cell_pop[idx])
         out[idx[totals[labels] >= total_min]] = True
@@ -90,8 +99,9 @@ def derive_area_classes(x: np.ndarray, y: np.ndarray, population: np.ndarray, *,
 
     centre = clusters(density >= settings.urban_centre_density, False, settings.urban_centre_population)
     cluster = clusters(density >= settings.urban_cluster_density, True, settings.urban_cluster_population)
-    labels = np.where(centre, "K1", np.where(cluster, "K2",
-                      np.where(density < settings.sparse_density, "M7", "M6"))).astype(object)
+    labels = np.where(
+        centre, "K1", np.where(cluster, "K2", np.where(density < settings.sparse_density, "M7", "M6"))
+    ).astype(object)
     return labels[inverse]
 
 
@@ -111,8 +121,9 @@ def assign_area_classes(population: gpd.GeoDataFrame, settings: AreaClassConfig)
             return filled.astype(object), "column"
         return column, "column"
     pts = population.geometry.representative_point()
-    derived = derive_area_classes(pts.x.to_numpy(), pts.y.to_numpy(), population["population"].to_numpy(),
-                                  settings=settings)
+    derived = derive_area_classes(
+        pts.x.to_numpy(), pts.y.to_numpy(), population["population"].to_numpy(), settings=settings
+    )
     if settings.source == "auto" and has is not None and has.any():
         return np.where(has, column, derived).astype(object), "column+derived"
     return derived, "derived"
@@ -207,10 +218,12 @@ def service_access(
         for w in groups[::-1]:  # highest weight first
             sel = np.flatnonzero(weights == w)
             g = pts.subset(sel)
-            d = nearest_facility(net, origins, g, weight="length", limit=lim_m,
-                                 access_speed_kmh=access_speed_kmh).cost
-            t = nearest_facility(net, origins, g, weight="time", limit=lim_s,
-                                 access_speed_kmh=access_speed_kmh).cost
+            d = nearest_facility(
+                net, origins, g, weight="length", limit=lim_m, access_speed_kmh=access_speed_kmh
+            ).cost
+            t = nearest_facility(
+                net, origins, g, weight="time", limit=lim_s, access_speed_kmh=access_speed_kmh
+            ).cost
             ok = (d <= thr_m) & (t <= thr_s)
             coverage = np.maximum(coverage, np.where(ok, w, 0.0))
     return ServiceAccess(service_id, dist, time, nearest, coverage, thr_m, thr_s)
@@ -241,8 +254,12 @@ def cluster_cells(x: np.ndarray, y: np.ndarray, groups: np.ndarray, *, radius_m:
     pairs = tree.query_pairs(radius_m, output_type="ndarray")
     if len(pairs):
         pairs = pairs[groups[pairs[:, 0]] == groups[pairs[:, 1]]]
-    g = sparse.coo_array((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])) if len(pairs)
-                         else (np.zeros(0), (np.zeros(0, int), np.zeros(0, int))), shape=(n, n))
+    g = sparse.coo_array(
+        (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1]))
+        if len(pairs)
+        else (np.zeros(0), (np.zeros(0, int), np.zeros(0, int))),
+        shape=(n, n),
+    )
     _, labels = connected_components(g, directed=False)
     return labels.astype(np.int64)
 
@@ -302,7 +319,9 @@ def _indicators(df: pd.DataFrame) -> dict[str, Any]:
         "uncovered_0_14": (df["age_0_14"].to_numpy() * unc).sum(),
         "uncovered_sparse": (pop * unc * df["sparse"].to_numpy()).sum(),
         "unreachable_population": pop[~reach].sum(),
-        "mean_distance_km": (np.average(dist[reach], weights=wpop[reach]) / 1000 if wpop.sum() > 0 else np.nan),
+        "mean_distance_km": (
+            np.average(dist[reach], weights=wpop[reach]) / 1000 if wpop.sum() > 0 else np.nan
+        ),
         "median_distance_km": _weighted_quantile(dist, wpop, 0.5) / 1000,
         "p90_distance_km": _weighted_quantile(dist, wpop, 0.9) / 1000,
         "mean_time_min": (np.average(time[reach], weights=wpop[reach]) / 60 if wpop.sum() > 0 else np.nan),
@@ -375,14 +394,28 @@ def find_gaps(
 
     unreachable_rows: list[dict[str, Any]] = []
     for i in np.flatnonzero(~origins.ok):
-        unreachable_rows.append({"layer": "population", "id": pop["cell_id"].iloc[i], "service": "",
-                                 "reason": f"farther than {tol:g} m from any road",
-                                 "population": pop["population"].iloc[i]})
+        unreachable_rows.append(
+            {
+                "layer": "population",
+                "id": pop["cell_id"].iloc[i],
+                "service": "",
+                "reason": f"farther than {tol:g} m from any road",
+                "population": pop["population"].iloc[i],
+            }
+        )
     for i in np.flatnonzero(~point_snap.ok):
-        unreachable_rows.append({"layer": "service_points", "id": pts["point_id"].iloc[i], "service": "",
-                                 "reason": f"farther than {tol:g} m from any road", "population": np.nan})
-        warnings.append(f"service point {pts['point_id'].iloc[i]} is farther than {tol:g} m from any road "
-                        "and is not used")
+        unreachable_rows.append(
+            {
+                "layer": "service_points",
+                "id": pts["point_id"].iloc[i],
+                "service": "",
+                "reason": f"farther than {tol:g} m from any road",
+                "population": np.nan,
+            }
+        )
+        warnings.append(
+            f"service point {pts['point_id'].iloc[i]} is farther than {tol:g} m from any road and is not used"
+        )
 
     popv = np.nan_to_num(pop["population"].to_numpy(dtype=float))
     ages = {c: np.nan_to_num(pop[c].to_numpy(dtype=float)) for c in AGE_COLUMNS}
@@ -398,17 +431,34 @@ def find_gaps(
         if len(idx) == 0:
             warnings.append(f"no service point offers '{sid}': every cell counts as uncovered")
         w = point_weight(svc, modes[idx], days[idx]) if len(idx) else np.zeros(0)
-        acc = service_access(net, origins, point_snap.subset(idx), w, sid, svc, classes,
-                             access_speed_kmh=config.network.access_speed_kmh,
-                             nearest_by=config.network.cost)
-        nearest = np.where(acc.nearest_point >= 0, idx[np.maximum(acc.nearest_point, 0)] if len(idx) else -1, -1)
-        results[sid] = ServiceAccess(sid, acc.distance_m, acc.time_s, nearest, acc.coverage,
-                                     acc.threshold_m, acc.threshold_s)
+        acc = service_access(
+            net,
+            origins,
+            point_snap.subset(idx),
+            w,
+            sid,
+            svc,
+            classes,
+            access_speed_kmh=config.network.access_speed_kmh,
+            nearest_by=config.network.cost,
+        )
+        nearest = np.where(
+            acc.nearest_point >= 0, idx[np.maximum(acc.nearest_point, 0)] if len(idx) else -1, -1
+        )
+        results[sid] = ServiceAccess(
+            sid, acc.distance_m, acc.time_s, nearest, acc.coverage, acc.threshold_m, acc.threshold_s
+        )
         lost = origins.ok & ~np.isfinite(acc.distance_m) & (len(idx) > 0)
         for i in np.flatnonzero(lost):
-            unreachable_rows.append({"layer": "population", "id": pop["cell_id"].iloc[i], "service": sid,
-                                     "reason": "no road connection to any point offering the service",
-                                     "population": pop["population"].iloc[i]})
+            unreachable_rows.append(
+                {
+                    "layer": "population",
+                    "id": pop["cell_id"].iloc[i],
+                    "service": sid,
+                    "reason": "no road connection to any point offering the service",
+                    "population": pop["population"].iloc[i],
+                }
+            )
     timings["sweeps_s"] = _time.perf_counter() - t1
 
     # Capacity-aware access where points of a service carry capacities.
@@ -417,22 +467,42 @@ def find_gaps(
     fca_frames = []
     for sid in service_ids:
         svc = config.services[sid]
-        idx = np.flatnonzero(np.array([sid in o for o in offers], dtype=bool) & point_snap.ok
-                             & np.isfinite(capacity) & (capacity > 0))
+        idx = np.flatnonzero(
+            np.array([sid in o for o in offers], dtype=bool)
+            & point_snap.ok
+            & np.isfinite(capacity)
+            & (capacity > 0)
+        )
         if len(idx) == 0 or not svc.threshold_km:
             continue
         catchment = 1000.0 * max(svc.threshold_km.values())
         demand = popv if svc.demand == "population" else ages[svc.demand]
-        cm = cost_matrix(net, origins, point_snap.subset(idx), weight="length", limit=catchment,
-                         access_speed_kmh=config.network.access_speed_kmh)
+        cm = cost_matrix(
+            net,
+            origins,
+            point_snap.subset(idx),
+            weight="length",
+            limit=catchment,
+            access_speed_kmh=config.network.access_speed_kmh,
+        )
         a2, r2 = two_step_fca(cm, demand, capacity[idx], max_cost=catchment)
-        ae, re_ = two_step_fca(cm, demand, capacity[idx], max_cost=catchment,
-                               weights=e2sfca_weights(catchment))
+        ae, re_ = two_step_fca(
+            cm, demand, capacity[idx], max_cost=catchment, weights=e2sfca_weights(catchment)
+        )
         pop[f"{sid}_2sfca"] = a2
         pop[f"{sid}_e2sfca"] = ae
-        fca_frames.append(pd.DataFrame({"service": sid, "point_id": pts["point_id"].to_numpy()[idx],
-                                        "capacity": capacity[idx], "ratio_2sfca": r2, "ratio_e2sfca": re_,
-                                        "catchment_km": catchment / 1000}))
+        fca_frames.append(
+            pd.DataFrame(
+                {
+                    "service": sid,
+                    "point_id": pts["point_id"].to_numpy()[idx],
+                    "capacity": capacity[idx],
+                    "ratio_2sfca": r2,
+                    "ratio_e2sfca": re_,
+                    "catchment_km": catchment / 1000,
+                }
+            )
+        )
     accessibility = pd.concat(fca_frames, ignore_index=True) if fca_frames else None
     timings["fca_s"] = _time.perf_counter() - t_fca
 
@@ -447,24 +517,31 @@ def find_gaps(
         pop[f"{sid}_distance_m"] = acc.distance_m
         pop[f"{sid}_time_s"] = acc.time_s
         pop[f"{sid}_coverage"] = acc.coverage
-        access_frames.append(pd.DataFrame({
-            "cell_id": pop["cell_id"].to_numpy(),
-            "service": sid,
-            "nearest_point_id": np.where(acc.nearest_point >= 0, point_ids[np.maximum(acc.nearest_point, 0)]
-                                         if len(point_ids) else None, None),
-            "distance_m": acc.distance_m,
-            "time_s": acc.time_s,
-            "coverage": acc.coverage,
-            "population": popv,
-            "demand": demand,
-            "age_65_plus": ages["age_65_plus"],
-            "age_0_14": ages["age_0_14"],
-            "age_15_64": ages["age_15_64"],
-            "sparse": pop["sparse"].to_numpy(),
-            "municipality": pop["municipality"].to_numpy(),
-            "area_class": classes,
-            "suppressed": pop["suppressed"].to_numpy(),
-        }))
+        access_frames.append(
+            pd.DataFrame(
+                {
+                    "cell_id": pop["cell_id"].to_numpy(),
+                    "service": sid,
+                    "nearest_point_id": np.where(
+                        acc.nearest_point >= 0,
+                        point_ids[np.maximum(acc.nearest_point, 0)] if len(point_ids) else None,
+                        None,
+                    ),
+                    "distance_m": acc.distance_m,
+                    "time_s": acc.time_s,
+                    "coverage": acc.coverage,
+                    "population": popv,
+                    "demand": demand,
+                    "age_65_plus": ages["age_65_plus"],
+                    "age_0_14": ages["age_0_14"],
+                    "age_15_64": ages["age_15_64"],
+                    "sparse": pop["sparse"].to_numpy(),
+                    "municipality": pop["municipality"].to_numpy(),
+                    "area_class": classes,
+                    "suppressed": pop["suppressed"].to_numpy(),
+                }
+            )
+        )
     access = pd.concat(access_frames, ignore_index=True) if access_frames else pd.DataFrame()
 
     # Gaps: cells with people that are not fully covered.
@@ -472,7 +549,9 @@ def find_gaps(
     cell_pos = pd.Series(np.arange(len(pop)), index=pop["cell_id"].to_numpy())
     gpos = cell_pos.loc[gaps_long["cell_id"]].to_numpy()
     gaps_long["uncovered_population"] = gaps_long["population"] * (1 - gaps_long["coverage"])
-    gaps = gpd.GeoDataFrame(gaps_long.reset_index(drop=True), geometry=pop.geometry.iloc[gpos].to_numpy(), crs=CRS)
+    gaps = gpd.GeoDataFrame(
+        gaps_long.reset_index(drop=True), geometry=pop.geometry.iloc[gpos].to_numpy(), crs=CRS
+    )
     gap_frames.append(gaps)
 
     gap_areas = _gap_areas(gaps, gpos, ox, oy, pop, places, point_snap, pts, results, net, config)
@@ -482,22 +561,37 @@ def find_gaps(
     rows = []
     names = dict(zip(municipalities["code"], municipalities["name"], strict=True))
     for (muni, sid), df in access.groupby(["municipality", "service"], sort=True):
-        rows.append({"municipality": muni, "municipality_name": names.get(muni, ""), "service": sid,
-                     "service_label": config.services[sid].label.model_dump()[config.language],
-                     **_indicators(df)})
+        rows.append(
+            {
+                "municipality": muni,
+                "municipality_name": names.get(muni, ""),
+                "service": sid,
+                "service_label": config.services[sid].label.model_dump()[config.language],
+                **_indicators(df),
+            }
+        )
     for muni, df in access.groupby("municipality", sort=True):
-        per_cell = df.groupby("cell_id").agg(population=("population", "first"),
-                                             min_cov=("coverage", "min"))
+        per_cell = df.groupby("cell_id").agg(population=("population", "first"), min_cov=("coverage", "min"))
         share = df.groupby("service").apply(
-            lambda d: (d["demand"] * d["coverage"]).sum() / d["demand"].sum() if d["demand"].sum() > 0 else np.nan,
-            include_groups=False)
-        rows.append({"municipality": muni, "municipality_name": names.get(muni, ""), "service": "ALL",
-                     "service_label": "kaikki palvelut" if config.language == "fi" else "all services",
-                     "population": per_cell["population"].sum(),
-                     "covered_share": float(np.nanmean(share.to_numpy())) if len(share) else np.nan,
-                     "services_with_gaps": int((share < 1).sum()),
-                     "population_lacking_any_service": float(
-                         (per_cell["population"] * (per_cell["min_cov"] < 1)).sum())})
+            lambda d: (
+                (d["demand"] * d["coverage"]).sum() / d["demand"].sum() if d["demand"].sum() > 0 else np.nan
+            ),
+            include_groups=False,
+        )
+        rows.append(
+            {
+                "municipality": muni,
+                "municipality_name": names.get(muni, ""),
+                "service": "ALL",
+                "service_label": "kaikki palvelut" if config.language == "fi" else "all services",
+                "population": per_cell["population"].sum(),
+                "covered_share": float(np.nanmean(share.to_numpy())) if len(share) else np.nan,
+                "services_with_gaps": int((share < 1).sum()),
+                "population_lacking_any_service": float(
+                    (per_cell["population"] * (per_cell["min_cov"] < 1)).sum()
+                ),
+            }
+        )
     summary = pd.DataFrame(rows)
     timings["indicators_s"] = _time.perf_counter() - t3
     timings["total_s"] = _time.perf_counter() - t0
@@ -507,9 +601,20 @@ def find_gaps(
     sp = pts.drop(columns=["_row"], errors="ignore").copy()
     sp["snapped"] = point_snap.ok
     munis = municipalities.drop(columns=["_row"], errors="ignore")
-    return GapResult(population=pop_out, access=access, gaps=gaps, gap_areas=gap_areas, summary=summary,
-                     service_points=sp, municipalities=munis, unreachable=unreachable,
-                     accessibility=accessibility, area_class_source=class_source, warnings=warnings, timings=timings)
+    return GapResult(
+        population=pop_out,
+        access=access,
+        gaps=gaps,
+        gap_areas=gap_areas,
+        summary=summary,
+        service_points=sp,
+        municipalities=munis,
+        unreachable=unreachable,
+        accessibility=accessibility,
+        area_class_source=class_source,
+        warnings=warnings,
+        timings=timings,
+    )
 
 
 def _cell_size(pop: gpd.GeoDataFrame) -> float:
@@ -519,14 +624,41 @@ def _cell_size(pop: gpd.GeoDataFrame) -> float:
     return 1000.0
 
 
-def _gap_areas(gaps: gpd.GeoDataFrame, gpos: np.ndarray, ox: np.ndarray, oy: np.ndarray,
-               pop: gpd.GeoDataFrame, places: gpd.GeoDataFrame | None, point_snap: Snapped,
-               pts: gpd.GeoDataFrame, results: dict[str, ServiceAccess], net: Network,
-               config: Config) -> gpd.GeoDataFrame:
-    cols = ["gap_area_id", "service", "municipality", "cells", "population", "uncovered_population",
-            "age_0_14", "age_15_64", "age_65_plus", "uncovered_65_plus", "sparse_population", "place",
-            "site_cell_id", "site_x", "site_y", "site_distance_m", "site_time_s", "nearest_point_id",
-            "mean_coverage", "suppressed"]
+def _gap_areas(
+    gaps: gpd.GeoDataFrame,
+    gpos: np.ndarray,
+    ox: np.ndarray,
+    oy: np.ndarray,
+    pop: gpd.GeoDataFrame,
+    places: gpd.GeoDataFrame | None,
+    point_snap: Snapped,
+    pts: gpd.GeoDataFrame,
+    results: dict[str, ServiceAccess],
+    net: Network,
+    config: Config,
+) -> gpd.GeoDataFrame:
+    cols = [
+        "gap_area_id",
+        "service",
+        "municipality",
+        "cells",
+        "population",
+        "uncovered_population",
+        "age_0_14",
+        "age_15_64",
+        "age_65_plus",
+        "uncovered_65_plus",
+        "sparse_population",
+        "place",
+        "site_cell_id",
+        "site_x",
+        "site_y",
+        "site_distance_m",
+        "site_time_s",
+        "nearest_point_id",
+        "mean_coverage",
+        "suppressed",
+    ]
     if gaps.empty:
         return gpd.GeoDataFrame(columns=[*cols, "geometry"], geometry="geometry", crs=CRS)
     size = _cell_size(pop)
@@ -561,36 +693,57 @@ def _gap_areas(gaps: gpd.GeoDataFrame, gpos: np.ndarray, ox: np.ndarray, oy: np.
         popsum = float(df["population"].sum())
         geom = shapely.union_all(df.geometry.to_numpy())
         if geom.geom_type in ("Point", "MultiPoint"):
-            geom = geom.buffer(size / 2).envelope if geom.geom_type == "Point" else geom.convex_hull.buffer(size / 2)
-        records.append({
-            "service": sid,
-            "municipality": site["municipality"],
-            "cells": len(df),
-            "population": popsum,
-            "uncovered_population": float(w.sum()),
-            "age_0_14": float(df["age_0_14"].sum()),
-            "age_15_64": float(df["age_15_64"].sum()),
-            "age_65_plus": float(df["age_65_plus"].sum()),
-            "uncovered_65_plus": float((df["age_65_plus"] * (1 - df["coverage"])).sum()),
-            "sparse_population": float((df["population"] * df["sparse"]).sum()),
-            "place": place,
-            "site_cell_id": site["cell_id"],
-            "site_x": float(ox[spos]),
-            "site_y": float(oy[spos]),
-            "site_distance_m": float(acc.distance_m[spos]),
-            "site_time_s": float(acc.time_s[spos]),
-            "nearest_point_id": point_ids[acc.nearest_point[spos]] if acc.nearest_point[spos] >= 0 else None,
-            "mean_coverage": float(np.average(df["coverage"], weights=np.maximum(df["population"], 1e-9))),
-            "suppressed": popsum < suppress,
-        })
+            geom = (
+                geom.buffer(size / 2).envelope
+                if geom.geom_type == "Point"
+                else geom.convex_hull.buffer(size / 2)
+            )
+        records.append(
+            {
+                "service": sid,
+                "municipality": site["municipality"],
+                "cells": len(df),
+                "population": popsum,
+                "uncovered_population": float(w.sum()),
+                "age_0_14": float(df["age_0_14"].sum()),
+                "age_15_64": float(df["age_15_64"].sum()),
+                "age_65_plus": float(df["age_65_plus"].sum()),
+                "uncovered_65_plus": float((df["age_65_plus"] * (1 - df["coverage"])).sum()),
+                "sparse_population": float((df["population"] * df["sparse"]).sum()),
+                "place": place,
+                "site_cell_id": site["cell_id"],
+                "site_x": float(ox[spos]),
+                "site_y": float(oy[spos]),
+                "site_distance_m": float(acc.distance_m[spos]),
+                "site_time_s": float(acc.time_s[spos]),
+                "nearest_point_id": point_ids[acc.nearest_point[spos]]
+                if acc.nearest_point[spos] >= 0
+                else None,
+                "mean_coverage": float(
+                    np.average(df["coverage"], weights=np.maximum(df["population"], 1e-9))
+                ),
+                "suppressed": popsum < suppress,
+            }
+        )
         geoms.append(geom)
     out = gpd.GeoDataFrame(pd.DataFrame(records), geometry=geoms, crs=CRS)
     out = out.sort_values(["service", "municipality", "uncovered_population"], ascending=[True, True, False])
-    out.insert(0, "gap_area_id", [f"{s}-{m}-{i + 1:03d}" for i, (s, m) in enumerate(
-        zip(out["service"], out["municipality"], strict=True))])
+    out.insert(
+        0,
+        "gap_area_id",
+        [
+            f"{s}-{m}-{i + 1:03d}"
+            for i, (s, m) in enumerate(zip(out["service"], out["municipality"], strict=True))
+        ],
+    )
     # Number per service+municipality from 1.
-    out["gap_area_id"] = (out["service"] + "-" + out["municipality"] + "-"
-                          + (out.groupby(["service", "municipality"]).cumcount() + 1).map("{:03d}".format))
+    out["gap_area_id"] = (
+        out["service"]
+        + "-"
+        + out["municipality"]
+        + "-"
+        + (out.groupby(["service", "municipality"]).cumcount() + 1).map("{:03d}".format)
+    )
     return out.reset_index(drop=True)
 
 
@@ -602,8 +755,14 @@ E2SFCA_BAND_WEIGHTS = (1.0, 0.68, 0.22)
 """Luo & Qi (2009) weights for three equal distance bands of the catchment."""
 
 
-def two_step_fca(cost: sparse.sparray, demand: np.ndarray, supply: np.ndarray, *, max_cost: float,
-                 weights: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def two_step_fca(
+    cost: sparse.sparray,
+    demand: np.ndarray,
+    supply: np.ndarray,
+    *,
+    max_cost: float,
+    weights: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Two-step floating catchment area ratios.
 
     Parameters
@@ -639,8 +798,9 @@ def two_step_fca(cost: sparse.sparray, demand: np.ndarray, supply: np.ndarray, *
     return access, ratio
 
 
-def e2sfca_weights(max_cost: float, band_weights: tuple[float, ...] = E2SFCA_BAND_WEIGHTS
-                   ) -> Callable[[np.ndarray], np.ndarray]:
+def e2sfca_weights(
+    max_cost: float, band_weights: tuple[float, ...] = E2SFCA_BAND_WEIGHTS
+) -> Callable[[np.ndarray], np.ndarray]:
     """Step weights over equal cost bands of ``[0, max_cost]`` for the enhanced 2SFCA."""
     edges = np.linspace(0, max_cost, len(band_weights) + 1)[1:]
     bw = np.asarray(band_weights, dtype=float)

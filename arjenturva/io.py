@@ -124,7 +124,9 @@ def points_from_table(
         if required:
             problems.append(
                 Problem(
-                    str(path), "", "lon/lat or x/y",
+                    str(path),
+                    "",
+                    "lon/lat or x/y",
                     "no coordinate columns",
                     "add `lon` and `lat` (WGS84 degrees) or `x` and `y` (EPSG:3067 metres) columns",
                 )
@@ -143,21 +145,33 @@ def points_from_table(
         ).strip() not in ("", "nan", "None")
         if required or has_any:
             problems.append(
-                Problem(str(path), f"row {rows[i]}", f"{cx}/{cy}",
-                        f"missing or non-numeric coordinates ({df[cx].iloc[i]!r}, {df[cy].iloc[i]!r})",
-                        "fill in numeric coordinates")
+                Problem(
+                    str(path),
+                    f"row {rows[i]}",
+                    f"{cx}/{cy}",
+                    f"missing or non-numeric coordinates ({df[cx].iloc[i]!r}, {df[cy].iloc[i]!r})",
+                    "fill in numeric coordinates",
+                )
             )
     for i in np.flatnonzero(swapped):
         problems.append(
-            Problem(str(path), f"row {rows[i]}", f"{cx}/{cy}",
-                    f"coordinates look swapped ({cx}={x[i]:g}, {cy}={y[i]:g})",
-                    f"exchange the `{cx}` and `{cy}` values")
+            Problem(
+                str(path),
+                f"row {rows[i]}",
+                f"{cx}/{cy}",
+                f"coordinates look swapped ({cx}={x[i]:g}, {cy}={y[i]:g})",
+                f"exchange the `{cx}` and `{cy}` values",
+            )
         )
     for i in np.flatnonzero(ok & ~inside & ~swapped):
         problems.append(
-            Problem(str(path), f"row {rows[i]}", f"{cx}/{cy}",
-                    f"coordinates ({x[i]:g}, {y[i]:g}) are outside Finland for {crs}",
-                    "check the values; use lon/lat for WGS84 degrees or x/y for EPSG:3067 metres")
+            Problem(
+                str(path),
+                f"row {rows[i]}",
+                f"{cx}/{cy}",
+                f"coordinates ({x[i]:g}, {y[i]:g}) are outside Finland for {crs}",
+                "check the values; use lon/lat for WGS84 degrees or x/y for EPSG:3067 metres",
+            )
         )
     geom = np.full(len(df), None, dtype=object)
     geom[inside] = shapely.points(x[inside], y[inside])
@@ -192,8 +206,10 @@ def read_geo(
                 layers = pyogrio.list_layers(path)
                 if len(layers) > 1:
                     names = ", ".join(str(n) for n in layers[:, 0])
-                    msg = (f"{path}: holds several layers ({names}). "
-                           "Fix: add `layer: NAME` for this input in the config")
+                    msg = (
+                        f"{path}: holds several layers ({names}). "
+                        "Fix: add `layer: NAME` for this input in the config"
+                    )
                     raise InputFileError(msg)
             gdf = gpd.read_file(src, **kwargs)
     except InputFileError:
@@ -326,9 +342,7 @@ def atomic_path(target: str | Path, *, suffix: str | None = None) -> Iterator[Pa
     """Yield a temporary path beside ``target``; rename it over ``target`` on success."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=suffix or target.suffix, dir=target.parent
-    )
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix, dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     tmp_path.unlink()

@@ -27,8 +27,15 @@ ATTRIBUTION = (
     "population and boundaries © Statistics Finland (CC BY 4.0), where used."
 )
 
-GAP_FILES = ("results.gpkg", "access.csv", "summary.csv", "summary.xlsx", "gap_areas.csv", "run.json",
-             "accessibility_2sfca.csv")
+GAP_FILES = (
+    "results.gpkg",
+    "access.csv",
+    "summary.csv",
+    "summary.xlsx",
+    "gap_areas.csv",
+    "run.json",
+    "accessibility_2sfca.csv",
+)
 
 
 def small_cells(df: pd.DataFrame, threshold: int) -> np.ndarray:
@@ -49,8 +56,15 @@ def public_gap_areas(result: GapResult) -> gpd.GeoDataFrame:
     ga = result.gap_areas.copy()
     if ga.empty:
         return ga
-    count_cols = ["population", "uncovered_population", "age_0_14", "age_15_64", "age_65_plus",
-                  "uncovered_65_plus", "sparse_population"]
+    count_cols = [
+        "population",
+        "uncovered_population",
+        "age_0_14",
+        "age_15_64",
+        "age_65_plus",
+        "uncovered_65_plus",
+        "sparse_population",
+    ]
     sup = ga["suppressed"].to_numpy(dtype=bool)
     for c in count_cols:
         ga[c] = ga[c].astype(float)
@@ -68,9 +82,15 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def run_record(config: Config, *, inputs: dict[str, Path], network_info: dict[str, Any],
-               timings: dict[str, float], warnings: list[str], extra: dict[str, Any] | None = None
-               ) -> dict[str, Any]:
+def run_record(
+    config: Config,
+    *,
+    inputs: dict[str, Path],
+    network_info: dict[str, Any],
+    timings: dict[str, float],
+    warnings: list[str],
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The content of ``run.json``: versions, config hash, input hashes, timings and warnings."""
     hashes = {}
     for name, path in inputs.items():
@@ -91,8 +111,9 @@ def run_record(config: Config, *, inputs: dict[str, Path], network_info: dict[st
     }
 
 
-def write_gap_results(result: GapResult, out_dir: Path, config: Config, *, force: bool,
-                      record: dict[str, Any]) -> list[Path]:
+def write_gap_results(
+    result: GapResult, out_dir: Path, config: Config, *, force: bool, record: dict[str, Any]
+) -> list[Path]:
     """Write the gap analysis to ``out_dir``.
 
     Files: ``results.gpkg`` (layers population, gaps, gap_areas, service_points, municipalities),
@@ -109,26 +130,58 @@ def write_gap_results(result: GapResult, out_dir: Path, config: Config, *, force
     thr = config.export.suppress_below
     pop = public_population(result, thr)
     gaps = result.gaps.loc[~small_cells(result.gaps, thr)].reset_index(drop=True)
-    gaps = gaps[["cell_id", "service", "municipality", "area_class", "population", "age_65_plus", "coverage",
-                 "distance_m", "time_s", "nearest_point_id", "uncovered_population", "geometry"]]
-    access = result.access.loc[~small_cells(result.access, thr),
-                               ["cell_id", "service", "nearest_point_id", "distance_m", "time_s", "coverage"]]
+    gaps = gaps[
+        [
+            "cell_id",
+            "service",
+            "municipality",
+            "area_class",
+            "population",
+            "age_65_plus",
+            "coverage",
+            "distance_m",
+            "time_s",
+            "nearest_point_id",
+            "uncovered_population",
+            "geometry",
+        ]
+    ]
+    access = result.access.loc[
+        ~small_cells(result.access, thr),
+        ["cell_id", "service", "nearest_point_id", "distance_m", "time_s", "coverage"],
+    ]
     gap_areas = public_gap_areas(result)
     sp = result.service_points.copy()
     sp["services"] = sp["services"].map(lambda v: ";".join(v))
     summary = result.summary
     written = [
-        write_gpkg({"population": pop.drop(columns=["suppressed"], errors="ignore"), "gaps": gaps,
-                    "gap_areas": gap_areas, "service_points": sp,
-                    "municipalities": result.municipalities}, out_dir / "results.gpkg"),
+        write_gpkg(
+            {
+                "population": pop.drop(columns=["suppressed"], errors="ignore"),
+                "gaps": gaps,
+                "gap_areas": gap_areas,
+                "service_points": sp,
+                "municipalities": result.municipalities,
+            },
+            out_dir / "results.gpkg",
+        ),
         write_csv(access, out_dir / "access.csv"),
         write_csv(summary, out_dir / "summary.csv"),
         write_csv(gap_areas.drop(columns="geometry"), out_dir / "gap_areas.csv"),
-        write_xlsx({"summary": summary, "gap_areas": gap_areas.drop(columns="geometry"),
-                    "unreachable": _public_unreachable(result.unreachable, thr),
-                    "about": pd.DataFrame({"item": ["attribution", "config_hash", "created"],
-                                           "value": [ATTRIBUTION, record["config_hash"], record["created"]]})},
-                   out_dir / "summary.xlsx"),
+        write_xlsx(
+            {
+                "summary": summary,
+                "gap_areas": gap_areas.drop(columns="geometry"),
+                "unreachable": _public_unreachable(result.unreachable, thr),
+                "about": pd.DataFrame(
+                    {
+                        "item": ["attribution", "config_hash", "created"],
+                        "value": [ATTRIBUTION, record["config_hash"], record["created"]],
+                    }
+                ),
+            },
+            out_dir / "summary.xlsx",
+        ),
         write_json(record, out_dir / "run.json"),
     ]
     if result.accessibility is not None:

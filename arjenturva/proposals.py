@@ -77,13 +77,22 @@ def _place_name(places: gpd.GeoDataFrame | None, x: np.ndarray, y: np.ndarray) -
     return places["name"].to_numpy()[k]
 
 
-def _candidate_sites(gaps: GapResult, service_points: gpd.GeoDataFrame, actors: gpd.GeoDataFrame | None,
-                     places: gpd.GeoDataFrame | None, *, max_per_service: int) -> _Sites:
+def _candidate_sites(
+    gaps: GapResult,
+    service_points: gpd.GeoDataFrame,
+    actors: gpd.GeoDataFrame | None,
+    places: gpd.GeoDataFrame | None,
+    *,
+    max_per_service: int,
+) -> _Sites:
     ga = gaps.gap_areas
     rows: list[tuple[float, float, str, str, str, str]] = []
     if not ga.empty:
-        top = (ga.sort_values("uncovered_population", ascending=False)
-               .groupby(["service", "municipality"], sort=False).head(max_per_service))
+        top = (
+            ga.sort_values("uncovered_population", ascending=False)
+            .groupby(["service", "municipality"], sort=False)
+            .head(max_per_service)
+        )
         for r in top.itertuples(index=False):
             label = r.place or r.gap_area_id
             rows.append((r.site_x, r.site_y, str(label), "gap_area", str(r.municipality), str(r.gap_area_id)))
@@ -92,8 +101,9 @@ def _candidate_sites(gaps: GapResult, service_points: gpd.GeoDataFrame, actors: 
         if r.mode == "fixed" and r.municipality in gap_munis:
             rows.append((r.geometry.x, r.geometry.y, str(r.name), "colocation", str(r.municipality), ""))
     if actors is None:
-        actors = gpd.GeoDataFrame({"modes": [], "base_municipality": [], "name": []},
-                                  geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
+        actors = gpd.GeoDataFrame(
+            {"modes": [], "base_municipality": [], "name": []}, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS
+        )
     has_base = ~(actors.geometry.isna() | actors.geometry.is_empty)
     for r in actors[has_base].itertuples(index=False):
         if r.base_municipality in gap_munis and "fixed" in r.modes:
@@ -108,8 +118,14 @@ def _candidate_sites(gaps: GapResult, service_points: gpd.GeoDataFrame, actors: 
     near = _place_name(places, df["x"].to_numpy(), df["y"].to_numpy())
     is_gap = (df["kind"] == "gap_area").to_numpy()
     names[is_gap] = np.where(near[is_gap] != "", near[is_gap], names[is_gap])
-    return _Sites(df["x"].to_numpy(float), df["y"].to_numpy(float), names, df["kind"].to_numpy(object),
-                  df["municipality"].to_numpy(object), df["gap_area"].to_numpy(object))
+    return _Sites(
+        df["x"].to_numpy(float),
+        df["y"].to_numpy(float),
+        names,
+        df["kind"].to_numpy(object),
+        df["municipality"].to_numpy(object),
+        df["gap_area"].to_numpy(object),
+    )
 
 
 def _bd(base_dist: np.ndarray | None, a: int, s: int) -> float:
@@ -125,11 +141,20 @@ def _actor_allowed(actor: Any, service: str, sector_ok: bool, muni: str, mode: s
     return "*" in actor.municipalities or muni in actor.municipalities
 
 
-def build_problem(config: Config, net: Network, gaps: GapResult, actors: gpd.GeoDataFrame,
-                  service_points: gpd.GeoDataFrame, *, places: gpd.GeoDataFrame | None = None,
-                  services: list[str] | None = None, max_new_sites: int | None = None,
-                  max_mobile_routes: int | None = None, max_remote_points: int | None = None,
-                  progress: Progress | None = None) -> tuple[ProposalProblem | None, dict[str, Any]]:
+def build_problem(
+    config: Config,
+    net: Network,
+    gaps: GapResult,
+    actors: gpd.GeoDataFrame,
+    service_points: gpd.GeoDataFrame,
+    *,
+    places: gpd.GeoDataFrame | None = None,
+    services: list[str] | None = None,
+    max_new_sites: int | None = None,
+    max_mobile_routes: int | None = None,
+    max_remote_points: int | None = None,
+    progress: Progress | None = None,
+) -> tuple[ProposalProblem | None, dict[str, Any]]:
     """Turn gap cells, actors and candidate sites into a :class:`ProposalProblem`.
 
     Returns
@@ -142,8 +167,12 @@ def build_problem(config: Config, net: Network, gaps: GapResult, actors: gpd.Geo
     pc = config.proposals
     svc_ids = [s for s in (services or list(config.services)) if s in config.services]
     acc = gaps.access
-    acc = acc[acc["service"].isin(svc_ids) & (acc["coverage"] < 1.0) & (acc["population"] > 0)
-              & np.isfinite(acc["distance_m"].to_numpy(dtype=float))]
+    acc = acc[
+        acc["service"].isin(svc_ids)
+        & (acc["coverage"] < 1.0)
+        & (acc["population"] > 0)
+        & np.isfinite(acc["distance_m"].to_numpy(dtype=float))
+    ]
     if acc.empty:
         return None, {"reason": "no_gaps"}
     if actors is None or actors.empty:
@@ -162,7 +191,9 @@ def build_problem(config: Config, net: Network, gaps: GapResult, actors: gpd.Geo
     uniq_cells = np.unique(unit_cell)
     cell_xy = np.column_stack([reps.x.to_numpy(), reps.y.to_numpy()])
     origin_snap = snap_points(net, cell_xy, tolerance_m=config.network.snap_tolerance_m)
-    site_snap = snap_points(net, np.column_stack([sites.x, sites.y]), tolerance_m=config.network.snap_tolerance_m)
+    site_snap = snap_points(
+        net, np.column_stack([sites.x, sites.y]), tolerance_m=config.network.snap_tolerance_m
+    )
     local = pd.Series(np.arange(len(uniq_cells)), index=uniq_cells)
     unit_local = local.loc[unit_cell].to_numpy()
     unit_service = acc["service"].to_numpy()
@@ -175,26 +206,62 @@ def build_problem(config: Config, net: Network, gaps: GapResult, actors: gpd.Geo
 
     # Site catchments on the network: cells × sites within the largest thresholds.
     say("costs from gap cells to candidate sites")
-    lim_m = max((1000.0 * max(config.services[s].threshold_km.values()) for s in svc_ids
-                 if config.services[s].threshold_km), default=0.0)
-    lim_s = max((60.0 * max(config.services[s].threshold_min.values()) for s in svc_ids
-                 if config.services[s].threshold_min), default=0.0)
-    cm_len = cost_matrix(net, origin_snap, site_snap, weight="length", limit=lim_m,
-                         access_speed_kmh=config.network.access_speed_kmh) if lim_m > 0 else None
-    cm_time = cost_matrix(net, origin_snap, site_snap, weight="time", limit=lim_s,
-                          access_speed_kmh=config.network.access_speed_kmh) if lim_s > 0 else None
+    lim_m = max(
+        (
+            1000.0 * max(config.services[s].threshold_km.values())
+            for s in svc_ids
+            if config.services[s].threshold_km
+        ),
+        default=0.0,
+    )
+    lim_s = max(
+        (
+            60.0 * max(config.services[s].threshold_min.values())
+            for s in svc_ids
+            if config.services[s].threshold_min
+        ),
+        default=0.0,
+    )
+    cm_len = (
+        cost_matrix(
+            net,
+            origin_snap,
+            site_snap,
+            weight="length",
+            limit=lim_m,
+            access_speed_kmh=config.network.access_speed_kmh,
+        )
+        if lim_m > 0
+        else None
+    )
+    cm_time = (
+        cost_matrix(
+            net,
+            origin_snap,
+            site_snap,
+            weight="time",
+            limit=lim_s,
+            access_speed_kmh=config.network.access_speed_kmh,
+        )
+        if lim_s > 0
+        else None
+    )
 
     # Actor bases to sites (for mobile visits).
     has_base = ~(actors.geometry.isna() | actors.geometry.is_empty).to_numpy()
-    base_xy = np.column_stack([np.where(has_base, actors.geometry.x, np.nan) if has_base.any()
-                               else np.full(len(actors), np.nan),
-                               np.where(has_base, actors.geometry.y, np.nan) if has_base.any()
-                               else np.full(len(actors), np.nan)])
+    base_xy = np.column_stack(
+        [
+            np.where(has_base, actors.geometry.x, np.nan) if has_base.any() else np.full(len(actors), np.nan),
+            np.where(has_base, actors.geometry.y, np.nan) if has_base.any() else np.full(len(actors), np.nan),
+        ]
+    )
     max_travel = actors["max_travel_km"].to_numpy(float)
     max_travel = np.where(np.isfinite(max_travel), max_travel, pc.default_max_travel_km)
     base_dist = None
     if has_base.any():
-        base_snap = snap_points(net, np.nan_to_num(base_xy, nan=0.0), tolerance_m=config.network.snap_tolerance_m)
+        base_snap = snap_points(
+            net, np.nan_to_num(base_xy, nan=0.0), tolerance_m=config.network.snap_tolerance_m
+        )
         lim_b = 1000.0 * float(max_travel[has_base].max())
         bd = sparse.coo_array(cost_matrix(net, base_snap, site_snap, weight="length", limit=lim_b))
         base_dist = np.full((len(actors), len(sites.x)), np.inf)
@@ -206,8 +273,9 @@ def build_problem(config: Config, net: Network, gaps: GapResult, actors: gpd.Geo
     site_ok = site_snap.ok
     cols_r: list[np.ndarray] = []
     cols_v: list[np.ndarray] = []
-    opt: dict[str, list[Any]] = {k: [] for k in ("actor", "service", "mode", "site", "days", "cost", "frac",
-                                                 "base_km")}
+    opt: dict[str, list[Any]] = {
+        k: [] for k in ("actor", "service", "mode", "site", "days", "cost", "frac", "base_km")
+    }
     len_coo = sparse.csc_array(cm_len) if cm_len is not None else None
     time_coo = sparse.csc_array(cm_time) if cm_time is not None else None
     actor_rows = list(actors.itertuples(index=False))
@@ -267,14 +335,19 @@ def build_problem(config: Config, net: Network, gaps: GapResult, actors: gpd.Geo
                     sector_ok = actor.sector in svc.sectors
                     if not _actor_allowed(actor, sid, sector_ok, muni, mode):
                         continue
-                    if mode == "mobile" and (base_dist is None or not np.isfinite(base_dist[a, s])
-                                             or base_dist[a, s] / 1000.0 > max_travel[a]):
+                    if mode == "mobile" and (
+                        base_dist is None
+                        or not np.isfinite(base_dist[a, s])
+                        or base_dist[a, s] / 1000.0 > max_travel[a]
+                    ):
                         continue
                     # Actors of one sector give the same coverage here: keep the one with the most
                     # capacity (then the nearest base), so options stay few and sectors stay diverse.
                     prev = best_in_sector.get(actor.sector)
-                    if prev is None or (actor_cap_all[a], -_bd(base_dist, a, s)) > (actor_cap_all[prev],
-                                                                                     -_bd(base_dist, prev, s)):
+                    if prev is None or (actor_cap_all[a], -_bd(base_dist, a, s)) > (
+                        actor_cap_all[prev],
+                        -_bd(base_dist, prev, s),
+                    ):
                         best_in_sector[actor.sector] = a
                 for a in best_in_sector.values():
                     km = 0.0
@@ -328,8 +401,12 @@ def build_problem(config: Config, net: Network, gaps: GapResult, actors: gpd.Geo
     group = np.empty(n, dtype=np.int64)
     for i in range(n):
         lo, hi = cover.indptr[i], cover.indptr[i + 1]
-        key = (int(unit_svc_code[i]), int(unit_muni_code[i]), cover.indices[lo:hi].tobytes(),
-               np.round(cover.data[lo:hi], 9).tobytes())
+        key = (
+            int(unit_svc_code[i]),
+            int(unit_muni_code[i]),
+            cover.indices[lo:hi].tobytes(),
+            np.round(cover.data[lo:hi], 9).tobytes(),
+        )
         group[i] = keys.setdefault(key, len(keys))
     n_groups = len(keys)
     first = np.full(n_groups, -1, dtype=np.int64)
@@ -358,36 +435,72 @@ def build_problem(config: Config, net: Network, gaps: GapResult, actors: gpd.Geo
         max_actor_share=pc.max_actor_share,
         hub_bonus=pc.hub_bonus * float(np.median(weight[weight > 0])) if (weight > 0).any() else 0.0,
     )
-    lookup = {"acc": acc.reset_index(drop=True), "opt": opt, "sites": sites, "muni_list": muni_list,
-              "svc_ids": svc_ids, "unit_pop": unit_pop, "unit_65": unit_65, "unit_c0": unit_c0,
-              "cpr": cpr, "unit_demand": unit_demand, "group": group, "cover_units": cover,
-              "unit_weight": weight}
+    lookup = {
+        "acc": acc.reset_index(drop=True),
+        "opt": opt,
+        "sites": sites,
+        "muni_list": muni_list,
+        "svc_ids": svc_ids,
+        "unit_pop": unit_pop,
+        "unit_65": unit_65,
+        "unit_c0": unit_c0,
+        "cpr": cpr,
+        "unit_demand": unit_demand,
+        "group": group,
+        "cover_units": cover,
+        "unit_weight": weight,
+    }
     return problem, lookup
 
 
-def _rationale(lang: str, *, place: str, people: float, p65: float, service_label: str, dist_km: float,
-               actor: str, sector: str, mode: str, days: float, base_km: float) -> str:
+def _rationale(
+    lang: str,
+    *,
+    place: str,
+    people: float,
+    p65: float,
+    service_label: str,
+    dist_km: float,
+    actor: str,
+    sector: str,
+    mode: str,
+    days: float,
+    base_km: float,
+) -> str:
     sector_l = SECTOR_LABELS.get(sector, {}).get(lang, sector)
     mode_l = MODE_LABELS[mode][lang]
     if lang == "fi":
-        text = (f"{place}: {people:.0f} asukasta ({p65:.0f} yli 65-vuotiasta) asuu nyt keskimäärin "
-                f"{dist_km:.0f} km:n päässä palvelusta {service_label.lower()}; {actor} ({sector_l}) "
-                f"tarjoaa sen: {mode_l}")
+        text = (
+            f"{place}: {people:.0f} asukasta ({p65:.0f} yli 65-vuotiasta) asuu nyt keskimäärin "
+            f"{dist_km:.0f} km:n päässä palvelusta {service_label.lower()}; {actor} ({sector_l}) "
+            f"tarjoaa sen: {mode_l}"
+        )
         if mode == "mobile":
             text += f" {days:.0f} päivänä viikossa, {base_km:.0f} km tukikohdasta"
         return text + "."
-    text = (f"{place}: {people:.0f} residents ({p65:.0f} aged 65+) now live on average {dist_km:.0f} km "
-            f"from a {service_label.lower()}; {actor} ({sector_l}) provides it as a {mode_l}")
+    text = (
+        f"{place}: {people:.0f} residents ({p65:.0f} aged 65+) now live on average {dist_km:.0f} km "
+        f"from a {service_label.lower()}; {actor} ({sector_l}) provides it as a {mode_l}"
+    )
     if mode == "mobile":
         text += f" {days:.0f} day(s) a week, {base_km:.0f} km from its base"
     return text + "."
 
 
-def propose_partnerships(config: Config, net: Network, gaps: GapResult, actors: gpd.GeoDataFrame | None,
-                         service_points: gpd.GeoDataFrame, *, places: gpd.GeoDataFrame | None = None,
-                         services: list[str] | None = None, max_new_sites: int | None = None,
-                         max_mobile_routes: int | None = None, max_remote_points: int | None = None,
-                         progress: Progress | None = None) -> ProposalResult:
+def propose_partnerships(
+    config: Config,
+    net: Network,
+    gaps: GapResult,
+    actors: gpd.GeoDataFrame | None,
+    service_points: gpd.GeoDataFrame,
+    *,
+    places: gpd.GeoDataFrame | None = None,
+    services: list[str] | None = None,
+    max_new_sites: int | None = None,
+    max_mobile_routes: int | None = None,
+    max_remote_points: int | None = None,
+    progress: Progress | None = None,
+) -> ProposalResult:
     """Propose cross-sector agreements that close the coverage gaps.
 
     Parameters
@@ -425,25 +538,40 @@ def propose_partnerships(config: Config, net: Network, gaps: GapResult, actors: 
         raise ProposalError(msg)
     empty = _empty_result(gaps, lang)
     if actors is None or actors.empty:
-        empty.message = ("no actors given (inputs.actors): nothing to propose" if lang == "en"
-                         else "toimijoita ei ole annettu (inputs.actors): ei ehdotettavaa")
+        empty.message = (
+            "no actors given (inputs.actors): nothing to propose"
+            if lang == "en"
+            else "toimijoita ei ole annettu (inputs.actors): ei ehdotettavaa"
+        )
         empty.reason = "no_actors"
         return empty
-    problem, lookup = build_problem(config, net, gaps, actors, service_points, places=places, services=services,
-                                    max_new_sites=max_new_sites, max_mobile_routes=max_mobile_routes,
-                                    max_remote_points=max_remote_points, progress=progress)
+    problem, lookup = build_problem(
+        config,
+        net,
+        gaps,
+        actors,
+        service_points,
+        places=places,
+        services=services,
+        max_new_sites=max_new_sites,
+        max_mobile_routes=max_mobile_routes,
+        max_remote_points=max_remote_points,
+        progress=progress,
+    )
     t_build = time.perf_counter() - t0
     if problem is None:
         reasons = {
             "no_gaps": ("no coverage gaps: nothing to propose", "ei katvealueita: ei ehdotettavaa"),
             "no_actors": ("no actors given: nothing to propose", "ei toimijoita: ei ehdotettavaa"),
             "no_sites": ("no candidate sites on the road network", "ei ehdokaspaikkoja tieverkolla"),
-            "no_options": ("no actor can cover the gaps: none offers the service there with an allowed sector, "
-                           "mode and operating area (check actors' services, municipalities, modes and "
-                           "max_travel_km, and the services' sectors)",
-                           "mikään toimija ei voi kattaa katvealueita: palvelu, sektori, toimintatapa tai "
-                           "toiminta-alue ei sovi (tarkista toimijoiden palvelut, kunnat, toimintatavat ja "
-                           "max_travel_km sekä palvelujen sektorit)"),
+            "no_options": (
+                "no actor can cover the gaps: none offers the service there with an allowed sector, "
+                "mode and operating area (check actors' services, municipalities, modes and "
+                "max_travel_km, and the services' sectors)",
+                "mikään toimija ei voi kattaa katvealueita: palvelu, sektori, toimintatapa tai "
+                "toiminta-alue ei sovi (tarkista toimijoiden palvelut, kunnat, toimintatavat ja "
+                "max_travel_km sekä palvelujen sektorit)",
+            ),
         }
         en, fi = reasons[lookup["reason"]]
         empty.message = en if lang == "en" else fi
@@ -459,26 +587,59 @@ def propose_partnerships(config: Config, net: Network, gaps: GapResult, actors: 
     result.warnings = list(sol.warnings)
     if len(sol.chosen) == 0:
         result.reason = "at_capacity"
-        result.message = ("every actor that could help is at capacity or outside its area: nothing to propose"
-                          if lang == "en" else
-                          "kaikki mahdolliset toimijat ovat täynnä tai toiminta-alueensa ulkopuolella")
+        result.message = (
+            "every actor that could help is at capacity or outside its area: nothing to propose"
+            if lang == "en"
+            else "kaikki mahdolliset toimijat ovat täynnä tai toiminta-alueensa ulkopuolella"
+        )
     return result
 
 
 def _empty_result(gaps: GapResult, lang: str) -> ProposalResult:
-    cols = ["agreement_id", "municipality", "municipality_name", "gap_areas", "service", "service_label",
-            "actor_id", "actor_name", "sector", "mode", "site_name", "site_kind", "site_x", "site_y",
-            "days_per_week", "demand_covered", "covered_65_plus", "people_reached", "distance_from_base_km",
-            "capacity_used", "capacity_available", "score", "rationale"]
+    cols = [
+        "agreement_id",
+        "municipality",
+        "municipality_name",
+        "gap_areas",
+        "service",
+        "service_label",
+        "actor_id",
+        "actor_name",
+        "sector",
+        "mode",
+        "site_name",
+        "site_kind",
+        "site_x",
+        "site_y",
+        "days_per_week",
+        "demand_covered",
+        "covered_65_plus",
+        "people_reached",
+        "distance_from_base_km",
+        "capacity_used",
+        "capacity_available",
+        "score",
+        "rationale",
+    ]
     props = gpd.GeoDataFrame(pd.DataFrame(columns=cols), geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
-    sites = gpd.GeoDataFrame(pd.DataFrame(columns=["site_name", "municipality", "services", "actors", "sectors",
-                                                   "hub"]), geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
+    sites = gpd.GeoDataFrame(
+        pd.DataFrame(columns=["site_name", "municipality", "services", "actors", "sectors", "hub"]),
+        geometry=gpd.GeoSeries([], crs=CRS),
+        crs=CRS,
+    )
     summary = _before_after(gaps, None, None, lang)
     return ProposalResult(props, sites, summary, None)
 
 
-def _read_solution(config: Config, problem: ProposalProblem, sol: ProposalSolution, lookup: dict[str, Any],
-                   actors: gpd.GeoDataFrame, gaps: GapResult, lang: str) -> ProposalResult:
+def _read_solution(
+    config: Config,
+    problem: ProposalProblem,
+    sol: ProposalSolution,
+    lookup: dict[str, Any],
+    actors: gpd.GeoDataFrame,
+    gaps: GapResult,
+    lang: str,
+) -> ProposalResult:
     acc: pd.DataFrame = lookup["acc"]
     opt = lookup["opt"]
     sites: _Sites = lookup["sites"]
@@ -496,11 +657,20 @@ def _read_solution(config: Config, problem: ProposalProblem, sol: ProposalSoluti
         gx_cells = gx[["cell_id", "service"]].copy()
         # map (cell, service) → gap area via nearest area polygon containing the cell
         areas = gaps.gap_areas
-        joined = gpd.sjoin(gpd.GeoDataFrame(gx_cells, geometry=gx.geometry.representative_point(), crs=CRS),
-                           areas[["gap_area_id", "service", "geometry"]], how="left", predicate="within")
+        joined = gpd.sjoin(
+            gpd.GeoDataFrame(gx_cells, geometry=gx.geometry.representative_point(), crs=CRS),
+            areas[["gap_area_id", "service", "geometry"]],
+            how="left",
+            predicate="within",
+        )
         joined = joined[joined["service_left"] == joined["service_right"]]
-        ga_by_cell = dict(zip(zip(joined["cell_id"], joined["service_left"], strict=True),
-                              joined["gap_area_id"], strict=True))
+        ga_by_cell = dict(
+            zip(
+                zip(joined["cell_id"], joined["service_left"], strict=True),
+                joined["gap_area_id"],
+                strict=True,
+            )
+        )
     best = np.full(n_units, -1)
     best_val = np.zeros(n_units)
     for j in sol.chosen:
@@ -517,8 +687,9 @@ def _read_solution(config: Config, problem: ProposalProblem, sol: ProposalSoluti
     for j in sol.chosen:
         units = np.flatnonzero(best == j)
         a = int(opt["actor"][j])
-        load_by_actor[a] = load_by_actor.get(a, 0.0) + float((unit_dem[units] * (1 - acc["coverage"].to_numpy()[units])
-                                                              * cpr[units] * y[units]).sum())
+        load_by_actor[a] = load_by_actor.get(a, 0.0) + float(
+            (unit_dem[units] * (1 - acc["coverage"].to_numpy()[units]) * cpr[units] * y[units]).sum()
+        )
     for k, j in enumerate(sol.chosen):
         a = int(opt["actor"][j])
         actor = actors.iloc[a]
@@ -541,34 +712,45 @@ def _read_solution(config: Config, problem: ProposalProblem, sol: ProposalSoluti
         site_name = str(sites.name[s])
         muni = str(sites.municipality[s])
         score = float((unit_weight[units] * share).sum() - problem.opt_cost[j])
-        rows.append({
-            "agreement_id": f"P{k + 1:03d}",
-            "municipality": muni,
-            "municipality_name": names.get(muni, ""),
-            "gap_areas": ";".join(areas),
-            "service": sid,
-            "service_label": label,
-            "actor_id": actor["actor_id"],
-            "actor_name": actor["name"],
-            "sector": actor["sector"],
-            "mode": mode,
-            "site_name": site_name,
-            "site_kind": str(sites.kind[s]),
-            "site_x": float(sites.x[s]),
-            "site_y": float(sites.y[s]),
-            "days_per_week": days,
-            "demand_covered": dem,
-            "covered_65_plus": p65,
-            "people_reached": people,
-            "distance_from_base_km": base_km,
-            "capacity_used": load_by_actor.get(a, 0.0),
-            "capacity_available": float(cap[a]) if np.isfinite(cap[a]) else np.nan,
-            "score": score,
-            "rationale": _rationale(lang, place=site_name, people=people, p65=p65, service_label=label,
-                                    dist_km=mean_km, actor=str(actor["name"]), sector=str(actor["sector"]),
-                                    mode=mode, days=days if np.isfinite(days) else 0,
-                                    base_km=base_km if base_km == base_km else 0),
-        })
+        rows.append(
+            {
+                "agreement_id": f"P{k + 1:03d}",
+                "municipality": muni,
+                "municipality_name": names.get(muni, ""),
+                "gap_areas": ";".join(areas),
+                "service": sid,
+                "service_label": label,
+                "actor_id": actor["actor_id"],
+                "actor_name": actor["name"],
+                "sector": actor["sector"],
+                "mode": mode,
+                "site_name": site_name,
+                "site_kind": str(sites.kind[s]),
+                "site_x": float(sites.x[s]),
+                "site_y": float(sites.y[s]),
+                "days_per_week": days,
+                "demand_covered": dem,
+                "covered_65_plus": p65,
+                "people_reached": people,
+                "distance_from_base_km": base_km,
+                "capacity_used": load_by_actor.get(a, 0.0),
+                "capacity_available": float(cap[a]) if np.isfinite(cap[a]) else np.nan,
+                "score": score,
+                "rationale": _rationale(
+                    lang,
+                    place=site_name,
+                    people=people,
+                    p65=p65,
+                    service_label=label,
+                    dist_km=mean_km,
+                    actor=str(actor["name"]),
+                    sector=str(actor["sector"]),
+                    mode=mode,
+                    days=days if np.isfinite(days) else 0,
+                    base_km=base_km if base_km == base_km else 0,
+                ),
+            }
+        )
     props = pd.DataFrame(rows)
     if props.empty:
         empty = _empty_result(gaps, lang)
@@ -582,26 +764,37 @@ def _read_solution(config: Config, problem: ProposalProblem, sol: ProposalSoluti
     fixed = props_gdf[props_gdf["mode"].isin(["fixed", "remote"])]
     site_rows = []
     for (sx, sy), df in fixed.groupby(["site_x", "site_y"], sort=False):
-        site_rows.append({"site_name": df["site_name"].iloc[0], "municipality": df["municipality"].iloc[0],
-                          "services": ";".join(sorted(set(df["service"]))),
-                          "actors": ";".join(sorted(set(df["actor_name"]))),
-                          "sectors": ";".join(sorted(set(df["sector"]))),
-                          "hub": len(set(df["service"])) > 1, "x": sx, "y": sy})
+        site_rows.append(
+            {
+                "site_name": df["site_name"].iloc[0],
+                "municipality": df["municipality"].iloc[0],
+                "services": ";".join(sorted(set(df["service"]))),
+                "actors": ";".join(sorted(set(df["actor_name"]))),
+                "sectors": ";".join(sorted(set(df["sector"]))),
+                "hub": len(set(df["service"])) > 1,
+                "x": sx,
+                "y": sy,
+            }
+        )
     if site_rows:
         sdf = pd.DataFrame(site_rows)
-        new_sites = gpd.GeoDataFrame(sdf.drop(columns=["x", "y"]), geometry=shapely.points(sdf["x"], sdf["y"]),
-                                     crs=CRS)
+        new_sites = gpd.GeoDataFrame(
+            sdf.drop(columns=["x", "y"]), geometry=shapely.points(sdf["x"], sdf["y"]), crs=CRS
+        )
     else:
         new_sites = _empty_result(gaps, lang).new_sites
     # Coverage after: per (cell, service) unit.
     after = acc[["cell_id", "service"]].copy()
     after["new_coverage"] = acc["coverage"].to_numpy() + (1 - acc["coverage"].to_numpy()) * y
     summary = _before_after(gaps, after, props_gdf, lang)
-    return ProposalResult(props_gdf, new_sites, summary, sol, n_units=problem.n_units, n_options=problem.n_options)
+    return ProposalResult(
+        props_gdf, new_sites, summary, sol, n_units=problem.n_units, n_options=problem.n_options
+    )
 
 
-def _before_after(gaps: GapResult, after: pd.DataFrame | None, props: pd.DataFrame | None,
-                  lang: str) -> pd.DataFrame:
+def _before_after(
+    gaps: GapResult, after: pd.DataFrame | None, props: pd.DataFrame | None, lang: str
+) -> pd.DataFrame:
     acc = gaps.access
     df = acc[["cell_id", "service", "municipality", "population", "demand", "age_65_plus", "coverage"]].copy()
     if after is not None and not after.empty:
@@ -612,19 +805,22 @@ def _before_after(gaps: GapResult, after: pd.DataFrame | None, props: pd.DataFra
     rows = []
     for (muni, sid), d in df.groupby(["municipality", "service"], sort=True):
         dem = d["demand"].sum()
-        rows.append({
-            "municipality": muni,
-            "service": sid,
-            "demand": dem,
-            "covered_share_before": (d["demand"] * d["coverage"]).sum() / dem if dem > 0 else np.nan,
-            "covered_share_after": (d["demand"] * d["coverage_after"]).sum() / dem if dem > 0 else np.nan,
-            "uncovered_population_before": (d["population"] * (1 - d["coverage"])).sum(),
-            "uncovered_population_after": (d["population"] * (1 - d["coverage_after"])).sum(),
-            "uncovered_65_plus_before": (d["age_65_plus"] * (1 - d["coverage"])).sum(),
-            "uncovered_65_plus_after": (d["age_65_plus"] * (1 - d["coverage_after"])).sum(),
-            "agreements": 0 if props is None or props.empty else int(
-                ((props["municipality"] == muni) & (props["service"] == sid)).sum()),
-        })
+        rows.append(
+            {
+                "municipality": muni,
+                "service": sid,
+                "demand": dem,
+                "covered_share_before": (d["demand"] * d["coverage"]).sum() / dem if dem > 0 else np.nan,
+                "covered_share_after": (d["demand"] * d["coverage_after"]).sum() / dem if dem > 0 else np.nan,
+                "uncovered_population_before": (d["population"] * (1 - d["coverage"])).sum(),
+                "uncovered_population_after": (d["population"] * (1 - d["coverage_after"])).sum(),
+                "uncovered_65_plus_before": (d["age_65_plus"] * (1 - d["coverage"])).sum(),
+                "uncovered_65_plus_after": (d["age_65_plus"] * (1 - d["coverage_after"])).sum(),
+                "agreements": 0
+                if props is None or props.empty
+                else int(((props["municipality"] == muni) & (props["service"] == sid)).sum()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -649,9 +845,18 @@ class LocationResult:
     excluded_demand: float  # demand no candidate reaches (left out of the model)
 
 
-def locate_facilities(config: Config, net: Network, gaps: GapResult, service_points: gpd.GeoDataFrame,
-                      actors: gpd.GeoDataFrame | None, *, model: str, service: str, p: int | None = None,
-                      places: gpd.GeoDataFrame | None = None) -> LocationResult:
+def locate_facilities(
+    config: Config,
+    net: Network,
+    gaps: GapResult,
+    service_points: gpd.GeoDataFrame,
+    actors: gpd.GeoDataFrame | None,
+    *,
+    model: str,
+    service: str,
+    p: int | None = None,
+    places: gpd.GeoDataFrame | None = None,
+) -> LocationResult:
     """Run LSCP, MCLP or p-median for one service on the road network.
 
     Demand points are the population cells (weighted by the service's demand column); candidate
@@ -687,14 +892,17 @@ def locate_facilities(config: Config, net: Network, gaps: GapResult, service_poi
         msg = f"--model {model} needs --p N (the number of sites, at least 1)"
         raise ProposalError(msg)
     svc = config.services[service]
-    acc = gaps.access[(gaps.access["service"] == service) & (gaps.access["demand"] > 0)].reset_index(drop=True)
+    acc = gaps.access[(gaps.access["service"] == service) & (gaps.access["demand"] > 0)].reset_index(
+        drop=True
+    )
     pop = gaps.population
     pos = pd.Series(np.arange(len(pop)), index=pop["cell_id"].to_numpy()).loc[acc["cell_id"]].to_numpy()
     geom = pop.geometry.iloc[pos]
     reps = geom.where(geom.geom_type == "Point", geom.representative_point())
     origins = snap_points(net, np.column_stack([reps.x, reps.y]), tolerance_m=config.network.snap_tolerance_m)
-    sites = _candidate_sites(gaps, service_points, actors, places,
-                             max_per_service=config.proposals.max_sites_per_service)
+    sites = _candidate_sites(
+        gaps, service_points, actors, places, max_per_service=config.proposals.max_sites_per_service
+    )
     # Existing points of every mode and service are candidates too (co-location).
     extra = service_points[service_points["mode"] == "fixed"]
     sx = np.concatenate([sites.x, extra.geometry.x.to_numpy()])
@@ -708,8 +916,16 @@ def locate_facilities(config: Config, net: Network, gaps: GapResult, service_poi
     thr_m, _ = thresholds_for(svc, acc["area_class"].to_numpy(object))
     finite_thr = np.where(np.isfinite(thr_m), thr_m, 1e12)
     limit = float(np.max(finite_thr)) * (3.0 if model == "pmedian" else 1.0)
-    cm = sparse.coo_array(cost_matrix(net, origins, targets, weight="length", limit=limit,
-                                      access_speed_kmh=config.network.access_speed_kmh))
+    cm = sparse.coo_array(
+        cost_matrix(
+            net,
+            origins,
+            targets,
+            weight="length",
+            limit=limit,
+            access_speed_kmh=config.network.access_speed_kmh,
+        )
+    )
     weights = acc["demand"].to_numpy(float)
     if model == "pmedian":
         cost = sparse.csr_array((cm.data / 1000.0, (cm.row, cm.col)), shape=cm.shape)
@@ -733,12 +949,27 @@ def locate_facilities(config: Config, net: Network, gaps: GapResult, service_poi
     alloc = sol.allocation
     np.add.at(served, alloc[alloc >= 0], w[alloc >= 0])
     chosen = sol.facilities
-    out = pd.DataFrame({
-        "model": model, "service": service, "site_name": sname[chosen], "site_kind": skind[chosen],
-        "demand_served": served[chosen], "x": sx[chosen], "y": sy[chosen],
-    })
+    out = pd.DataFrame(
+        {
+            "model": model,
+            "service": service,
+            "site_name": sname[chosen],
+            "site_kind": skind[chosen],
+            "demand_served": served[chosen],
+            "x": sx[chosen],
+            "y": sy[chosen],
+        }
+    )
     gdf = gpd.GeoDataFrame(out.drop(columns=["x", "y"]), geometry=shapely.points(out["x"], out["y"]), crs=CRS)
-    return LocationResult(model=model, service=service, sites=gdf, objective=float(sol.objective),
-                          status=sol.status, mip_gap=float(sol.mip_gap), seconds=float(sol.seconds),
-                          demand_total=float(weights.sum()), demand_covered=float(w[alloc >= 0].sum()),
-                          excluded_demand=excluded)
+    return LocationResult(
+        model=model,
+        service=service,
+        sites=gdf,
+        objective=float(sol.objective),
+        status=sol.status,
+        mip_gap=float(sol.mip_gap),
+        seconds=float(sol.seconds),
+        demand_total=float(weights.sum()),
+        demand_covered=float(w[alloc >= 0].sum()),
+        excluded_demand=excluded,
+    )

@@ -31,7 +31,9 @@ def apply_scenario(ws: Workspace, name: str) -> Workspace:
     cfg = ws.config
     if name not in cfg.scenarios:
         known = ", ".join(cfg.scenarios) or "none defined"
-        msg = f"unknown scenario '{name}' (scenarios: {known}). Fix: define it under `scenarios:` in the config"
+        msg = (
+            f"unknown scenario '{name}' (scenarios: {known}). Fix: define it under `scenarios:` in the config"
+        )
         raise ConfigError(msg)
     sc = cfg.scenarios[name]
     problems: list[str] = []
@@ -63,12 +65,20 @@ def apply_scenario(ws: Workspace, name: str) -> Workspace:
             x, y = to_3067.transform(pt.lon, pt.lat)
         munis = ws.municipalities
         inside = munis[munis.contains(shapely.Point(x, y))]
-        new_rows.append({"point_id": pt.point_id, "name": pt.name, "services": tuple(pt.services),
-                         "actor_id": pt.actor_id, "mode": pt.mode,
-                         "days_per_week": np.nan if pt.days_per_week is None else pt.days_per_week,
-                         "capacity": np.nan if pt.capacity is None else pt.capacity,
-                         "municipality": inside["code"].iloc[0] if len(inside) else "",
-                         "_row": 0, "geometry": shapely.Point(x, y)})
+        new_rows.append(
+            {
+                "point_id": pt.point_id,
+                "name": pt.name,
+                "services": tuple(pt.services),
+                "actor_id": pt.actor_id,
+                "mode": pt.mode,
+                "days_per_week": np.nan if pt.days_per_week is None else pt.days_per_week,
+                "capacity": np.nan if pt.capacity is None else pt.capacity,
+                "municipality": inside["code"].iloc[0] if len(inside) else "",
+                "_row": 0,
+                "geometry": shapely.Point(x, y),
+            }
+        )
     if new_rows:
         added = gpd.GeoDataFrame(pd.DataFrame(new_rows), geometry="geometry", crs=CRS)
         points = pd.concat([points, added], ignore_index=True)
@@ -86,7 +96,13 @@ def apply_scenario(ws: Workspace, name: str) -> Workspace:
         raise ConfigError(msg)
     new_cfg: Config = cfg.model_copy(update={"services": services})
     new_cfg.base_dir, new_cfg.path = cfg.base_dir, cfg.path
-    return Workspace(config=new_cfg, municipalities=ws.municipalities, population=ws.population,
-                     service_points=gpd.GeoDataFrame(points.reset_index(drop=True), geometry="geometry", crs=CRS),
-                     actors=None if actors is None else actors.reset_index(drop=True), places=ws.places,
-                     warnings=list(ws.warnings), files=dict(ws.files))
+    return Workspace(
+        config=new_cfg,
+        municipalities=ws.municipalities,
+        population=ws.population,
+        service_points=gpd.GeoDataFrame(points.reset_index(drop=True), geometry="geometry", crs=CRS),
+        actors=None if actors is None else actors.reset_index(drop=True),
+        places=ws.places,
+        warnings=list(ws.warnings),
+        files=dict(ws.files),
+    )

@@ -63,9 +63,7 @@ class Workspace:
                 "actors": 0 if self.actors is None else len(self.actors),
                 "places": 0 if self.places is None else len(self.places),
             },
-            "municipalities": [
-                f"{r.code} {r.name}" for r in self.municipalities.itertuples(index=False)
-            ],
+            "municipalities": [f"{r.code} {r.name}" for r in self.municipalities.itertuples(index=False)],
             "services_configured": list(self.config.services),
             "services_with_points": services_present,
             "modes": self.service_points["mode"].value_counts().to_dict(),
@@ -96,13 +94,14 @@ def _missing_columns(
             ok = False
             close = difflib.get_close_matches(col, found, n=1, cutoff=0.5)
             hint = (
-                f"rename '{close[0]}' to '{col}' or map it in the config: "
-                f"`columns: {{{col}: {close[0]}}}`"
+                f"rename '{close[0]}' to '{col}' or map it in the config: `columns: {{{col}: {close[0]}}}`"
                 if close
                 else f"add a '{col}' column, or map yours in the config: `columns: {{{col}: YOUR_NAME}}`"
             )
             problems.append(
-                Problem(label, "", col, f"required column missing (found: {', '.join(found) or 'none'})", hint)
+                Problem(
+                    label, "", col, f"required column missing (found: {', '.join(found) or 'none'})", hint
+                )
             )
     return ok
 
@@ -124,20 +123,35 @@ def _check_ids(df: pd.DataFrame, col: str, label: str, problems: list[Problem]) 
         for value, rows in df.loc[dup[dup].index].groupby(ids[dup[dup].index])["_row"]:
             rows_txt = ", ".join(str(int(r)) for r in rows)
             problems.append(
-                Problem(label, f"id {value}", col, f"duplicate id on rows {rows_txt}",
-                        f"make each '{col}' unique")
+                Problem(
+                    label, f"id {value}", col, f"duplicate id on rows {rows_txt}", f"make each '{col}' unique"
+                )
             )
 
 
-def _repair_geometries(gdf: gpd.GeoDataFrame, label: str, kinds: tuple[str, ...], problems: list[Problem],
-                       id_col: str | None, *, repair: bool = False) -> gpd.GeoDataFrame:
+def _repair_geometries(
+    gdf: gpd.GeoDataFrame,
+    label: str,
+    kinds: tuple[str, ...],
+    problems: list[Problem],
+    id_col: str | None,
+    *,
+    repair: bool = False,
+) -> gpd.GeoDataFrame:
     geom = gdf.geometry
     empty = geom.isna() | geom.is_empty
     for i in np.flatnonzero(empty.to_numpy()):
         r = gdf["_row"].iloc[i]
         idv = gdf[id_col].iloc[i] if id_col and id_col in gdf else None
-        problems.append(Problem(label, _where(r, idv), "geometry", "empty or missing geometry",
-                                "draw the feature or delete the row"))
+        problems.append(
+            Problem(
+                label,
+                _where(r, idv),
+                "geometry",
+                "empty or missing geometry",
+                "draw the feature or delete the row",
+            )
+        )
     invalid = ~empty & ~geom.is_valid
     if invalid.any():
         for i in np.flatnonzero(invalid.to_numpy()):
@@ -145,72 +159,134 @@ def _repair_geometries(gdf: gpd.GeoDataFrame, label: str, kinds: tuple[str, ...]
             idv = gdf[id_col].iloc[i] if id_col and id_col in gdf else None
             reason = shapely.is_valid_reason(geom.iloc[i])
             if repair:
-                problems.append(Problem(label, _where(r, idv), "geometry",
-                                        f"invalid geometry ({reason}); repaired with make_valid",
-                                        "fix it in QGIS (Vector > Geometry Tools > Fix Geometries)",
-                                        severity="warning"))
+                problems.append(
+                    Problem(
+                        label,
+                        _where(r, idv),
+                        "geometry",
+                        f"invalid geometry ({reason}); repaired with make_valid",
+                        "fix it in QGIS (Vector > Geometry Tools > Fix Geometries)",
+                        severity="warning",
+                    )
+                )
             else:
-                problems.append(Problem(label, _where(r, idv), "geometry", f"invalid geometry ({reason})",
-                                        "fix it in QGIS (Vector > Geometry Tools > Fix Geometries), or add "
-                                        "`repair: true` to this input in the config to repair it "
-                                        "automatically with make_valid"))
+                problems.append(
+                    Problem(
+                        label,
+                        _where(r, idv),
+                        "geometry",
+                        f"invalid geometry ({reason})",
+                        "fix it in QGIS (Vector > Geometry Tools > Fix Geometries), or add "
+                        "`repair: true` to this input in the config to repair it "
+                        "automatically with make_valid",
+                    )
+                )
         gdf = gdf.copy()
         gdf.loc[invalid, gdf.geometry.name] = shapely.make_valid(geom[invalid].to_numpy())
     types = gdf.geometry.geom_type
     bad = ~empty & ~types.isin(kinds)
     for i in np.flatnonzero(bad.to_numpy()):
         r = gdf["_row"].iloc[i]
-        problems.append(Problem(label, _where(r), "geometry", f"geometry is {types.iloc[i]}",
-                                f"use {' or '.join(sorted(set(kinds)))} geometries"))
+        problems.append(
+            Problem(
+                label,
+                _where(r),
+                "geometry",
+                f"geometry is {types.iloc[i]}",
+                f"use {' or '.join(sorted(set(kinds)))} geometries",
+            )
+        )
     return gdf
 
 
-def _numbers(df: pd.DataFrame, col: str, label: str, problems: list[Problem], *, id_col: str | None,
-             minimum: float | None = 0, maximum: float | None = None, allow_suppressed: bool = False
-             ) -> pd.Series:
+def _numbers(
+    df: pd.DataFrame,
+    col: str,
+    label: str,
+    problems: list[Problem],
+    *,
+    id_col: str | None,
+    minimum: float | None = 0,
+    maximum: float | None = None,
+    allow_suppressed: bool = False,
+) -> pd.Series:
     raw = df[col]
     values = to_number(raw)
     text = raw.astype("string").str.strip()
     blank = text.isna() | (text == "")
     nonnum = values.isna() & ~blank
     for i in np.flatnonzero(nonnum.to_numpy()):
-        problems.append(Problem(label, _where(df["_row"].iloc[i], df[id_col].iloc[i] if id_col else None),
-                                col, f"'{raw.iloc[i]}' is not a number", "write a number (decimal comma is fine)"))
+        problems.append(
+            Problem(
+                label,
+                _where(df["_row"].iloc[i], df[id_col].iloc[i] if id_col else None),
+                col,
+                f"'{raw.iloc[i]}' is not a number",
+                "write a number (decimal comma is fine)",
+            )
+        )
     if allow_suppressed:
         values = values.where(values != SUPPRESSED)
     if minimum is not None:
         low = values < minimum
         for i in np.flatnonzero(low.fillna(False).to_numpy()):
-            problems.append(Problem(label, _where(df["_row"].iloc[i], df[id_col].iloc[i] if id_col else None),
-                                    col, f"negative value {values.iloc[i]:g}",
-                                    f"use a value ≥ {minimum:g}"
-                                    + (" (or -1 / blank for a suppressed count)" if allow_suppressed else "")))
+            problems.append(
+                Problem(
+                    label,
+                    _where(df["_row"].iloc[i], df[id_col].iloc[i] if id_col else None),
+                    col,
+                    f"negative value {values.iloc[i]:g}",
+                    f"use a value ≥ {minimum:g}"
+                    + (" (or -1 / blank for a suppressed count)" if allow_suppressed else ""),
+                )
+            )
         values = values.where(~low.fillna(False))
     if maximum is not None:
         high = values > maximum
         for i in np.flatnonzero(high.fillna(False).to_numpy()):
-            problems.append(Problem(label, _where(df["_row"].iloc[i], df[id_col].iloc[i] if id_col else None),
-                                    col, f"value {values.iloc[i]:g} is above {maximum:g}",
-                                    f"use a value between {minimum} and {maximum}"))
+            problems.append(
+                Problem(
+                    label,
+                    _where(df["_row"].iloc[i], df[id_col].iloc[i] if id_col else None),
+                    col,
+                    f"value {values.iloc[i]:g} is above {maximum:g}",
+                    f"use a value between {minimum} and {maximum}",
+                )
+            )
     return values
 
 
-def _check_services(df: pd.DataFrame, label: str, cfg: Config, problems: list[Problem], id_col: str
-                    ) -> pd.Series:
+def _check_services(
+    df: pd.DataFrame, label: str, cfg: Config, problems: list[Problem], id_col: str
+) -> pd.Series:
     known = list(cfg.services)
     lists = df["services"].map(split_list)
     for i, items in enumerate(lists):
         r, idv = df["_row"].iloc[i], df[id_col].iloc[i]
         if not items:
-            problems.append(Problem(label, _where(r, idv), "services", "no services listed",
-                                    f"list service ids separated by ';' (known: {', '.join(known)})"))
+            problems.append(
+                Problem(
+                    label,
+                    _where(r, idv),
+                    "services",
+                    "no services listed",
+                    f"list service ids separated by ';' (known: {', '.join(known)})",
+                )
+            )
         for s in items:
             if s not in cfg.services:
                 close = difflib.get_close_matches(s, known, n=1)
                 hint = f"did you mean '{close[0]}'? " if close else ""
-                problems.append(Problem(label, _where(r, idv), "services", f"unknown service '{s}'",
-                                        f"{hint}use a service id defined under `services:` in the config "
-                                        f"({', '.join(known)}), or add '{s}' there"))
+                problems.append(
+                    Problem(
+                        label,
+                        _where(r, idv),
+                        "services",
+                        f"unknown service '{s}'",
+                        f"{hint}use a service id defined under `services:` in the config "
+                        f"({', '.join(known)}), or add '{s}' there",
+                    )
+                )
     return lists.map(lambda items: tuple(s for s in items if s in cfg.services))
 
 
@@ -221,8 +297,9 @@ def _assign_municipality(points: gpd.GeoSeries, munis: gpd.GeoDataFrame) -> np.n
     if not valid.any() or munis.empty:
         return out
     pts = gpd.GeoDataFrame(geometry=points[valid].reset_index(drop=True), crs=CRS)
-    joined = gpd.sjoin_nearest(pts, munis[["code", "geometry"]], how="left",
-                               max_distance=NEAR_MUNICIPALITY_M, distance_col="_d")
+    joined = gpd.sjoin_nearest(
+        pts, munis[["code", "geometry"]], how="left", max_distance=NEAR_MUNICIPALITY_M, distance_col="_d"
+    )
     joined = joined[~joined.index.duplicated(keep="first")]
     codes = joined["code"].reindex(range(len(pts))).to_numpy()
     codes = np.where(pd.isna(codes), "", codes)
@@ -230,17 +307,23 @@ def _assign_municipality(points: gpd.GeoSeries, munis: gpd.GeoDataFrame) -> np.n
     return out
 
 
-def _outside(gdf: gpd.GeoDataFrame, label: str, id_col: str | None, problems: list[Problem],
-             what: str) -> None:
+def _outside(
+    gdf: gpd.GeoDataFrame, label: str, id_col: str | None, problems: list[Problem], what: str
+) -> None:
     bad = (gdf["municipality"] == "") & ~(gdf.geometry.isna() | gdf.geometry.is_empty)
     for i in np.flatnonzero(bad.to_numpy()):
         g = gdf.geometry.iloc[i]
         c = g.representative_point() if g.geom_type != "Point" else g
-        problems.append(Problem(label, _where(gdf["_row"].iloc[i], gdf[id_col].iloc[i] if id_col else None),
-                                "geometry",
-                                f"{what} at ({c.x:.0f}, {c.y:.0f}) EPSG:3067 lies outside every municipality",
-                                "check its coordinates (CRS, swapped x/y) or add its municipality to the "
-                                "municipalities layer"))
+        problems.append(
+            Problem(
+                label,
+                _where(gdf["_row"].iloc[i], gdf[id_col].iloc[i] if id_col else None),
+                "geometry",
+                f"{what} at ({c.x:.0f}, {c.y:.0f}) EPSG:3067 lies outside every municipality",
+                "check its coordinates (CRS, swapped x/y) or add its municipality to the "
+                "municipalities layer",
+            )
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -248,17 +331,24 @@ def _outside(gdf: gpd.GeoDataFrame, label: str, id_col: str | None, problems: li
 # ---------------------------------------------------------------------------------------------
 
 
-def _read(cfg: Config, name: str, spec: InputSpec, geometry: str, problems: list[Problem]
-          ) -> tuple[gpd.GeoDataFrame | None, str]:
+def _read(
+    cfg: Config, name: str, spec: InputSpec, geometry: str, problems: list[Problem]
+) -> tuple[gpd.GeoDataFrame | None, str]:
     label = _label(cfg, spec)
     path = cfg.resolve(spec.path)
     try:
-        gdf, read_problems = read_layer(path, layer=spec.layer, columns=spec.columns, crs=spec.crs,
-                                        encoding=spec.encoding, geometry=geometry)
+        gdf, read_problems = read_layer(
+            path,
+            layer=spec.layer,
+            columns=spec.columns,
+            crs=spec.crs,
+            encoding=spec.encoding,
+            geometry=geometry,
+        )
     except InputFileError as e:
         text = str(e)
         prefix = f"{path}: "
-        text = text[len(prefix):] if text.startswith(prefix) else text
+        text = text[len(prefix) :] if text.startswith(prefix) else text
         msg, _, fix = text.partition(". Fix: ")
         problems.append(Problem(label, "", "", msg, fix or "check the file"))
         return None, label
@@ -275,14 +365,16 @@ def _load_municipalities(cfg: Config, problems: list[Problem]) -> gpd.GeoDataFra
     gdf["code"] = gdf["code"].map(normalise_code)
     gdf["name"] = gdf["name"].astype("string").fillna("").astype(str)
     _check_ids(gdf, "code", label, problems)
-    gdf = _repair_geometries(gdf, label, ("Polygon", "MultiPolygon"), problems, "code",
-                             repair=cfg.inputs.municipalities.repair)
+    gdf = _repair_geometries(
+        gdf, label, ("Polygon", "MultiPolygon"), problems, "code", repair=cfg.inputs.municipalities.repair
+    )
     keep = ["code", "name", *[c for c in ("region", "wellbeing_county") if c in gdf.columns], "_row"]
     return gdf[[*keep, gdf.geometry.name]].reset_index(drop=True)
 
 
-def _load_population(cfg: Config, munis: gpd.GeoDataFrame | None, problems: list[Problem]
-                     ) -> gpd.GeoDataFrame | None:
+def _load_population(
+    cfg: Config, munis: gpd.GeoDataFrame | None, problems: list[Problem]
+) -> gpd.GeoDataFrame | None:
     spec = cfg.inputs.population
     gdf, label = _read(cfg, "population", spec, "required", problems)
     if gdf is None or not _missing_columns(gdf, "population", label, spec, problems):
@@ -304,14 +396,21 @@ def _load_population(cfg: Config, munis: gpd.GeoDataFrame | None, problems: list
         ac = gdf["area_class"].astype("string").str.strip().str.upper()
         bad = ac.notna() & (ac != "") & ~ac.isin(AREA_CLASSES)
         for i in np.flatnonzero(bad.to_numpy()):
-            problems.append(Problem(label, _where(gdf["_row"].iloc[i], gdf["cell_id"].iloc[i]), "area_class",
-                                    f"unknown area class '{gdf['area_class'].iloc[i]}'",
-                                    f"use one of {', '.join(AREA_CLASSES)} or leave it blank"))
+            problems.append(
+                Problem(
+                    label,
+                    _where(gdf["_row"].iloc[i], gdf["cell_id"].iloc[i]),
+                    "area_class",
+                    f"unknown area class '{gdf['area_class'].iloc[i]}'",
+                    f"use one of {', '.join(AREA_CLASSES)} or leave it blank",
+                )
+            )
         gdf["area_class"] = ac.where(~bad & ac.notna() & (ac != ""), None).astype(object)
     else:
         gdf["area_class"] = None
-    gdf = _repair_geometries(gdf, label, ("Polygon", "MultiPolygon", "Point"), problems, "cell_id",
-                             repair=spec.repair)
+    gdf = _repair_geometries(
+        gdf, label, ("Polygon", "MultiPolygon", "Point"), problems, "cell_id", repair=spec.repair
+    )
     if munis is not None:
         reps = gdf.geometry.copy()
         poly = reps.geom_type.isin(["Polygon", "MultiPolygon"])
@@ -324,8 +423,9 @@ def _load_population(cfg: Config, munis: gpd.GeoDataFrame | None, problems: list
     return gdf[[*keep, gdf.geometry.name]].reset_index(drop=True)
 
 
-def _load_service_points(cfg: Config, munis: gpd.GeoDataFrame | None, problems: list[Problem]
-                         ) -> gpd.GeoDataFrame | None:
+def _load_service_points(
+    cfg: Config, munis: gpd.GeoDataFrame | None, problems: list[Problem]
+) -> gpd.GeoDataFrame | None:
     spec = cfg.inputs.service_points
     gdf, label = _read(cfg, "service_points", spec, "required", problems)
     if gdf is None or not _missing_columns(gdf, "service_points", label, spec, problems):
@@ -340,8 +440,15 @@ def _load_service_points(cfg: Config, munis: gpd.GeoDataFrame | None, problems: 
         mode = mode.where(mode != "", "fixed")
         bad = ~mode.isin(MODES)
         for i in np.flatnonzero(bad.to_numpy()):
-            problems.append(Problem(label, _where(gdf["_row"].iloc[i], gdf["point_id"].iloc[i]), "mode",
-                                    f"unknown mode '{gdf['mode'].iloc[i]}'", f"use one of {', '.join(MODES)}"))
+            problems.append(
+                Problem(
+                    label,
+                    _where(gdf["_row"].iloc[i], gdf["point_id"].iloc[i]),
+                    "mode",
+                    f"unknown mode '{gdf['mode'].iloc[i]}'",
+                    f"use one of {', '.join(MODES)}",
+                )
+            )
         gdf["mode"] = mode.astype(str)
     else:
         gdf["mode"] = "fixed"
@@ -351,9 +458,15 @@ def _load_service_points(cfg: Config, munis: gpd.GeoDataFrame | None, problems: 
         gdf["days_per_week"] = np.nan
     missing_days = (gdf["mode"] == "mobile") & gdf["days_per_week"].isna()
     for i in np.flatnonzero(missing_days.to_numpy()):
-        problems.append(Problem(label, _where(gdf["_row"].iloc[i], gdf["point_id"].iloc[i]), "days_per_week",
-                                "a mobile point needs the number of days it visits per week",
-                                "fill in days_per_week (e.g. 1 for a weekly visit)"))
+        problems.append(
+            Problem(
+                label,
+                _where(gdf["_row"].iloc[i], gdf["point_id"].iloc[i]),
+                "days_per_week",
+                "a mobile point needs the number of days it visits per week",
+                "fill in days_per_week (e.g. 1 for a weekly visit)",
+            )
+        )
     if "capacity" in gdf.columns:
         gdf["capacity"] = _numbers(gdf, "capacity", label, problems, id_col="point_id")
     else:
@@ -368,13 +481,23 @@ def _load_service_points(cfg: Config, munis: gpd.GeoDataFrame | None, problems: 
         _outside(gdf, label, "point_id", problems, "service point")
     else:
         gdf["municipality"] = ""
-    keep = ["point_id", "name", "services", "actor_id", "mode", "days_per_week", "capacity",
-            "municipality", "_row"]
+    keep = [
+        "point_id",
+        "name",
+        "services",
+        "actor_id",
+        "mode",
+        "days_per_week",
+        "capacity",
+        "municipality",
+        "_row",
+    ]
     return gdf[[*keep, gdf.geometry.name]].reset_index(drop=True)
 
 
-def _load_actors(cfg: Config, munis: gpd.GeoDataFrame | None, problems: list[Problem]
-                 ) -> gpd.GeoDataFrame | None:
+def _load_actors(
+    cfg: Config, munis: gpd.GeoDataFrame | None, problems: list[Problem]
+) -> gpd.GeoDataFrame | None:
     spec = cfg.inputs.actors
     if spec is None:
         return None
@@ -389,9 +512,15 @@ def _load_actors(cfg: Config, munis: gpd.GeoDataFrame | None, problems: list[Pro
     for i in np.flatnonzero((~sector.isin(SECTORS)).to_numpy()):
         close = difflib.get_close_matches(str(sector.iloc[i]), SECTORS, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
-        problems.append(Problem(label, _where(gdf["_row"].iloc[i], gdf["actor_id"].iloc[i]), "sector",
-                                f"unknown sector '{gdf['sector'].iloc[i]}'",
-                                f"{hint}use one of {', '.join(SECTORS)}"))
+        problems.append(
+            Problem(
+                label,
+                _where(gdf["_row"].iloc[i], gdf["actor_id"].iloc[i]),
+                "sector",
+                f"unknown sector '{gdf['sector'].iloc[i]}'",
+                f"{hint}use one of {', '.join(SECTORS)}",
+            )
+        )
     gdf["sector"] = sector.astype(str)
     gdf["services"] = _check_services(gdf, label, cfg, problems, "actor_id")
     for col, maximum in (("capacity", None), ("max_travel_km", None), ("cost_per_km", None)):
@@ -406,9 +535,15 @@ def _load_actors(cfg: Config, munis: gpd.GeoDataFrame | None, problems: list[Pro
         for i, items in enumerate(modes):
             for m in items:
                 if m not in MODES:
-                    problems.append(Problem(label, _where(gdf["_row"].iloc[i], gdf["actor_id"].iloc[i]),
-                                            "modes", f"unknown mode '{m}'",
-                                            f"use {', '.join(MODES)} separated by ';'"))
+                    problems.append(
+                        Problem(
+                            label,
+                            _where(gdf["_row"].iloc[i], gdf["actor_id"].iloc[i]),
+                            "modes",
+                            f"unknown mode '{m}'",
+                            f"use {', '.join(MODES)} separated by ';'",
+                        )
+                    )
         gdf["modes"] = modes.map(lambda items: tuple(m for m in items if m in MODES) or ("fixed",))
     else:
         gdf["modes"] = [("fixed",)] * len(gdf)
@@ -423,10 +558,16 @@ def _load_actors(cfg: Config, munis: gpd.GeoDataFrame | None, problems: list[Pro
             codes = tuple(normalise_code(c) for c in items)
             for c in codes:
                 if known_codes and c not in known_codes:
-                    problems.append(Problem(label, _where(gdf["_row"].iloc[i], gdf["actor_id"].iloc[i]),
-                                            "municipalities", f"unknown municipality code '{c}'",
-                                            f"use codes of the municipalities layer ({', '.join(sorted(known_codes))}) "
-                                            "or '*' for all"))
+                    problems.append(
+                        Problem(
+                            label,
+                            _where(gdf["_row"].iloc[i], gdf["actor_id"].iloc[i]),
+                            "municipalities",
+                            f"unknown municipality code '{c}'",
+                            f"use codes of the municipalities layer ({', '.join(sorted(known_codes))}) "
+                            "or '*' for all",
+                        )
+                    )
             out.append(codes)
         gdf["municipalities"] = out
     else:
@@ -434,9 +575,15 @@ def _load_actors(cfg: Config, munis: gpd.GeoDataFrame | None, problems: list[Pro
     if "employment_scheme" in gdf.columns:
         vals = gdf["employment_scheme"].map(parse_bool)
         for i in np.flatnonzero(vals.isna().to_numpy()):
-            problems.append(Problem(label, _where(gdf["_row"].iloc[i], gdf["actor_id"].iloc[i]),
-                                    "employment_scheme", f"'{gdf['employment_scheme'].iloc[i]}' is not yes/no",
-                                    "write true or false"))
+            problems.append(
+                Problem(
+                    label,
+                    _where(gdf["_row"].iloc[i], gdf["actor_id"].iloc[i]),
+                    "employment_scheme",
+                    f"'{gdf['employment_scheme'].iloc[i]}' is not yes/no",
+                    "write true or false",
+                )
+            )
         gdf["employment_scheme"] = vals.fillna(False).astype(bool)
     else:
         gdf["employment_scheme"] = False
@@ -451,11 +598,31 @@ def _load_actors(cfg: Config, munis: gpd.GeoDataFrame | None, problems: list[Pro
         gdf["base_municipality"] = ""
     needs_base = gdf["modes"].map(lambda m: "mobile" in m) & ~has_geom
     for i in np.flatnonzero(needs_base.to_numpy()):
-        problems.append(Problem(label, _where(gdf["_row"].iloc[i], gdf["actor_id"].iloc[i]), "lon/lat",
-                                "a mobile actor has no base location; it cannot be given mobile routes",
-                                "add its base coordinates", severity="warning"))
-    keep = ["actor_id", "name", "sector", "services", "capacity", "municipalities", "modes", "max_travel_km",
-            "employment_scheme", "cost_per_km", "languages", "base_municipality", "_row"]
+        problems.append(
+            Problem(
+                label,
+                _where(gdf["_row"].iloc[i], gdf["actor_id"].iloc[i]),
+                "lon/lat",
+                "a mobile actor has no base location; it cannot be given mobile routes",
+                "add its base coordinates",
+                severity="warning",
+            )
+        )
+    keep = [
+        "actor_id",
+        "name",
+        "sector",
+        "services",
+        "capacity",
+        "municipalities",
+        "modes",
+        "max_travel_km",
+        "employment_scheme",
+        "cost_per_km",
+        "languages",
+        "base_municipality",
+        "_row",
+    ]
     return gdf[[*keep, gdf.geometry.name]].reset_index(drop=True)
 
 
@@ -509,14 +676,27 @@ def load_workspace(config: Config, *, progress: Callable[[str], None] | None = N
         label = str(config.inputs.service_points.path)
         for aid, row, pid in zip(points["actor_id"], points["_row"], points["point_id"], strict=True):
             if aid and aid not in known:
-                problems.append(Problem(label, _where(row, pid), "actor_id",
-                                        f"unknown actor '{aid}'",
-                                        "use an actor_id from the actors file or leave it blank"))
+                problems.append(
+                    Problem(
+                        label,
+                        _where(row, pid),
+                        "actor_id",
+                        f"unknown actor '{aid}'",
+                        "use an actor_id from the actors file or leave it blank",
+                    )
+                )
     if config.network.source:
         src = config.resolve(config.network.source)
         if not src.exists():
-            problems.append(Problem("arjenturva.yaml", "", "network.source", f"road network file {src} not found",
-                                    "check `network.source` (relative to the config file)"))
+            problems.append(
+                Problem(
+                    "arjenturva.yaml",
+                    "",
+                    "network.source",
+                    f"road network file {src} not found",
+                    "check `network.source` (relative to the config file)",
+                )
+            )
     if any(p.severity == "error" for p in problems):
         raise ValidationError(problems)
     assert munis is not None and pop is not None and points is not None  # guaranteed when no errors
@@ -526,6 +706,13 @@ def load_workspace(config: Config, *, progress: Callable[[str], None] | None = N
         if spec is not None
         for spec in [getattr(config.inputs, name)]
     }
-    return Workspace(config=config, municipalities=munis, population=pop, service_points=points,
-                     actors=actors, places=places, warnings=[p for p in problems if p.severity != "error"],
-                     files=files)
+    return Workspace(
+        config=config,
+        municipalities=munis,
+        population=pop,
+        service_points=points,
+        actors=actors,
+        places=places,
+        warnings=[p for p in problems if p.severity != "error"],
+        files=files,
+    )

@@ -22,11 +22,15 @@ def two_runs(tmp_path_factory) -> tuple[Path, Path]:
     """The demo run as shipped, and again with stricter health-station thresholds."""
     ws = tmp_path_factory.mktemp("compare") / "demo"
     config = api.copy_demo(ws)
-    base = api.run_pipeline(config, out_dir=ws / "baseline", with_proposals=False, with_maps=False).results_dir
+    base = api.run_pipeline(
+        config, out_dir=ws / "baseline", with_proposals=False, with_maps=False
+    ).results_dir
     text = config.read_text(encoding="utf-8")
     assert HEALTH_OLD in text, "the demo's health-station thresholds changed; update this test"
     config.write_text(text.replace(HEALTH_OLD, HEALTH_NEW), encoding="utf-8")
-    strict = api.run_pipeline(config, out_dir=ws / "strict_health", with_proposals=False, with_maps=False).results_dir
+    strict = api.run_pipeline(
+        config, out_dir=ws / "strict_health", with_proposals=False, with_maps=False
+    ).results_dir
     return base, strict
 
 
@@ -41,11 +45,14 @@ def test_by_run_with_differences(two_runs):
     summary = pd.read_csv(base / "summary.csv", dtype={"municipality": str})
     hs = summary[summary["service"] == "health_station"]
     assert t.loc[("baseline", "health_station"), "uncovered_population"] == pytest.approx(
-        hs["uncovered_population"].sum())
+        hs["uncovered_population"].sum()
+    )
     assert t.loc[("baseline", "health_station"), "covered_share"] == pytest.approx(
-        hs["covered_demand"].sum() / hs["demand"].sum())
+        hs["covered_demand"].sum() / hs["demand"].sum()
+    )
     assert t.loc[("baseline", "ALL"), "population"] == pytest.approx(
-        summary.loc[summary["service"] == "ALL", "population"].sum())
+        summary.loc[summary["service"] == "ALL", "population"].sum()
+    )
     # Differences to the first run: only the health station changed, and it got worse.
     d = res.differences.set_index("service")
     assert list(res.differences["run"].unique()) == ["strict_health"]
@@ -53,7 +60,8 @@ def test_by_run_with_differences(two_runs):
     assert d.loc["health_station", "covered_share"] < 0
     assert d.loc["health_station", "uncovered_population"] == pytest.approx(
         t.loc[("strict_health", "health_station"), "uncovered_population"]
-        - t.loc[("baseline", "health_station"), "uncovered_population"])
+        - t.loc[("baseline", "health_station"), "uncovered_population"]
+    )
     others = d.drop(index=["health_station", "ALL"])
     assert np.allclose(others["uncovered_population"], 0)
     assert d.loc["ALL", "population_lacking_any_service"] >= 0
@@ -76,10 +84,19 @@ def test_by_municipality(two_runs):
 
 def test_two_runs_by_municipality_and_filters(two_runs):
     base, strict = two_runs
-    res = compare_results([base, strict], by="municipality", indicator="covered_share",
-                          services=["health_station"], municipalities=["997"])
-    assert list(res.table.columns) == ["service", "service_label", "baseline: Routajärvi",
-                                       "strict_health: Routajärvi"]
+    res = compare_results(
+        [base, strict],
+        by="municipality",
+        indicator="covered_share",
+        services=["health_station"],
+        municipalities=["997"],
+    )
+    assert list(res.table.columns) == [
+        "service",
+        "service_label",
+        "baseline: Routajärvi",
+        "strict_health: Routajärvi",
+    ]
     hs = res.table.set_index("service").loc["health_station"]
     assert hs["strict_health: Routajärvi"] < hs["baseline: Routajärvi"]
     with pytest.raises(ArjenturvaError, match="unknown indicator"):

@@ -50,10 +50,12 @@ def test_design_md_shape_loads(tmp_path):
     assert cfg.export.suppress_below == 10 and cfg.proposals.min_sectors == 3
 
 
-@pytest.mark.parametrize("path", sorted((REPO / "configs").glob("*.yaml")) + [REPO / "data/demo/arjenturva.yaml",
-                                                                              REPO / "arjenturva/templates/"
-                                                                              "workspace/arjenturva.yaml"],
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path",
+    sorted((REPO / "configs").glob("*.yaml"))
+    + [REPO / "data/demo/arjenturva.yaml", REPO / "arjenturva/templates/workspace/arjenturva.yaml"],
+    ids=lambda p: p.name,
+)
 def test_shipped_configs_load(path):
     cfg = load_config(path)
     assert cfg.services
@@ -63,17 +65,31 @@ def _base() -> dict:
     return yaml.safe_load(DESIGN_SHAPE)
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    (lambda d: d["network"].update(sourse="x"), "unknown key 'network.sourse' (did you mean 'source'?)"),
-    (lambda d: d.update(language="sv"), "key 'language'"),
-    (lambda d: d["services"]["health_station"].update(demand="elderly"), "unknown demand column 'elderly'"),
-    (lambda d: d["services"]["health_station"].update(sectors=["church"]), "unknown sector(s) ['church']"),
-    (lambda d: d["services"]["health_station"].pop("threshold_km") and
-     d["services"]["health_station"].pop("threshold_min"), "give `threshold_km` and/or `threshold_min`"),
-    (lambda d: d["network"].update(place="Posio"), "give only one of `source` and `place`"),
-    (lambda d: d.pop("services"), "missing key 'services'"),
-    (lambda d: d["services"]["health_station"].update(remote=2), "services.health_station.remote"),
-])
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda d: d["network"].update(sourse="x"), "unknown key 'network.sourse' (did you mean 'source'?)"),
+        (lambda d: d.update(language="sv"), "key 'language'"),
+        (
+            lambda d: d["services"]["health_station"].update(demand="elderly"),
+            "unknown demand column 'elderly'",
+        ),
+        (
+            lambda d: d["services"]["health_station"].update(sectors=["church"]),
+            "unknown sector(s) ['church']",
+        ),
+        (
+            lambda d: (
+                d["services"]["health_station"].pop("threshold_km")
+                and d["services"]["health_station"].pop("threshold_min")
+            ),
+            "give `threshold_km` and/or `threshold_min`",
+        ),
+        (lambda d: d["network"].update(place="Posio"), "give only one of `source` and `place`"),
+        (lambda d: d.pop("services"), "missing key 'services'"),
+        (lambda d: d["services"]["health_station"].update(remote=2), "services.health_station.remote"),
+    ],
+)
 def test_config_errors_name_the_key(change, expected):
     d = _base()
     change(d)

@@ -17,24 +17,34 @@ X0, Y0 = 400_000.0, 7_300_000.0
 
 
 def _config(**services):
-    return config_from_dict({
-        "inputs": {"municipalities": {"path": "m.gpkg"}, "population": {"path": "p.csv"},
-                   "service_points": {"path": "s.csv"}},
-        "network": {"source": "roads.gpkg", "access_speed_kmh": 30},
-        "services": services,
-        "export": {"suppress_below": 10},
-    })
+    return config_from_dict(
+        {
+            "inputs": {
+                "municipalities": {"path": "m.gpkg"},
+                "population": {"path": "p.csv"},
+                "service_points": {"path": "s.csv"},
+            },
+            "network": {"source": "roads.gpkg", "access_speed_kmh": 30},
+            "services": services,
+            "export": {"suppress_below": 10},
+        }
+    )
 
 
 @pytest.fixture
 def line_net():
-    roads = gpd.GeoDataFrame({"cls": ["main"]}, geometry=[LineString([(X0, Y0), (X0 + 50_000, Y0)])], crs=3067)
+    roads = gpd.GeoDataFrame(
+        {"cls": ["main"]}, geometry=[LineString([(X0, Y0), (X0 + 50_000, Y0)])], crs=3067
+    )
     return network_from_lines(roads, class_column="cls", class_speeds_kmh={"main": 60})
 
 
 def _layers(cells, points):
-    munis = gpd.GeoDataFrame({"code": ["999"], "name": ["Testi"]},
-                             geometry=[box(X0 - 5000, Y0 - 5000, X0 + 55_000, Y0 + 5000)], crs=3067)
+    munis = gpd.GeoDataFrame(
+        {"code": ["999"], "name": ["Testi"]},
+        geometry=[box(X0 - 5000, Y0 - 5000, X0 + 55_000, Y0 + 5000)],
+        crs=3067,
+    )
     pop = gpd.GeoDataFrame(pd.DataFrame(cells), geometry=[Point(c["x"], c["y"]) for c in cells], crs=3067)
     pop = pop.drop(columns=["x", "y"])
     for c in ("age_0_14", "age_15_64"):
@@ -48,20 +58,71 @@ def _layers(cells, points):
 
 
 CELLS = [
-    {"cell_id": "A", "x": X0 + 5000, "y": Y0 + 100, "population": 100.0, "age_65_plus": 30.0, "area_class": "K3"},
-    {"cell_id": "B", "x": X0 + 20_000, "y": Y0 + 100, "population": 50.0, "age_65_plus": 10.0, "area_class": "K3"},
-    {"cell_id": "C", "x": X0 + 20_000, "y": Y0 - 100, "population": 40.0, "age_65_plus": 20.0, "area_class": "M7"},
-    {"cell_id": "D", "x": X0 + 35_000, "y": Y0 + 100, "population": 20.0, "age_65_plus": 15.0, "area_class": "M7"},
-    {"cell_id": "E", "x": X0 + 36_000, "y": Y0 + 100, "population": 5.0, "age_65_plus": 5.0, "area_class": "M7"},
+    {
+        "cell_id": "A",
+        "x": X0 + 5000,
+        "y": Y0 + 100,
+        "population": 100.0,
+        "age_65_plus": 30.0,
+        "area_class": "K3",
+    },
+    {
+        "cell_id": "B",
+        "x": X0 + 20_000,
+        "y": Y0 + 100,
+        "population": 50.0,
+        "age_65_plus": 10.0,
+        "area_class": "K3",
+    },
+    {
+        "cell_id": "C",
+        "x": X0 + 20_000,
+        "y": Y0 - 100,
+        "population": 40.0,
+        "age_65_plus": 20.0,
+        "area_class": "M7",
+    },
+    {
+        "cell_id": "D",
+        "x": X0 + 35_000,
+        "y": Y0 + 100,
+        "population": 20.0,
+        "age_65_plus": 15.0,
+        "area_class": "M7",
+    },
+    {
+        "cell_id": "E",
+        "x": X0 + 36_000,
+        "y": Y0 + 100,
+        "population": 5.0,
+        "age_65_plus": 5.0,
+        "area_class": "M7",
+    },
 ]
-HEALTH = {"label": {"fi": "Terveysasema", "en": "Health station"}, "threshold_km": {"default": 10, "M7": 30},
-          "mobile": {"required_days": 5}, "remote": 0.5}
+HEALTH = {
+    "label": {"fi": "Terveysasema", "en": "Health station"},
+    "threshold_km": {"default": 10, "M7": 30},
+    "mobile": {"required_days": 5},
+    "remote": 0.5,
+}
 
 
 def test_distances_times_and_thresholds(line_net):
     cfg = _config(health=HEALTH)
-    munis, pop, sp = _layers(CELLS, [{"point_id": "H", "name": "Asema", "services": ("health",), "mode": "fixed",
-                                       "days_per_week": np.nan, "x": X0, "y": Y0}])
+    munis, pop, sp = _layers(
+        CELLS,
+        [
+            {
+                "point_id": "H",
+                "name": "Asema",
+                "services": ("health",),
+                "mode": "fixed",
+                "days_per_week": np.nan,
+                "x": X0,
+                "y": Y0,
+            }
+        ],
+    )
     res = find_gaps(cfg, line_net, pop, sp, munis)
     acc = res.access.set_index("cell_id")
     # Road distance along the line plus the 100 m access leg.
@@ -93,12 +154,33 @@ def test_distances_times_and_thresholds(line_net):
 def test_mobile_and_remote_weights(line_net):
     cfg = _config(health={**HEALTH, "threshold_km": {"default": 10, "M7": 12}})
     points = [
-        {"point_id": "H", "name": "Asema", "services": ("health",), "mode": "fixed", "days_per_week": np.nan,
-         "x": X0, "y": Y0},
-        {"point_id": "M", "name": "Terveysauto", "services": ("health",), "mode": "mobile", "days_per_week": 2.0,
-         "x": X0 + 35_000, "y": Y0},
-        {"point_id": "R", "name": "Etävastaanotto", "services": ("health",), "mode": "remote",
-         "days_per_week": np.nan, "x": X0 + 20_000, "y": Y0},
+        {
+            "point_id": "H",
+            "name": "Asema",
+            "services": ("health",),
+            "mode": "fixed",
+            "days_per_week": np.nan,
+            "x": X0,
+            "y": Y0,
+        },
+        {
+            "point_id": "M",
+            "name": "Terveysauto",
+            "services": ("health",),
+            "mode": "mobile",
+            "days_per_week": 2.0,
+            "x": X0 + 35_000,
+            "y": Y0,
+        },
+        {
+            "point_id": "R",
+            "name": "Etävastaanotto",
+            "services": ("health",),
+            "mode": "remote",
+            "days_per_week": np.nan,
+            "x": X0 + 20_000,
+            "y": Y0,
+        },
     ]
     munis, pop, sp = _layers(CELLS, points)
     res = find_gaps(cfg, line_net, pop, sp, munis)
@@ -114,10 +196,31 @@ def test_mobile_and_remote_weights(line_net):
 
 def test_unreachable_cells_are_reported(line_net):
     cfg = _config(health=HEALTH)
-    cells = [*CELLS, {"cell_id": "FAR", "x": X0 + 10_000, "y": Y0 + 9000, "population": 30.0,
-                      "age_65_plus": 3.0, "area_class": "M7"}]
-    munis, pop, sp = _layers(cells, [{"point_id": "H", "name": "Asema", "services": ("health",),
-                                      "mode": "fixed", "days_per_week": np.nan, "x": X0, "y": Y0}])
+    cells = [
+        *CELLS,
+        {
+            "cell_id": "FAR",
+            "x": X0 + 10_000,
+            "y": Y0 + 9000,
+            "population": 30.0,
+            "age_65_plus": 3.0,
+            "area_class": "M7",
+        },
+    ]
+    munis, pop, sp = _layers(
+        cells,
+        [
+            {
+                "point_id": "H",
+                "name": "Asema",
+                "services": ("health",),
+                "mode": "fixed",
+                "days_per_week": np.nan,
+                "x": X0,
+                "y": Y0,
+            }
+        ],
+    )
     cfg.network.snap_tolerance_m = 5000
     res = find_gaps(cfg, line_net, pop, sp, munis)
     assert "FAR" in set(res.unreachable["id"])
@@ -129,8 +232,20 @@ def test_unreachable_cells_are_reported(line_net):
 
 def test_suppression_in_exports(line_net, tmp_path):
     cfg = _config(health=HEALTH)
-    munis, pop, sp = _layers(CELLS, [{"point_id": "H", "name": "Asema", "services": ("health",), "mode": "fixed",
-                                       "days_per_week": np.nan, "x": X0, "y": Y0}])
+    munis, pop, sp = _layers(
+        CELLS,
+        [
+            {
+                "point_id": "H",
+                "name": "Asema",
+                "services": ("health",),
+                "mode": "fixed",
+                "days_per_week": np.nan,
+                "x": X0,
+                "y": Y0,
+            }
+        ],
+    )
     res = find_gaps(cfg, line_net, pop, sp, munis)
     assert small_cells(res.population, 10).tolist() == [False, False, False, False, True]
     record = {"config_hash": "x", "created": "now"}
@@ -153,10 +268,30 @@ def test_suppression_in_exports(line_net, tmp_path):
 
 def test_small_gap_areas_are_blanked(line_net):
     cfg = _config(health=HEALTH)
-    cells = [{"cell_id": "S", "x": X0 + 45_000, "y": Y0 + 100, "population": 4.0, "age_65_plus": 1.0,
-              "area_class": "M7"}]
-    munis, pop, sp = _layers(cells, [{"point_id": "H", "name": "Asema", "services": ("health",), "mode": "fixed",
-                                       "days_per_week": np.nan, "x": X0, "y": Y0}])
+    cells = [
+        {
+            "cell_id": "S",
+            "x": X0 + 45_000,
+            "y": Y0 + 100,
+            "population": 4.0,
+            "age_65_plus": 1.0,
+            "area_class": "M7",
+        }
+    ]
+    munis, pop, sp = _layers(
+        cells,
+        [
+            {
+                "point_id": "H",
+                "name": "Asema",
+                "services": ("health",),
+                "mode": "fixed",
+                "days_per_week": np.nan,
+                "x": X0,
+                "y": Y0,
+            }
+        ],
+    )
     res = find_gaps(cfg, line_net, pop, sp, munis)
     ga = public_gap_areas(res)
     assert len(ga) == 1 and bool(ga["suppressed"].iloc[0]) and np.isnan(ga["population"].iloc[0])

@@ -8,7 +8,13 @@ import pytest
 from scipy import sparse
 
 from arjenturva.config import AreaClassConfig, ServiceConfig
-from arjenturva.coverage import cluster_cells, derive_area_classes, e2sfca_weights, thresholds_for, two_step_fca
+from arjenturva.coverage import (
+    cluster_cells,
+    derive_area_classes,
+    e2sfca_weights,
+    thresholds_for,
+    two_step_fca,
+)
 
 
 def test_degurba_classes_hand_case():
@@ -24,7 +30,9 @@ def test_degurba_classes_hand_case():
     xs += [20_500, 40_500]
     ys += [7_000_500, 7_000_500]
     pops += [400, 2]
-    labels = derive_area_classes(np.array(xs), np.array(ys), np.array(pops, float), settings=AreaClassConfig())
+    labels = derive_area_classes(
+        np.array(xs), np.array(ys), np.array(pops, float), settings=AreaClassConfig()
+    )
     assert list(labels[:9]) == ["K2"] * 9
     assert labels[9] == "M6"
     assert labels[10] == "M7"
@@ -47,21 +55,25 @@ def test_points_are_aggregated_to_grid_density():
     # 20 points of 100 people in one 1 km cell: 2 000 inh/km² → an urban cluster? total 2 000 < 5 000: rural.
     x = np.full(20, 10_200.0)
     y = np.full(20, 7_000_300.0)
-    labels = derive_area_classes(x, y, np.full(20, 100.0), settings=AreaClassConfig(urban_cluster_population=1500))
+    labels = derive_area_classes(
+        x, y, np.full(20, 100.0), settings=AreaClassConfig(urban_cluster_population=1500)
+    )
     assert set(labels) == {"K2"}
 
 
 def test_thresholds_per_class():
-    svc = ServiceConfig(label={"fi": "a", "en": "b"}, threshold_km={"default": 10, "M7": 25},
-                        threshold_min={"K1": 15})
+    svc = ServiceConfig(
+        label={"fi": "a", "en": "b"}, threshold_km={"default": 10, "M7": 25}, threshold_min={"K1": 15}
+    )
     dm, ts = thresholds_for(svc, np.array(["M7", "K1", "M5"], dtype=object))
     assert list(dm) == [25_000, 10_000, 10_000]
     assert ts[1] == 900 and np.isinf(ts[0]) and np.isinf(ts[2])
 
 
 def test_mode_weights():
-    svc = ServiceConfig(label={"fi": "a", "en": "b"}, threshold_km={"default": 10}, mobile={"required_days": 5},
-                        remote=0.5)
+    svc = ServiceConfig(
+        label={"fi": "a", "en": "b"}, threshold_km={"default": 10}, mobile={"required_days": 5}, remote=0.5
+    )
     assert svc.mode_weight("fixed") == 1
     assert svc.mode_weight("mobile", 2) == pytest.approx(0.4)
     assert svc.mode_weight("mobile", 7) == 1
@@ -95,10 +107,21 @@ def test_2sfca_and_e2sfca_match_pysal_access(seed):
     cost = rng.uniform(0, 30, (nd, ns))
     dem = pd.DataFrame({"id": range(nd), "pop": pop})
     sup = pd.DataFrame({"id": range(100, 100 + ns), "cap": cap})
-    cdf = pd.DataFrame([(i, 100 + j, cost[i, j]) for i in range(nd) for j in range(ns)], columns=["o", "d", "c"])
-    model = access.Access(demand_df=dem, demand_index="id", demand_value="pop", supply_df=sup,
-                          supply_index="id", supply_value="cap", cost_df=cdf, cost_origin="o",
-                          cost_dest="d", cost_name="c")
+    cdf = pd.DataFrame(
+        [(i, 100 + j, cost[i, j]) for i in range(nd) for j in range(ns)], columns=["o", "d", "c"]
+    )
+    model = access.Access(
+        demand_df=dem,
+        demand_index="id",
+        demand_value="pop",
+        supply_df=sup,
+        supply_index="id",
+        supply_value="cap",
+        cost_df=cdf,
+        cost_origin="o",
+        cost_dest="d",
+        cost_name="c",
+    )
     theirs = model.two_stage_fca(name="t", max_cost=15, normalize=False)["t_cap"].reindex(range(nd)).fillna(0)
     ours, _ = two_step_fca(sparse.csr_array(cost), pop, cap, max_cost=15)
     np.testing.assert_allclose(ours, theirs.to_numpy(), rtol=1e-9)

@@ -9,11 +9,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import DEMO_DIR
 from shapely.geometry import Point
 from typer.testing import CliRunner
 
 from arjenturva.cli import app
-from conftest import DEMO_DIR
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,14 @@ def test_demo_writes_every_output(demo_run):
     layers = {str(n) for n in pyogrio.list_layers(res / "results.gpkg")[:, 0]}
     assert {"population", "gaps", "gap_areas", "service_points", "municipalities"} <= layers
     access = pd.read_csv(res / "access.csv")
-    assert list(access.columns) == ["cell_id", "service", "nearest_point_id", "distance_m", "time_s", "coverage"]
+    assert list(access.columns) == [
+        "cell_id",
+        "service",
+        "nearest_point_id",
+        "distance_m",
+        "time_s",
+        "coverage",
+    ]
     assert access["coverage"].between(0, 1).all()
     run = json.loads((res / "run.json").read_text())
     assert run["config_hash"] and run["inputs"]["population"]["sha256_16"]
@@ -86,8 +93,9 @@ def test_demo_refuses_to_overwrite(demo_run):
 def test_gaps_command_json(demo_run, tmp_path):
     out, _ = demo_run
     runner = CliRunner(env={"COLUMNS": "200"})
-    result = runner.invoke(app, ["gaps", "-c", str(out), "--out", str(tmp_path / "g"), "--service",
-                                 "health_station", "--json"])
+    result = runner.invoke(
+        app, ["gaps", "-c", str(out), "--out", str(tmp_path / "g"), "--service", "health_station", "--json"]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     services = {r["service"] for r in data["summary"]}

@@ -9,15 +9,24 @@ import pytest
 from shapely.geometry import Point, Polygon
 
 from arjenturva.errors import InputFileError, OutputExistsError
-from arjenturva.io import atomic_path, ensure_writable, read_layer, to_number, write_csv, write_gpkg, write_xlsx
+from arjenturva.io import (
+    atomic_path,
+    ensure_writable,
+    read_layer,
+    to_number,
+    write_csv,
+    write_gpkg,
+    write_xlsx,
+)
 
 POLY = Polygon([(440000, 7310000), (441000, 7310000), (441000, 7311000), (440000, 7311000)])
 
 
 @pytest.fixture
 def frame():
-    return gpd.GeoDataFrame({"code": ["005", "615"], "name": ["Alajärvi", "Pudasjärvi"]},
-                            geometry=[POLY, POLY], crs=3067)
+    return gpd.GeoDataFrame(
+        {"code": ["005", "615"], "name": ["Alajärvi", "Pudasjärvi"]}, geometry=[POLY, POLY], crs=3067
+    )
 
 
 @pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".shp", ".parquet"])
@@ -65,8 +74,11 @@ def test_csv_semicolon_decimal_comma_bom(tmp_path):
 def test_csv_column_mapping(tmp_path):
     path = tmp_path / "p.csv"
     path.write_text("tunnus,itä,pohjoinen,asukkaat\nA,440000,7310000,12\n", encoding="utf-8")
-    gdf, problems = read_layer(path, columns={"cell_id": "tunnus", "x": "itä", "y": "pohjoinen",
-                                              "population": "asukkaat"}, geometry="required")
+    gdf, problems = read_layer(
+        path,
+        columns={"cell_id": "tunnus", "x": "itä", "y": "pohjoinen", "population": "asukkaat"},
+        geometry="required",
+    )
     assert problems == []
     assert gdf["population"].iloc[0] == "12" and gdf.geometry.iloc[0].equals(Point(440000, 7310000))
 

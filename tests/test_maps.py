@@ -22,7 +22,9 @@ SERVICES = ["health_station", "grocery"]
 def demo(tmp_path_factory: pytest.TempPathFactory) -> api.RunResult:
     """The demo workspace run through the gap analysis once for this module."""
     ws = tmp_path_factory.mktemp("maps_demo")
-    return api.run_pipeline(api.copy_demo(ws / "ws"), out_dir=ws / "results", with_proposals=False, with_maps=False)
+    return api.run_pipeline(
+        api.copy_demo(ws / "ws"), out_dir=ws / "results", with_proposals=False, with_maps=False
+    )
 
 
 def _copy_results(demo: api.RunResult, dest: Path) -> Path:

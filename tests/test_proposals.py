@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import DEMO_DIR
 from shapely.geometry import LineString, Point, box
 from typer.testing import CliRunner
 
@@ -18,7 +19,6 @@ from arjenturva.coverage import find_gaps
 from arjenturva.errors import ProposalError
 from arjenturva.network import network_from_lines
 from arjenturva.proposals import propose_partnerships
-from conftest import DEMO_DIR
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +40,15 @@ def _cfg(ws, **changes):
 
 def test_demo_proposals_cover_the_built_in_gaps(demo):
     ws, net, gaps = demo
-    res = propose_partnerships(ws.config, net, gaps, ws.actors, ws.service_points, places=ws.places,
-                               services=["health_station", "grocery"])
+    res = propose_partnerships(
+        ws.config,
+        net,
+        gaps,
+        ws.actors,
+        ws.service_points,
+        places=ws.places,
+        services=["health_station", "grocery"],
+    )
     assert len(res.proposals) > 0
     assert res.solution is not None and res.solution.status in ("optimal", "time_limit", "greedy")
     expected = json.loads((DEMO_DIR / "expected_gaps.json").read_text())
@@ -70,8 +77,15 @@ def test_demo_proposals_cover_the_built_in_gaps(demo):
 
 def test_mobile_agreements_respect_max_travel(demo):
     ws, net, gaps = demo
-    res = propose_partnerships(_cfg(ws, max_new_sites=0, max_remote_points=0), net, gaps, ws.actors,
-                               ws.service_points, places=ws.places, services=["grocery"])
+    res = propose_partnerships(
+        _cfg(ws, max_new_sites=0, max_remote_points=0),
+        net,
+        gaps,
+        ws.actors,
+        ws.service_points,
+        places=ws.places,
+        services=["grocery"],
+    )
     mobile = res.proposals[res.proposals["mode"] == "mobile"]
     assert len(mobile) > 0
     actors = ws.actors.set_index("actor_id")
@@ -104,37 +118,94 @@ X0, Y0 = 400_000.0, 7_300_000.0
 
 
 def _line_case(actors_rows, *, sectors=("company", "cooperative", "association"), min_sectors=1):
-    cfg = config_from_dict({
-        "language": "en",
-        "inputs": {"municipalities": {"path": "m"}, "population": {"path": "p"}, "service_points": {"path": "s"}},
-        "network": {"source": "r.gpkg"},
-        "services": {"shop": {"label": {"fi": "Kauppa", "en": "Shop"}, "threshold_km": {"default": 10},
-                              "sectors": list(sectors), "mobile": {"required_days": 2}}},
-        "proposals": {"max_new_sites": 1, "max_mobile_routes": 1, "max_remote_points": 0,
-                      "min_sectors": min_sectors, "max_actor_share": 1.0, "time_limit_s": 10},
-    })
+    cfg = config_from_dict(
+        {
+            "language": "en",
+            "inputs": {
+                "municipalities": {"path": "m"},
+                "population": {"path": "p"},
+                "service_points": {"path": "s"},
+            },
+            "network": {"source": "r.gpkg"},
+            "services": {
+                "shop": {
+                    "label": {"fi": "Kauppa", "en": "Shop"},
+                    "threshold_km": {"default": 10},
+                    "sectors": list(sectors),
+                    "mobile": {"required_days": 2},
+                }
+            },
+            "proposals": {
+                "max_new_sites": 1,
+                "max_mobile_routes": 1,
+                "max_remote_points": 0,
+                "min_sectors": min_sectors,
+                "max_actor_share": 1.0,
+                "time_limit_s": 10,
+            },
+        }
+    )
     roads = gpd.GeoDataFrame(geometry=[LineString([(X0, Y0), (X0 + 60_000, Y0)])], crs=3067)
     net = network_from_lines(roads)
-    munis = gpd.GeoDataFrame({"code": ["999"], "name": ["Testi"]},
-                             geometry=[box(X0 - 5000, Y0 - 5000, X0 + 65_000, Y0 + 5000)], crs=3067)
-    pop = gpd.GeoDataFrame({"cell_id": ["v1", "v2"], "population": [120.0, 80.0], "age_0_14": [0.0, 0.0],
-                            "age_15_64": [60.0, 40.0], "age_65_plus": [60.0, 40.0], "area_class": ["M7", "M7"],
-                            "suppressed": [False, False], "municipality": ["999", "999"]},
-                           geometry=[Point(X0 + 50_000, Y0 + 100), Point(X0 + 51_000, Y0 + 100)], crs=3067)
-    sp = gpd.GeoDataFrame({"point_id": ["S1"], "name": ["Keskustan kauppa"], "services": [("shop",)],
-                           "actor_id": [""], "mode": ["fixed"], "days_per_week": [np.nan], "capacity": [np.nan],
-                           "municipality": ["999"]}, geometry=[Point(X0, Y0)], crs=3067)
-    actors = gpd.GeoDataFrame(pd.DataFrame(actors_rows).drop(columns=["x", "y"]),
-                              geometry=[Point(r["x"], r["y"]) for r in actors_rows], crs=3067)
+    munis = gpd.GeoDataFrame(
+        {"code": ["999"], "name": ["Testi"]},
+        geometry=[box(X0 - 5000, Y0 - 5000, X0 + 65_000, Y0 + 5000)],
+        crs=3067,
+    )
+    pop = gpd.GeoDataFrame(
+        {
+            "cell_id": ["v1", "v2"],
+            "population": [120.0, 80.0],
+            "age_0_14": [0.0, 0.0],
+            "age_15_64": [60.0, 40.0],
+            "age_65_plus": [60.0, 40.0],
+            "area_class": ["M7", "M7"],
+            "suppressed": [False, False],
+            "municipality": ["999", "999"],
+        },
+        geometry=[Point(X0 + 50_000, Y0 + 100), Point(X0 + 51_000, Y0 + 100)],
+        crs=3067,
+    )
+    sp = gpd.GeoDataFrame(
+        {
+            "point_id": ["S1"],
+            "name": ["Keskustan kauppa"],
+            "services": [("shop",)],
+            "actor_id": [""],
+            "mode": ["fixed"],
+            "days_per_week": [np.nan],
+            "capacity": [np.nan],
+            "municipality": ["999"],
+        },
+        geometry=[Point(X0, Y0)],
+        crs=3067,
+    )
+    actors = gpd.GeoDataFrame(
+        pd.DataFrame(actors_rows).drop(columns=["x", "y"]),
+        geometry=[Point(r["x"], r["y"]) for r in actors_rows],
+        crs=3067,
+    )
     gaps = find_gaps(cfg, net, pop, sp, munis)
     return cfg, net, gaps, actors, sp
 
 
 def _actor(aid, sector, *, capacity=np.inf, modes=("fixed", "mobile"), x=X0, max_km=80.0):
-    return {"actor_id": aid, "name": f"Actor {aid}", "sector": sector, "services": ("shop",),
-            "capacity": capacity, "municipalities": ("*",), "modes": modes, "max_travel_km": max_km,
-            "employment_scheme": False, "cost_per_km": 1.0, "languages": ("fi",), "base_municipality": "999",
-            "x": x, "y": Y0}
+    return {
+        "actor_id": aid,
+        "name": f"Actor {aid}",
+        "sector": sector,
+        "services": ("shop",),
+        "capacity": capacity,
+        "municipalities": ("*",),
+        "modes": modes,
+        "max_travel_km": max_km,
+        "employment_scheme": False,
+        "cost_per_km": 1.0,
+        "languages": ("fi",),
+        "base_municipality": "999",
+        "x": x,
+        "y": Y0,
+    }
 
 
 def test_line_case_covers_the_village():
@@ -144,13 +215,17 @@ def test_line_case_covers_the_village():
     assert len(res.proposals) >= 1
     row = res.summary.iloc[0]
     assert row["uncovered_population_before"] == 200 and row["uncovered_population_after"] == 0
-    assert "200 residents" in " ".join(res.proposals["rationale"]) or res.proposals["people_reached"].sum() == 200
+    assert (
+        "200 residents" in " ".join(res.proposals["rationale"])
+        or res.proposals["people_reached"].sum() == 200
+    )
 
 
 def test_binding_capacity_changes_the_actor():
     # Actor A (company) cannot take the load (5 clients/week for 200 people at 0.05); B can.
-    cfg, net, gaps, actors, sp = _line_case([_actor("A", "company", capacity=1.0),
-                                             _actor("B", "cooperative", capacity=100.0)])
+    cfg, net, gaps, actors, sp = _line_case(
+        [_actor("A", "company", capacity=1.0), _actor("B", "cooperative", capacity=100.0)]
+    )
     res = propose_partnerships(cfg, net, gaps, actors, sp)
     assert set(res.proposals["actor_id"]) == {"B"}
 
@@ -176,20 +251,40 @@ def test_propose_cli_and_classic_model(demo, tmp_path):
     ws, _, _ = demo
     runner = CliRunner(env={"COLUMNS": "200"})
     cfg_path = ws.config.base_dir / "arjenturva.yaml"
-    r = runner.invoke(app, ["propose", "-c", str(cfg_path), "--out", str(tmp_path / "r"), "-s", "health_station",
-                            "--json"])
+    r = runner.invoke(
+        app, ["propose", "-c", str(cfg_path), "--out", str(tmp_path / "r"), "-s", "health_station", "--json"]
+    )
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
     assert data["status"] in ("optimal", "time_limit", "greedy") and data["agreements"]
     assert (tmp_path / "r" / "proposals.csv").is_file()
     layers = {str(n) for n in __import__("pyogrio").list_layers(tmp_path / "r" / "results.gpkg")[:, 0]}
     assert {"proposals", "new_sites", "gap_areas"} <= layers
-    again = runner.invoke(app, ["propose", "-c", str(cfg_path), "--out", str(tmp_path / "r"), "-s", "grocery"])
+    again = runner.invoke(
+        app, ["propose", "-c", str(cfg_path), "--out", str(tmp_path / "r"), "-s", "grocery"]
+    )
     assert again.exit_code == 1 and "--force" in again.output
-    m = runner.invoke(app, ["propose", "-c", str(cfg_path), "--out", str(tmp_path / "r"), "--model", "mclp",
-                            "--p", "2", "--service", "health_station", "--json"])
+    m = runner.invoke(
+        app,
+        [
+            "propose",
+            "-c",
+            str(cfg_path),
+            "--out",
+            str(tmp_path / "r"),
+            "--model",
+            "mclp",
+            "--p",
+            "2",
+            "--service",
+            "health_station",
+            "--json",
+        ],
+    )
     assert m.exit_code == 0, m.output
     loc = json.loads(m.stdout)
     assert len(loc["sites"]) == 2 and loc["demand_covered"] <= loc["demand_total"]
-    bad = runner.invoke(app, ["propose", "-c", str(cfg_path), "--model", "mclp", "--service", "health_station"])
+    bad = runner.invoke(
+        app, ["propose", "-c", str(cfg_path), "--model", "mclp", "--service", "health_station"]
+    )
     assert bad.exit_code == 1 and "--p" in bad.output

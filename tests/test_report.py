@@ -19,7 +19,9 @@ from arjenturva.outputs import read_summary
 def demo(tmp_path_factory: pytest.TempPathFactory) -> api.RunResult:
     """The demo run through the gap analysis, with one service map and the overviews."""
     ws = tmp_path_factory.mktemp("report_demo")
-    run = api.run_pipeline(api.copy_demo(ws / "ws"), out_dir=ws / "results", with_proposals=False, with_maps=False)
+    run = api.run_pipeline(
+        api.copy_demo(ws / "ws"), out_dir=ws / "results", with_proposals=False, with_maps=False
+    )
     maps.write_maps(run.results_dir, run.workspace.config, services=["health_station"])
     return run
 

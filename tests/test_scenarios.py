@@ -23,13 +23,24 @@ def demo_ws(tmp_path_factory):
 def test_apply_scenario_overrides(demo_ws):
     ws = demo_ws
     cfg = ws.config
-    cfg.scenarios["test"] = ScenarioConfig.model_validate({
-        "close_points": ["KA01"],
-        "remove_actors": ["A03"],
-        "add_points": [{"point_id": "NEW1", "name": "Uusi", "services": ["grocery"], "mode": "mobile",
-                        "days_per_week": 2, "x": 420000, "y": 7320000}],
-        "thresholds": {"grocery": {"threshold_km": {"default": 3}}},
-    })
+    cfg.scenarios["test"] = ScenarioConfig.model_validate(
+        {
+            "close_points": ["KA01"],
+            "remove_actors": ["A03"],
+            "add_points": [
+                {
+                    "point_id": "NEW1",
+                    "name": "Uusi",
+                    "services": ["grocery"],
+                    "mode": "mobile",
+                    "days_per_week": 2,
+                    "x": 420000,
+                    "y": 7320000,
+                }
+            ],
+            "thresholds": {"grocery": {"threshold_km": {"default": 3}}},
+        }
+    )
     try:
         sc = apply_scenario(ws, "test")
     finally:
@@ -46,8 +57,9 @@ def test_bad_scenarios_are_config_errors(demo_ws):
     ws = demo_ws
     with pytest.raises(ConfigError, match="unknown scenario"):
         apply_scenario(ws, "nope")
-    ws.config.scenarios["bad"] = ScenarioConfig.model_validate({"close_points": ["XX"],
-                                                                "thresholds": {"nosuch": {}}})
+    ws.config.scenarios["bad"] = ScenarioConfig.model_validate(
+        {"close_points": ["XX"], "thresholds": {"nosuch": {}}}
+    )
     try:
         with pytest.raises(ConfigError, match="unknown point id.*XX.*unknown service 'nosuch'"):
             apply_scenario(ws, "bad")
@@ -58,7 +70,9 @@ def test_bad_scenarios_are_config_errors(demo_ws):
 def test_run_scenario_and_compare(tmp_path):
     cfg_path = api.copy_demo(tmp_path / "ws")
     base = api.run_pipeline(cfg_path, with_proposals=False, with_maps=False)
-    scen = api.run_pipeline(cfg_path, scenario="kirjastoauto_lakkautetaan", with_proposals=False, with_maps=False)
+    scen = api.run_pipeline(
+        cfg_path, scenario="kirjastoauto_lakkautetaan", with_proposals=False, with_maps=False
+    )
     assert scen.results_dir == tmp_path / "ws" / "results-kirjastoauto_lakkautetaan"
     run = json.loads((scen.results_dir / "run.json").read_text())
     assert run["scenario"] == "kirjastoauto_lakkautetaan"
@@ -74,8 +88,9 @@ def test_run_scenario_and_compare(tmp_path):
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
     assert data["by"] == "run" and data["differences"]
-    human = runner.invoke(app, ["compare", str(base.results_dir), str(scen.results_dir), "--out",
-                                str(tmp_path / "cmp")])
+    human = runner.invoke(
+        app, ["compare", str(base.results_dir), str(scen.results_dir), "--out", str(tmp_path / "cmp")]
+    )
     assert human.exit_code == 0, human.output
     assert "kirjastoauto_lakkautetaan" in human.output
     assert (tmp_path / "cmp" / "comparison.png").is_file()

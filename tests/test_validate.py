@@ -74,13 +74,15 @@ def _wrong_encoding(ws: Path) -> None:
 
 
 def _swapped_lonlat(ws: Path) -> None:
-    (ws / "places.csv").write_text("name,kind,population,lon,lat\nEsimerkkikylä,village,120,65.9,26.1\n",
-                                   encoding="utf-8")
+    (ws / "places.csv").write_text(
+        "name,kind,population,lon,lat\nEsimerkkikylä,village,120,65.9,26.1\n", encoding="utf-8"
+    )
 
 
 def _outside_finland(ws: Path) -> None:
-    (ws / "places.csv").write_text("name,kind,population,lon,lat\nPariisi,village,120,2.35,48.85\n",
-                                   encoding="utf-8")
+    (ws / "places.csv").write_text(
+        "name,kind,population,lon,lat\nPariisi,village,120,2.35,48.85\n", encoding="utf-8"
+    )
 
 
 def _negative_population(ws: Path) -> None:
@@ -139,7 +141,9 @@ def _unknown_actor(ws: Path) -> None:
 
 
 def _bad_threshold_class(ws: Path) -> None:
-    _edit(ws / "arjenturva.yaml", "threshold_km: {default: 10, M7: 25}", "threshold_km: {default: 10, M8: 25}")
+    _edit(
+        ws / "arjenturva.yaml", "threshold_km: {default: 10, M7: 25}", "threshold_km: {default: 10, M8: 25}"
+    )
 
 
 def _missing_network(ws: Path) -> None:
@@ -148,36 +152,73 @@ def _missing_network(ws: Path) -> None:
 
 CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
     ("duplicate_ids", _dup_ids, ["service_points.csv", "id P1", "point_id", "duplicate id on rows 2, 3"]),
-    ("unknown_sector", _unknown_sector, ["actors.csv", "row 2 (id A1)", "sector", "unknown sector 'kylayhdistys'",
-                                          "village_association"]),
-    ("unknown_service", _unknown_service, ["service_points.csv", "row 2 (id P1)", "services",
-                                            "unknown service 'groceries'", "did you mean 'grocery'"]),
+    (
+        "unknown_sector",
+        _unknown_sector,
+        ["actors.csv", "row 2 (id A1)", "sector", "unknown sector 'kylayhdistys'", "village_association"],
+    ),
+    (
+        "unknown_service",
+        _unknown_service,
+        [
+            "service_points.csv",
+            "row 2 (id P1)",
+            "services",
+            "unknown service 'groceries'",
+            "did you mean 'grocery'",
+        ],
+    ),
     ("missing_column", _missing_column, ["population.csv", "population", "required column missing"]),
     ("empty_file", _empty_file, ["actors.csv", "the file is empty"]),
     ("missing_file", _missing_file, ["places.csv", "file not found"]),
-    ("wrong_encoding", _wrong_encoding, ["service_points.csv", "not UTF-8", "line 2", "save the file as UTF-8"]),
+    (
+        "wrong_encoding",
+        _wrong_encoding,
+        ["service_points.csv", "not UTF-8", "line 2", "save the file as UTF-8"],
+    ),
     ("swapped_lonlat", _swapped_lonlat, ["places.csv", "row 2", "lon/lat", "look swapped"]),
     ("outside_finland", _outside_finland, ["places.csv", "row 2", "lon/lat", "outside Finland"]),
-    ("negative_population", _negative_population, ["population.csv", "row 2 (id 1km_455_7325)", "population",
-                                                    "negative value -42"]),
-    ("nonnumeric_population", _nonnumeric_population, ["population.csv", "population",
-                                                       "'neljäkymmentä' is not a number"]),
-    ("invalid_polygon", _invalid_polygon, ["municipalities.gpkg", "row 1 (id 999)", "geometry",
-                                           "invalid geometry (Self-intersection"]),
+    (
+        "negative_population",
+        _negative_population,
+        ["population.csv", "row 2 (id 1km_455_7325)", "population", "negative value -42"],
+    ),
+    (
+        "nonnumeric_population",
+        _nonnumeric_population,
+        ["population.csv", "population", "'neljäkymmentä' is not a number"],
+    ),
+    (
+        "invalid_polygon",
+        _invalid_polygon,
+        ["municipalities.gpkg", "row 1 (id 999)", "geometry", "invalid geometry (Self-intersection"],
+    ),
     ("missing_crs", _missing_crs, ["municipalities.shp", "no coordinate reference system", "crs: EPSG:3067"]),
     ("yaml_typo", _yaml_typo, ["unknown key 'network.snap_tolerence_m'", "did you mean 'snap_tolerance_m'"]),
     ("yaml_syntax", _yaml_syntax, ["YAML syntax error", "line"]),
-    ("outside_municipalities", _outside_municipalities, ["service_points.csv", "row 3 (id P2)",
-                                                         "outside every municipality"]),
+    (
+        "outside_municipalities",
+        _outside_municipalities,
+        ["service_points.csv", "row 3 (id P2)", "outside every municipality"],
+    ),
     ("unknown_mode", _unknown_mode, ["service_points.csv", "mode", "unknown mode 'walking'"]),
-    ("mobile_without_days", _mobile_without_days, ["service_points.csv", "days_per_week",
-                                                   "mobile point needs the number of days"]),
+    (
+        "mobile_without_days",
+        _mobile_without_days,
+        ["service_points.csv", "days_per_week", "mobile point needs the number of days"],
+    ),
     ("unknown_area_class", _unknown_area_class, ["population.csv", "area_class", "unknown area class 'M9'"]),
-    ("unknown_municipality_code", _unknown_municipality_code, ["actors.csv", "municipalities",
-                                                               "unknown municipality code '998'"]),
+    (
+        "unknown_municipality_code",
+        _unknown_municipality_code,
+        ["actors.csv", "municipalities", "unknown municipality code '998'"],
+    ),
     ("unknown_actor", _unknown_actor, ["service_points.csv", "actor_id", "unknown actor 'A9'"]),
-    ("bad_threshold_class", _bad_threshold_class, ["services.grocery.threshold_km", "unknown area class",
-                                                   "M8"]),
+    (
+        "bad_threshold_class",
+        _bad_threshold_class,
+        ["services.grocery.threshold_km", "unknown area class", "M8"],
+    ),
     ("missing_network", _missing_network, ["network.source", "roads.geojson", "not found"]),
 ]
 
@@ -240,8 +281,11 @@ def test_lonlat_points_are_reprojected(template_ws):
 
 def test_repair_option_turns_invalid_polygon_into_warning(runner, template_ws):
     _invalid_polygon(template_ws)
-    _edit(template_ws / "arjenturva.yaml", "municipalities: {path: municipalities.gpkg}",
-          "municipalities: {path: municipalities.gpkg, repair: true}")
+    _edit(
+        template_ws / "arjenturva.yaml",
+        "municipalities: {path: municipalities.gpkg}",
+        "municipalities: {path: municipalities.gpkg, repair: true}",
+    )
     result = _run(runner, template_ws)
     assert result.exit_code == 0, result.output
     assert "repaired with make_valid" in result.output
