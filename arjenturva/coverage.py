@@ -209,22 +209,34 @@ def service_access(
     nearest = np.where(primary.facility >= 0, counted[np.maximum(primary.facility, 0)], -1)
     groups = np.unique(weights)
     if len(groups) == 1:
-        ok = (dist <= thr_m) & (time <= thr_s)
+        ok = np.isfinite(dist) & (dist <= thr_m) & (time <= thr_s)
         coverage = np.where(ok, groups[0], 0.0)
     else:
         coverage = np.zeros(n)
         lim_m = float(np.max(thr_m[np.isfinite(thr_m)])) if np.isfinite(thr_m).any() else None
         lim_s = float(np.max(thr_s[np.isfinite(thr_s)])) if np.isfinite(thr_s).any() else None
         for w in groups[::-1]:  # highest weight first
-            sel = np.flatnonzero(weights == w)
-            g = pts.subset(sel)
-            d = nearest_facility(
-                net, origins, g, weight="length", limit=lim_m, access_speed_kmh=access_speed_kmh
-            ).cost
-            t = nearest_facility(
-                net, origins, g, weight="time", limit=lim_s, access_speed_kmh=access_speed_kmh
-            ).cost
-            ok = (d <= thr_m) & (t <= thr_s)
+            g = pts.subset(np.flatnonzero(weights == w))
+            # A sweep is only needed for a metric that has a threshold; the other one always passes.
+            d = (
+                nearest_facility(
+                    net, origins, g, weight="length", limit=lim_m, access_speed_kmh=access_speed_kmh
+                ).cost
+                if lim_m is not None
+                else None
+            )
+            t = (
+                nearest_facility(
+                    net, origins, g, weight="time", limit=lim_s, access_speed_kmh=access_speed_kmh
+                ).cost
+                if lim_s is not None
+                else None
+            )
+            ok = np.ones(n, dtype=bool)
+            if d is not None:
+                ok &= np.isfinite(d) & (d <= thr_m)
+            if t is not None:
+                ok &= np.isfinite(t) & (t <= thr_s)
             coverage = np.maximum(coverage, np.where(ok, w, 0.0))
     return ServiceAccess(service_id, dist, time, nearest, coverage, thr_m, thr_s)
 
@@ -242,6 +254,9 @@ def point_weight(service: ServiceConfig, modes: np.ndarray, days: np.ndarray) ->
 def cluster_cells(x: np.ndarray, y: np.ndarray, groups: np.ndarray, *, radius_m: float) -> np.ndarray:
     """Label connected clusters of locations within ``radius_m`` of each other, per group.
 
+    Each group is shifted into its own tile of the plane before the k-d tree pair search, so pairs
+    never cross groups (the same cell appears once per service) and memory stays linear.
+
     Returns
     -------
     numpy.ndarray
@@ -250,17 +265,17 @@ def cluster_cells(x: np.ndarray, y: np.ndarray, groups: np.ndarray, *, radius_m:
     n = len(x)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    tree = cKDTree(np.column_stack([x, y]))
+    _, g = np.unique(np.asarray(groups), return_inverse=True)
+    span = float(max(np.ptp(x), np.ptp(y))) + 4 * radius_m + 1.0
+    tree = cKDTree(np.column_stack([np.asarray(x, dtype=float) + g.ravel() * span, y]))
     pairs = tree.query_pairs(radius_m, output_type="ndarray")
-    if len(pairs):
-        pairs = pairs[groups[pairs[:, 0]] == groups[pairs[:, 1]]]
-    g = sparse.coo_array(
-        (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1]))
+    m = sparse.coo_array(
+        (np.ones(len(pairs), np.int8), (pairs[:, 0], pairs[:, 1]))
         if len(pairs)
         else (np.zeros(0), (np.zeros(0, int), np.zeros(0, int))),
         shape=(n, n),
     )
-    _, labels = connected_components(g, directed=False)
+    _, labels = connected_components(m, directed=False)
     return labels.astype(np.int64)
 
 
@@ -392,30 +407,34 @@ def find_gaps(
     point_snap = snap_points(net, pxy, tolerance_m=tol)
     timings["snap_s"] = _time.perf_counter() - t0
 
-    unreachable_rows: list[dict[str, Any]] = []
-    for i in np.flatnonzero(~origins.ok):
-        unreachable_rows.append(
-            {
-                "layer": "population",
-                "id": pop["cell_id"].iloc[i],
-                "service": "",
-                "reason": f"farther than {tol:g} m from any road",
-                "population": pop["population"].iloc[i],
-            }
-        )
-    for i in np.flatnonzero(~point_snap.ok):
-        unreachable_rows.append(
-            {
-                "layer": "service_points",
-                "id": pts["point_id"].iloc[i],
-                "service": "",
-                "reason": f"farther than {tol:g} m from any road",
-                "population": np.nan,
-            }
-        )
-        warnings.append(
-            f"service point {pts['point_id'].iloc[i]} is farther than {tol:g} m from any road and is not used"
-        )
+    unreachable_frames: list[pd.DataFrame] = []
+
+    def _unreachable(layer: str, ids: np.ndarray, service: str, reason: str, people: np.ndarray) -> None:
+        if len(ids):
+            unreachable_frames.append(
+                pd.DataFrame(
+                    {"layer": layer, "id": ids, "service": service, "reason": reason, "population": people}
+                )
+            )
+
+    off = np.flatnonzero(~origins.ok)
+    _unreachable(
+        "population",
+        pop["cell_id"].to_numpy()[off],
+        "",
+        f"farther than {tol:g} m from any road",
+        pop["population"].to_numpy(dtype=float)[off],
+    )
+    off_pts = np.flatnonzero(~point_snap.ok)
+    _unreachable(
+        "service_points",
+        pts["point_id"].to_numpy()[off_pts],
+        "",
+        f"farther than {tol:g} m from any road",
+        np.full(len(off_pts), np.nan),
+    )
+    for pid in pts["point_id"].to_numpy()[off_pts]:
+        warnings.append(f"service point {pid} is farther than {tol:g} m from any road and is not used")
 
     popv = np.nan_to_num(pop["population"].to_numpy(dtype=float))
     ages = {c: np.nan_to_num(pop[c].to_numpy(dtype=float)) for c in AGE_COLUMNS}
@@ -448,23 +467,21 @@ def find_gaps(
         results[sid] = ServiceAccess(
             sid, acc.distance_m, acc.time_s, nearest, acc.coverage, acc.threshold_m, acc.threshold_s
         )
-        lost = origins.ok & ~np.isfinite(acc.distance_m) & (len(idx) > 0)
-        for i in np.flatnonzero(lost):
-            unreachable_rows.append(
-                {
-                    "layer": "population",
-                    "id": pop["cell_id"].iloc[i],
-                    "service": sid,
-                    "reason": "no road connection to any point offering the service",
-                    "population": pop["population"].iloc[i],
-                }
-            )
+        lost = np.flatnonzero(origins.ok & ~np.isfinite(acc.distance_m) & (len(idx) > 0))
+        _unreachable(
+            "population",
+            pop["cell_id"].to_numpy()[lost],
+            sid,
+            "no road connection to any point offering the service",
+            pop["population"].to_numpy(dtype=float)[lost],
+        )
     timings["sweeps_s"] = _time.perf_counter() - t1
 
     # Capacity-aware access where points of a service carry capacities.
     t_fca = _time.perf_counter()
     capacity = pts["capacity"].to_numpy(dtype=float) if "capacity" in pts else np.full(len(pts), np.nan)
     fca_frames = []
+    new_columns: dict[str, np.ndarray] = {}
     for sid in service_ids:
         svc = config.services[sid]
         idx = np.flatnonzero(
@@ -489,8 +506,8 @@ def find_gaps(
         ae, re_ = two_step_fca(
             cm, demand, capacity[idx], max_cost=catchment, weights=e2sfca_weights(catchment)
         )
-        pop[f"{sid}_2sfca"] = a2
-        pop[f"{sid}_e2sfca"] = ae
+        new_columns[f"{sid}_2sfca"] = a2
+        new_columns[f"{sid}_e2sfca"] = ae
         fca_frames.append(
             pd.DataFrame(
                 {
@@ -514,13 +531,14 @@ def find_gaps(
     for sid, acc in results.items():
         svc = config.services[sid]
         demand = popv if svc.demand == "population" else ages[svc.demand]
-        pop[f"{sid}_distance_m"] = acc.distance_m
-        pop[f"{sid}_time_s"] = acc.time_s
-        pop[f"{sid}_coverage"] = acc.coverage
+        new_columns[f"{sid}_distance_m"] = acc.distance_m
+        new_columns[f"{sid}_time_s"] = acc.time_s
+        new_columns[f"{sid}_coverage"] = acc.coverage
         access_frames.append(
             pd.DataFrame(
                 {
                     "cell_id": pop["cell_id"].to_numpy(),
+                    "_pos": np.arange(len(pop)),
                     "service": sid,
                     "nearest_point_id": np.where(
                         acc.nearest_point >= 0,
@@ -543,11 +561,16 @@ def find_gaps(
             )
         )
     access = pd.concat(access_frames, ignore_index=True) if access_frames else pd.DataFrame()
+    # Per-service columns of the population layer, joined at once (not one insert each).
+    ordered = {k: new_columns[k] for k in sorted(new_columns, key=lambda c: (c.rsplit("_", 2)[0], c))}
+    geom_name = pop.geometry.name
+    pop = gpd.GeoDataFrame(
+        pd.concat([pop, pd.DataFrame(ordered, index=pop.index)], axis=1), geometry=geom_name, crs=CRS
+    )
 
     # Gaps: cells with people that are not fully covered.
     gaps_long = access[(access["coverage"] < 1.0) & (access["population"] > 0)].copy()
-    cell_pos = pd.Series(np.arange(len(pop)), index=pop["cell_id"].to_numpy())
-    gpos = cell_pos.loc[gaps_long["cell_id"]].to_numpy()
+    gpos = gaps_long["_pos"].to_numpy()
     gaps_long["uncovered_population"] = gaps_long["population"] * (1 - gaps_long["coverage"])
     gaps = gpd.GeoDataFrame(
         gaps_long.reset_index(drop=True), geometry=pop.geometry.iloc[gpos].to_numpy(), crs=CRS
@@ -597,7 +620,11 @@ def find_gaps(
     timings["total_s"] = _time.perf_counter() - t0
 
     pop_out = pop.drop(columns=["_row"], errors="ignore")
-    unreachable = pd.DataFrame(unreachable_rows, columns=["layer", "id", "service", "reason", "population"])
+    unreachable = (
+        pd.concat(unreachable_frames, ignore_index=True)
+        if unreachable_frames
+        else pd.DataFrame(columns=["layer", "id", "service", "reason", "population"])
+    )
     sp = pts.drop(columns=["_row"], errors="ignore").copy()
     sp["snapped"] = point_snap.ok
     munis = municipalities.drop(columns=["_row"], errors="ignore")
@@ -624,6 +651,17 @@ def _cell_size(pop: gpd.GeoDataFrame) -> float:
     return 1000.0
 
 
+def _union(geoms: np.ndarray) -> Any:
+    """Union of cell polygons: a fast coverage union for grid cells, a general union otherwise."""
+    try:
+        u = shapely.coverage_union_all(geoms)
+        if shapely.is_valid(u):
+            return u
+    except shapely.errors.GEOSException:
+        pass
+    return shapely.union_all(geoms)
+
+
 def _gap_areas(
     gaps: gpd.GeoDataFrame,
     gpos: np.ndarray,
@@ -637,6 +675,7 @@ def _gap_areas(
     net: Network,
     config: Config,
 ) -> gpd.GeoDataFrame:
+    """Merge neighbouring gap cells (same service and municipality) into gap areas, vectorised."""
     cols = [
         "gap_area_id",
         "service",
@@ -666,77 +705,90 @@ def _gap_areas(
     group_key = (gaps["service"].astype(str) + "|" + gaps["municipality"].astype(str)).to_numpy()
     _, group_codes = np.unique(group_key, return_inverse=True)
     labels = cluster_cells(x, y, group_codes, radius_m=max(config.gaps.merge_distance_m, 1.01 * size))
-    gaps = gaps.assign(_label=labels, _x=x, _y=y, _pos=gpos)
-    place_tree = None
+    # Renumber labels by first appearance (the order groupby(sort=False) gave).
+    _, first_idx, lab = np.unique(labels, return_index=True, return_inverse=True)
+    rank = np.empty_like(first_idx)
+    rank[np.argsort(first_idx, kind="stable")] = np.arange(first_idx.size)
+    lab = rank[lab.ravel()]
+    k = first_idx.size
+
+    def s(v: Any) -> np.ndarray:
+        return np.bincount(lab, weights=np.asarray(v, dtype=float), minlength=k)
+
+    popv = gaps["population"].to_numpy(float)
+    w = gaps["uncovered_population"].to_numpy(float)
+    covv = gaps["coverage"].to_numpy(float)
+    a65 = gaps["age_65_plus"].to_numpy(float)
+    cnt = np.bincount(lab, minlength=k)
+    wsum = s(w)
+    use_w = wsum > 0
+    cx = np.where(use_w, s(w * x) / np.where(use_w, wsum, 1), s(x) / cnt)
+    cy = np.where(use_w, s(w * y) / np.where(use_w, wsum, 1), s(y) / cnt)
+    score = ((x - cx[lab]) ** 2 + (y - cy[lab]) ** 2) / size**2 - np.log1p(popv)
+    order = np.lexsort((np.arange(lab.size), score, lab))
+    starts = np.r_[0, np.flatnonzero(np.diff(lab[order])) + 1]
+    site = order[starts]  # row of the site per area
+    place = np.full(k, "", dtype=object)
     if places is not None and len(places):
-        pxy = np.column_stack([places.geometry.x, places.geometry.y])
-        place_tree = cKDTree(pxy)
+        tree = cKDTree(np.column_stack([places.geometry.x, places.geometry.y]))
+        _, kk = tree.query(np.column_stack([cx, cy]))
+        place = places["name"].astype(str).to_numpy()[kk]
+    sid = gaps["service"].to_numpy()[site]
+    spos = gpos[site]
     point_ids = pts["point_id"].to_numpy()
-    records = []
+    dist = np.empty(k)
+    tim = np.empty(k)
+    near = np.empty(k, dtype=object)
+    for s_ in np.unique(sid):
+        m = sid == s_
+        acc = results[s_]
+        dist[m] = acc.distance_m[spos[m]]
+        tim[m] = acc.time_s[spos[m]]
+        npnt = acc.nearest_point[spos[m]]
+        near[m] = [point_ids[i] if i >= 0 else None for i in npnt]
+    popsum = s(popv)
+    wcov = np.maximum(popv, 1e-9)
+    # Geometry: one union per area over its cells (grid cells: a coverage union).
+    geom_all = gaps.geometry.to_numpy()
+    by = np.argsort(lab, kind="stable")
+    bounds = np.r_[0, np.cumsum(cnt)]
     geoms = []
+    for i in range(k):
+        g = geom_all[by[bounds[i] : bounds[i + 1]]]
+        u = _union(g)
+        if u.geom_type in ("Point", "MultiPoint"):
+            u = u.buffer(size / 2).envelope if u.geom_type == "Point" else u.convex_hull.buffer(size / 2)
+        geoms.append(u)
     suppress = config.export.suppress_below
-    for _lab, df in gaps.groupby("_label", sort=False):
-        w = df["uncovered_population"].to_numpy()
-        cx = np.average(df["_x"], weights=w) if w.sum() > 0 else df["_x"].mean()
-        cy = np.average(df["_y"], weights=w) if w.sum() > 0 else df["_y"].mean()
-        # The site: the most populous uncovered cell near the weighted centre, on the road network.
-        d2 = (df["_x"] - cx) ** 2 + (df["_y"] - cy) ** 2
-        score = d2 / (size**2) - np.log1p(df["population"])
-        site = df.iloc[int(np.argmin(score.to_numpy()))]
-        sid = site["service"]
-        acc = results[sid]
-        spos = int(site["_pos"])
-        place = ""
-        if place_tree is not None:
-            _, k = place_tree.query([cx, cy])
-            place = str(places["name"].iloc[int(k)])
-        popsum = float(df["population"].sum())
-        geom = shapely.union_all(df.geometry.to_numpy())
-        if geom.geom_type in ("Point", "MultiPoint"):
-            geom = (
-                geom.buffer(size / 2).envelope
-                if geom.geom_type == "Point"
-                else geom.convex_hull.buffer(size / 2)
-            )
-        records.append(
+    out = gpd.GeoDataFrame(
+        pd.DataFrame(
             {
                 "service": sid,
-                "municipality": site["municipality"],
-                "cells": len(df),
+                "municipality": gaps["municipality"].to_numpy()[site],
+                "cells": cnt,
                 "population": popsum,
-                "uncovered_population": float(w.sum()),
-                "age_0_14": float(df["age_0_14"].sum()),
-                "age_15_64": float(df["age_15_64"].sum()),
-                "age_65_plus": float(df["age_65_plus"].sum()),
-                "uncovered_65_plus": float((df["age_65_plus"] * (1 - df["coverage"])).sum()),
-                "sparse_population": float((df["population"] * df["sparse"]).sum()),
+                "uncovered_population": wsum,
+                "age_0_14": s(gaps["age_0_14"]),
+                "age_15_64": s(gaps["age_15_64"]),
+                "age_65_plus": s(a65),
+                "uncovered_65_plus": s(a65 * (1 - covv)),
+                "sparse_population": s(popv * gaps["sparse"].to_numpy(float)),
                 "place": place,
-                "site_cell_id": site["cell_id"],
-                "site_x": float(ox[spos]),
-                "site_y": float(oy[spos]),
-                "site_distance_m": float(acc.distance_m[spos]),
-                "site_time_s": float(acc.time_s[spos]),
-                "nearest_point_id": point_ids[acc.nearest_point[spos]]
-                if acc.nearest_point[spos] >= 0
-                else None,
-                "mean_coverage": float(
-                    np.average(df["coverage"], weights=np.maximum(df["population"], 1e-9))
-                ),
+                "site_cell_id": gaps["cell_id"].to_numpy()[site],
+                "site_x": ox[spos].astype(float),
+                "site_y": oy[spos].astype(float),
+                "site_distance_m": dist,
+                "site_time_s": tim,
+                "nearest_point_id": near,
+                "mean_coverage": s(covv * wcov) / s(wcov),
                 "suppressed": popsum < suppress,
             }
-        )
-        geoms.append(geom)
-    out = gpd.GeoDataFrame(pd.DataFrame(records), geometry=geoms, crs=CRS)
-    out = out.sort_values(["service", "municipality", "uncovered_population"], ascending=[True, True, False])
-    out.insert(
-        0,
-        "gap_area_id",
-        [
-            f"{s}-{m}-{i + 1:03d}"
-            for i, (s, m) in enumerate(zip(out["service"], out["municipality"], strict=True))
-        ],
+        ),
+        geometry=geoms,
+        crs=CRS,
     )
-    # Number per service+municipality from 1.
+    out = out.sort_values(["service", "municipality", "uncovered_population"], ascending=[True, True, False])
+    out.insert(0, "gap_area_id", "")
     out["gap_area_id"] = (
         out["service"]
         + "-"

@@ -557,3 +557,22 @@ def test_points_at_nodes_of_one_way_roads() -> None:
         expected = [(j - i) * 100.0 if j >= i else np.inf for i in range(3)]
         np.testing.assert_allclose(res.cost, expected)
         np.testing.assert_allclose(res.cost, reference_nearest(net, at, at.subset(np.array([j]))))
+
+
+def test_same_road_pairs_among_many_origins(tiny: Network) -> None:
+    """Origins sharing a road with a facility get the direct drive; the others go by the nodes.
+
+    Many origins on roads without a facility, a few on the facilities' roads (both sides of the
+    facility, on the one-way road too), in both weights: all equal the split-edge networkx graph.
+    """
+    rng = np.random.default_rng(7)
+    origins = np.vstack([rng.uniform([-200, -200], [2200, 1200], (200, 2)) + [X0, Y0],
+                         pts((1200, 5), (1700, -5), (200, 3), (900, -2))])
+    facs = pts((1500, 0), (400, 0))
+    o = snap_points(tiny, origins)
+    f = snap_points(tiny, facs)
+    for weight in ("length", "time"):
+        res = nearest_facility(tiny, o, f, weight=weight, access_speed_kmh=36)
+        ref = reference_nearest(tiny, o, f, weight=weight, access_speed_kmh=36)
+        np.testing.assert_allclose(res.cost, ref, rtol=1e-9, atol=1e-6)
+        assert ((res.facility >= 0) == np.isfinite(ref)).all()
