@@ -55,8 +55,8 @@ class InputSpec(_Model):
     layer: str | None = None
     columns: dict[str, str] = Field(default_factory=dict)
     encoding: str | None = None
-    crs: str | None = Field(None, description="CRS to assume when the file has none")
-    repair: bool = Field(False, description="repair invalid geometries with make_valid (warn)")
+    crs: str | None = Field(default=None, description="CRS to assume when the file has none")
+    repair: bool = Field(default=False, description="repair invalid geometries with make_valid (warn)")
 
 
 class Inputs(_Model):
@@ -67,6 +67,11 @@ class Inputs(_Model):
     places: InputSpec | None = None
 
 
+def _default_speed_kmh() -> dict[str, float]:
+    # An int, as before, so settings_hash() of existing workspaces does not change.
+    return {"default": 80}
+
+
 class NetworkConfig(_Model):
     """Road network source and travel cost (design.md §4)."""
 
@@ -74,13 +79,13 @@ class NetworkConfig(_Model):
     place: str | None = None
     layer: str | None = None
     cost: Literal["distance", "time"] = "distance"
-    speed_kmh: dict[str, float] = Field(default_factory=lambda: {"default": 80})
+    speed_kmh: dict[str, float] = Field(default_factory=_default_speed_kmh)
     class_column: str | None = None
     class_speeds_kmh: dict[str, float] = Field(default_factory=dict)
     oneway_column: str | None = None
-    snap_tolerance_m: float = Field(5000, gt=0)
-    merge_tolerance_m: float = Field(1.0, ge=0)
-    access_speed_kmh: float = Field(30, gt=0)
+    snap_tolerance_m: float = Field(default=5000, gt=0)
+    merge_tolerance_m: float = Field(default=1.0, ge=0)
+    access_speed_kmh: float = Field(default=30, gt=0)
     network_type: Literal["drive"] = "drive"
     cache: bool = True
 
@@ -105,7 +110,7 @@ class Label(_Model):
 
 
 class MobileRule(_Model):
-    required_days: float = Field(5, gt=0)
+    required_days: float = Field(default=5, gt=0)
 
 
 class ServiceConfig(_Model):
@@ -117,9 +122,9 @@ class ServiceConfig(_Model):
     threshold_min: dict[str, float] | None = None
     sectors: list[str] = Field(default_factory=lambda: list(SECTORS))
     mobile: MobileRule | None = None
-    remote: float | None = Field(None, ge=0, le=1)
-    weight: float = Field(1.0, ge=0)
-    clients_per_resident: float = Field(0.05, ge=0)
+    remote: float | None = Field(default=None, ge=0, le=1)
+    weight: float = Field(default=1.0, ge=0)
+    clients_per_resident: float = Field(default=0.05, ge=0)
 
     @field_validator("demand")
     @classmethod
@@ -189,7 +194,7 @@ class AreaClassConfig(_Model):
     urban_centre_population: float = 50_000
     urban_cluster_density: float = 300
     urban_cluster_population: float = 5000
-    sparse_density: float = Field(5, ge=0, description="rural cells below this inh/km² are sparse")
+    sparse_density: float = Field(default=5, ge=0, description="rural cells below this inh/km² are sparse")
     sparse_classes: list[str] = Field(default_factory=lambda: ["M7"])
 
 
@@ -197,33 +202,35 @@ class GapConfig(_Model):
     """How uncovered cells are merged into gap areas."""
 
     merge_distance_m: float = Field(
-        2500, gt=0, description="uncovered cells within this distance join one gap area"
+        default=2500, gt=0, description="uncovered cells within this distance join one gap area"
     )
 
 
 class ProposalConfig(_Model):
     """Partnership proposal settings (design.md §6)."""
 
-    max_new_sites: int = Field(5, ge=0)
-    max_mobile_routes: int = Field(5, ge=0)
-    max_remote_points: int = Field(5, ge=0)
-    min_sectors: int = Field(3, ge=0)
-    max_actor_share: float = Field(0.5, gt=0, le=1)
-    capacity_slack: float = Field(1.0, gt=0)
-    weight_65_plus: float = Field(1.5, ge=0)
-    hub_bonus: float = Field(0.1, ge=0)
-    travel_cost_per_km: float = Field(0.01, ge=0)
+    max_new_sites: int = Field(default=5, ge=0)
+    max_mobile_routes: int = Field(default=5, ge=0)
+    max_remote_points: int = Field(default=5, ge=0)
+    min_sectors: int = Field(default=3, ge=0)
+    max_actor_share: float = Field(default=0.5, gt=0, le=1)
+    capacity_slack: float = Field(default=1.0, gt=0)
+    weight_65_plus: float = Field(default=1.5, ge=0)
+    hub_bonus: float = Field(default=0.1, ge=0)
+    travel_cost_per_km: float = Field(default=0.01, ge=0)
     mobile_days: list[int] = Field(default_factory=lambda: [1, 2, 5])
-    max_sites_per_service: int = Field(8, gt=0, description="gap-area sites per service and municipality")
-    default_max_travel_km: float = Field(50, gt=0, description="for actors without max_travel_km")
-    time_limit_s: float = Field(60, gt=0)
-    mip_gap: float = Field(0.01, ge=0)
-    max_mip_options: int = Field(20_000, gt=0)
+    max_sites_per_service: int = Field(
+        default=8, gt=0, description="gap-area sites per service and municipality"
+    )
+    default_max_travel_km: float = Field(default=50, gt=0, description="for actors without max_travel_km")
+    time_limit_s: float = Field(default=60, gt=0)
+    mip_gap: float = Field(default=0.01, ge=0)
+    max_mip_options: int = Field(default=20_000, gt=0)
 
 
 class ExportConfig(_Model):
-    suppress_below: int = Field(10, ge=0)
-    map_dpi: int = Field(150, gt=0)
+    suppress_below: int = Field(default=10, ge=0)
+    map_dpi: int = Field(default=150, gt=0)
     basemap_tiles: bool = True
 
 
@@ -234,8 +241,8 @@ class ScenarioPoint(_Model):
     name: str
     services: list[str]
     mode: Literal["fixed", "mobile", "remote"] = "fixed"
-    days_per_week: float | None = Field(None, ge=0, le=7)
-    capacity: float | None = Field(None, ge=0)
+    days_per_week: float | None = Field(default=None, ge=0, le=7)
+    capacity: float | None = Field(default=None, ge=0)
     actor_id: str = ""
     x: float | None = None
     y: float | None = None

@@ -113,18 +113,21 @@ def assign_area_classes(population: gpd.GeoDataFrame, settings: AreaClassConfig)
     (numpy.ndarray, str)
         The classes and how they were obtained (``column``, ``derived`` or ``column+derived``).
     """
-    column = population["area_class"].to_numpy(dtype=object) if "area_class" in population else None
-    has = np.array([isinstance(v, str) and v != "" for v in column]) if column is not None else None
-    if settings.source == "column" or (settings.source == "auto" and has is not None and has.all()):
-        if has is None or not has.all():
-            filled = np.where(has, column, "M6") if has is not None else np.full(len(population), "M6")
-            return filled.astype(object), "column"
-        return column, "column"
+    n = len(population)
+    column = (
+        population["area_class"].to_numpy(dtype=object)
+        if "area_class" in population
+        else np.full(n, None, dtype=object)
+    )
+    has = np.array([isinstance(v, str) and v != "" for v in column], dtype=bool)
+    if settings.source == "column" or (settings.source == "auto" and n and has.all()):
+        # Cells without a class (source: column) count as rural heartland (M6).
+        return np.where(has, column, "M6").astype(object), "column"
     pts = population.geometry.representative_point()
     derived = derive_area_classes(
         pts.x.to_numpy(), pts.y.to_numpy(), population["population"].to_numpy(), settings=settings
     )
-    if settings.source == "auto" and has is not None and has.any():
+    if settings.source == "auto" and has.any():
         return np.where(has, column, derived).astype(object), "column+derived"
     return derived, "derived"
 
@@ -583,7 +586,8 @@ def find_gaps(
     t3 = _time.perf_counter()
     rows = []
     names = dict(zip(municipalities["code"], municipalities["name"], strict=True))
-    for (muni, sid), df in access.groupby(["municipality", "service"], sort=True):
+    for (muni_key, sid_key), df in access.groupby(["municipality", "service"], sort=True):
+        muni, sid = str(muni_key), str(sid_key)
         rows.append(
             {
                 "municipality": muni,
@@ -593,14 +597,15 @@ def find_gaps(
                 **_indicators(df),
             }
         )
-    for muni, df in access.groupby("municipality", sort=True):
+    for muni_key, df in access.groupby("municipality", sort=True):
+        muni = str(muni_key)
         per_cell = df.groupby("cell_id").agg(population=("population", "first"), min_cov=("coverage", "min"))
-        share = df.groupby("service").apply(
-            lambda d: (
-                (d["demand"] * d["coverage"]).sum() / d["demand"].sum() if d["demand"].sum() > 0 else np.nan
-            ),
-            include_groups=False,
+        sums = (
+            df.assign(_covered=df["demand"] * df["coverage"])
+            .groupby("service")
+            .agg(demand=("demand", "sum"), covered=("_covered", "sum"))
         )
+        share = (sums["covered"] / sums["demand"].where(sums["demand"] > 0)).to_numpy(dtype=float)
         rows.append(
             {
                 "municipality": muni,
@@ -608,7 +613,7 @@ def find_gaps(
                 "service": "ALL",
                 "service_label": "kaikki palvelut" if config.language == "fi" else "all services",
                 "population": per_cell["population"].sum(),
-                "covered_share": float(np.nanmean(share.to_numpy())) if len(share) else np.nan,
+                "covered_share": float(np.nanmean(share)) if np.isfinite(share).any() else np.nan,
                 "services_with_gaps": int((share < 1).sum()),
                 "population_lacking_any_service": float(
                     (per_cell["population"] * (per_cell["min_cov"] < 1)).sum()

@@ -60,7 +60,7 @@ MODE_STYLE: dict[str, dict[str, Any]] = {
     "mobile": {"marker": "^", "color": "#7b3294", "edge": "white", "size": 85},
     "remote": {"marker": "D", "color": "#00a6d6", "edge": "black", "size": 55},
 }
-NEW_SITE_STYLE = {"marker": "*", "color": "#ffd21f", "edge": "black", "size": 300}
+NEW_SITE_STYLE: dict[str, Any] = {"marker": "*", "color": "#ffd21f", "edge": "black", "size": 300}
 PROPOSAL_COLOUR = "#d01c8b"
 GAP_OUTLINE = "#3f007d"
 
@@ -636,7 +636,9 @@ def _legend(ax: Any, sections: list[tuple[str, list[tuple[Any, str]]]]) -> None:
     """One legend with bold section headings in the legend axes."""
     from matplotlib.lines import Line2D
 
-    handles, labels, heads = [], [], []
+    handles: list[Any] = []
+    labels: list[str] = []
+    heads: list[int] = []
     for title, entries in sections:
         if not entries:
             continue
@@ -1224,8 +1226,9 @@ def write_html_map(
             actor_name, sector = "", ""
             actor_id = row.get("actor_id")
             if actors is not None and isinstance(actor_id, str) and actor_id in actors.index:
-                actor_name = actors.loc[actor_id].get("name", actor_id)
-                sec = actors.loc[actor_id].get("sector", "")
+                # read_actors: all columns are str and actor_id is a unique index.
+                actor_name = str(actors.loc[actor_id].get("name", actor_id))
+                sec = str(actors.loc[actor_id].get("sector", ""))
                 sector = SECTOR_LABELS.get(sec, {}).get(language, sec)
             elif isinstance(actor_id, str):
                 actor_name = actor_id

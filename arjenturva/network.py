@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -704,7 +704,8 @@ def _read_pbf(path: Path, speeds: Mapping[str, float], progress: Progress | None
             .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
             .with_filter(osmium.filter.KeyFilter("highway", "route"))
         )
-        for w in fp:
+        # The entity filter passes ways only.
+        for w in cast("Iterator[osmium.osm.Way]", fp):
             tags = {k: w.tags.get(k) for k in _OSM_WAY_TAGS if k in w.tags}
             c = _is_drivable(tags)
             if c is None:
@@ -904,14 +905,14 @@ def _roads_from_nx(
         a_idx[r], b_idx[r] = pos[u], pos[v]
         geom = d.get("geometry")
         if geom is not None and hasattr(geom, "coords"):
-            c = np.asarray(geom.coords, float)[:, :2]
-            if not directed and np.hypot(c[0, 0] - lon[pos[u]], c[0, 1] - lat[pos[u]]) > np.hypot(
-                c[-1, 0] - lon[pos[u]], c[-1, 1] - lat[pos[u]]
+            pts = np.asarray(geom.coords, float)[:, :2]
+            if not directed and np.hypot(pts[0, 0] - lon[pos[u]], pts[0, 1] - lat[pos[u]]) > np.hypot(
+                pts[-1, 0] - lon[pos[u]], pts[-1, 1] - lat[pos[u]]
             ):
-                c = c[::-1]
+                pts = pts[::-1]
         else:
-            c = np.array([[lon[pos[u]], lat[pos[u]]], [lon[pos[v]], lat[pos[v]]]])
-        coords.append(c)
+            pts = np.array([[lon[pos[u]], lat[pos[u]]], [lon[pos[v]], lat[pos[v]]]])
+        coords.append(pts)
     counts = np.array([c.shape[0] for c in coords], np.int64)
     offs = np.zeros(len(coords) + 1, np.int64)
     np.cumsum(counts, out=offs[1:])
@@ -1350,7 +1351,7 @@ def save_network(net: Network, path: Path) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+            np.savez(f, allow_pickle=True, **arrays)  # numpy's default, named so ** can't fill it
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -1669,7 +1670,7 @@ def _access_cost(s: Snapped, weight: str, access_speed_kmh: float) -> np.ndarray
 
 
 def _seeds(
-    net: Network, fac: Snapped, weight: str, access_speed_kmh: float
+    net: Network, fac: Snapped, weight: Weight, access_speed_kmh: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(facility, node, cost) seeds of the reverse sweep: cost from a node to each facility."""
     f = np.flatnonzero(fac.ok)
@@ -1693,7 +1694,7 @@ def _seeds(
     return fid, node, cost
 
 
-def _augmented(net: Network, weight: str, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray,
+def _augmented(net: Network, weight: Weight, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray,
                nvirt: int) -> sp.csr_array:
     """The transposed graph with ``nvirt`` virtual source rows appended (no incoming edges)."""
     base = net.csr(weight, transposed=True)
@@ -1709,7 +1710,7 @@ def _augmented(net: Network, weight: str, rows: np.ndarray, cols: np.ndarray, va
 
 
 def _origin_terms(
-    net: Network, org: Snapped, weight: str, access_speed_kmh: float
+    net: Network, org: Snapped, weight: Weight, access_speed_kmh: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """For snapped origins: index, node a/b, cost to reach a and b from the point (inf if not allowed)."""
     o = np.flatnonzero(org.ok)
@@ -1723,7 +1724,7 @@ def _origin_terms(
 
 
 def _same_road_pairs(
-    net: Network, org: Snapped, fac: Snapped, weight: str, access_speed_kmh: float
+    net: Network, org: Snapped, fac: Snapped, weight: Weight, access_speed_kmh: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(origin, facility, cost) for pairs on the same road driven directly along it."""
     o = np.flatnonzero(org.ok)

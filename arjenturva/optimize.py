@@ -63,7 +63,7 @@ from arjenturva.errors import ProposalError
 try:  # optional: HiGHS with a starting solution
     import highspy
 except ImportError:  # pragma: no cover - exercised only without highspy
-    highspy = None
+    highspy = None  # type: ignore[assignment]  # optional module: callers test `highspy is None`
 
 __all__ = [
     "FIXED",
@@ -845,7 +845,7 @@ def _run_highspy(
         highspy.HighsVarType.kInteger if k else highspy.HighsVarType.kContinuous for k in integrality
     ]
     # The plain core class: the public ``highspy.Highs`` prints a banner before options can be set.
-    h = highspy._Highs()
+    h = highspy._core._Highs()
     for name, value in (
         ("output_flag", False),
         ("log_to_console", False),
@@ -1021,10 +1021,12 @@ def _greedy_pass(p: ProposalProblem, ix: _Index, rule: str) -> np.ndarray:
     chosen = np.zeros(m, dtype=bool)
     cap_left = ix.cap.copy()
     n_mu = ix.munis.size
-    budgets = {}
+    # Remaining budgets: global and per municipality.
+    budget_left: dict[str, float] = {}
+    budget_mu_left: dict[str, np.ndarray] = {}
     for name in ("max_new_sites", "max_mobile_routes", "max_remote_points"):
         g, per_mu = _budget_lookup(getattr(p, name), ix.munis)
-        budgets[name] = [g, per_mu.copy()]
+        budget_left[name], budget_mu_left[name] = g, per_mu.copy()
     # Padded by one so that the dummy index 0 of non-fixed options is always valid.
     site_open = np.zeros(ix.n_sites + 1, dtype=bool)
     site_mu_idx = np.r_[np.searchsorted(ix.munis, ix.site_muni), 0]
@@ -1045,10 +1047,10 @@ def _greedy_pass(p: ProposalProblem, ix: _Index, rule: str) -> np.ndarray:
     for _ in range(m):
         ok = feasible_static & ~chosen & (ix.load <= cap_left[p.opt_actor] + _TOL)
         need_site = fixed & ~site_open[fsite]
-        gs, ms_sites = budgets["max_new_sites"]
+        gs, ms_sites = budget_left["max_new_sites"], budget_mu_left["max_new_sites"]
         ok &= ~(need_site & ((gs < 1) | (ms_sites[site_mu_idx[fsite]] < 1)))
         for mask, name in ((mobile, "max_mobile_routes"), (remote, "max_remote_points")):
-            g, per_mu = budgets[name]
+            g, per_mu = budget_left[name], budget_mu_left[name]
             ok &= ~(mask & ((g < 1) | (per_mu[ix.mu_of] < 1)))
         if s < 1:
             ok &= (n_am[ix.am_of] + 1) - s * (n_tot[ix.mu_of] + 1) <= 1 - s + 1e-9
@@ -1075,13 +1077,13 @@ def _greedy_pass(p: ProposalProblem, ix: _Index, rule: str) -> np.ndarray:
             st = ix.site_of[j]
             if not site_open[st]:
                 site_open[st] = True
-                budgets["max_new_sites"][0] -= 1
-                budgets["max_new_sites"][1][site_mu_idx[st]] -= 1
+                budget_left["max_new_sites"] -= 1
+                budget_mu_left["max_new_sites"][site_mu_idx[st]] -= 1
             pair_on[ix.pair_of[j]] = True
         elif mobile[j] or remote[j]:
             name = "max_mobile_routes" if mobile[j] else "max_remote_points"
-            budgets[name][0] -= 1
-            budgets[name][1][mu] -= 1
+            budget_left[name] -= 1
+            budget_mu_left[name][mu] -= 1
         if not ms_on[ix.ms_of[j]]:
             ms_on[ix.ms_of[j]] = True
             n_sect[mu] += 1

@@ -206,22 +206,10 @@ def build_problem(
 
     # Site catchments on the network: cells × sites within the largest thresholds.
     say("costs from gap cells to candidate sites")
-    lim_m = max(
-        (
-            1000.0 * max(config.services[s].threshold_km.values())
-            for s in svc_ids
-            if config.services[s].threshold_km
-        ),
-        default=0.0,
-    )
-    lim_s = max(
-        (
-            60.0 * max(config.services[s].threshold_min.values())
-            for s in svc_ids
-            if config.services[s].threshold_min
-        ),
-        default=0.0,
-    )
+    km_limits = [max(t.values()) for sid_ in svc_ids if (t := config.services[sid_].threshold_km)]
+    min_limits = [max(t.values()) for sid_ in svc_ids if (t := config.services[sid_].threshold_min)]
+    lim_m = 1000.0 * max(km_limits, default=0.0)
+    lim_s = 60.0 * max(min_limits, default=0.0)
     cm_len = (
         cost_matrix(
             net,
@@ -292,7 +280,7 @@ def build_problem(
         thr_m, thr_s = thresholds_for(svc, unit_class[u_idx])
         # Per unit: the local cell row → unit indices of this service.
         by_cell: dict[int, list[int]] = {}
-        for k, c in zip(u_idx, u_loc, strict=True):
+        for k, c in zip(u_idx.tolist(), u_loc.tolist(), strict=True):
             by_cell.setdefault(int(c), []).append(int(k))
         mode_fracs = [("fixed", 1.0, 0.0)]
         if svc.mobile is not None:
@@ -300,7 +288,7 @@ def build_problem(
                 mode_fracs.append(("mobile", svc.mode_weight("mobile", d), float(d)))
         if svc.remote:
             mode_fracs.append(("remote", float(svc.remote), 0.0))
-        for s in np.flatnonzero(site_ok):
+        for s in (int(v) for v in np.flatnonzero(site_ok)):
             # Cells reachable from site s within their thresholds.
             if len_coo is not None:
                 col = len_coo[:, [s]].tocoo()
@@ -313,10 +301,10 @@ def build_problem(
             else:
                 t_map = None
             units: list[int] = []
-            for c, d in zip(cells_l.tolist(), d_l.tolist(), strict=True):
+            for c, dist_m in zip(cells_l.tolist(), d_l.tolist(), strict=True):
                 for k in by_cell.get(c, ()):
                     pos = int(np.searchsorted(u_idx, k))
-                    if d > thr_m[pos]:
+                    if dist_m > thr_m[pos]:
                         continue
                     if np.isfinite(thr_s[pos]) and (t_map is None or t_map.get(c, np.inf) > thr_s[pos]):
                         continue

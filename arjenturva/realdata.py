@@ -195,8 +195,9 @@ def _share_65_plus(shared_data: Path, names: Sequence[str]) -> dict[str, float]:
                f"the age bands {', '.join(_AGE_65_BANDS)}. Fix: use the original Paavo table")
         raise InputFileError(msg)
     demo = demo.set_index(demo["Area"].astype(str).str.strip())
-    share = demo[bands].sum(axis=1) / demo[total]
-    return {n: float(share[n]) for n in names if n in share.index and demo.loc[n, total] > 0}
+    totals = demo[total]
+    share = demo[bands].sum(axis=1) / totals
+    return {n: float(share[n]) for n in names if n in share.index and totals[n] > 0}
 
 
 def _area_classes(shared_data: Path, points: gpd.GeoSeries, codes: np.ndarray) -> np.ndarray:

@@ -481,8 +481,8 @@ def _services_section(summary: pd.DataFrame, config: Config, lang: str, *, overa
                 _table(rows, [(t["municipality"], "municipality_name")], SERVICE_COLUMNS, config, lang)
             )
     else:
-        order = {s: i for i, s in enumerate(config.services)}
-        rows = svc.assign(_o=svc["service"].map(lambda s: order.get(s, len(order)))).sort_values("_o")
+        rank = {s: i for i, s in enumerate(config.services)}
+        rows = svc.assign(_o=svc["service"].map(lambda s: rank.get(s, len(rank)))).sort_values("_o")
         parts.append(_table(rows, [(t["service"], "service_label")], SERVICE_COLUMNS, config, lang))
     parts.append("</section>")
     return "".join(parts)
@@ -556,12 +556,12 @@ def _proposals_section(proposals: pd.DataFrame | None, codes: set[str], config: 
     if "distance_km" not in df and "distance_m" in df:
         df = df.assign(distance_km=pd.to_numeric(df["distance_m"], errors="coerce") / 1000)
         spec[9] = ("distance_km", "distance_km", "km")
-    spec = [s for s in spec if s[1] is not None]
-    hdr = "".join(f"<th>{_e(t[k])}</th>" for k, _c, _kind in spec)
+    present = [(k, c, kind) for k, c, kind in spec if c is not None]
+    hdr = "".join(f"<th>{_e(t[k])}</th>" for k, _c, _kind in present)
     rows = []
     for _, r in df.iterrows():
         cells = []
-        for _k, col, kind in spec:
+        for _k, col, kind in present:
             v = r[col]
             if kind in ("int", "km"):
                 cells.append(_num_cell(str(col), v, kind, lang))

@@ -509,7 +509,7 @@ def _load_actors(
     gdf["name"] = gdf["name"].astype("string").fillna("").astype(str)
     _check_ids(gdf, "actor_id", label, problems)
     sector = gdf["sector"].astype("string").str.strip().str.lower().fillna("")
-    for i in np.flatnonzero((~sector.isin(SECTORS)).to_numpy()):
+    for i in np.flatnonzero((~sector.isin(SECTORS)).to_numpy()).tolist():
         close = difflib.get_close_matches(str(sector.iloc[i]), SECTORS, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
         problems.append(
@@ -550,7 +550,7 @@ def _load_actors(
     known_codes = set(munis["code"]) if munis is not None else set()
     if "municipalities" in gdf.columns:
         lists = gdf["municipalities"].map(split_list)
-        out = []
+        out: list[tuple[str, ...]] = []
         for i, items in enumerate(lists):
             if not items or "*" in items:
                 out.append(("*",))
@@ -574,7 +574,7 @@ def _load_actors(
         gdf["municipalities"] = [("*",)] * len(gdf)
     if "employment_scheme" in gdf.columns:
         vals = gdf["employment_scheme"].map(parse_bool)
-        for i in np.flatnonzero(vals.isna().to_numpy()):
+        for i in np.flatnonzero(vals.isna().to_numpy()).tolist():
             problems.append(
                 Problem(
                     label,
@@ -597,7 +597,7 @@ def _load_actors(
     else:
         gdf["base_municipality"] = ""
     needs_base = gdf["modes"].map(lambda m: "mobile" in m) & ~has_geom
-    for i in np.flatnonzero(needs_base.to_numpy()):
+    for i in np.flatnonzero(needs_base.to_numpy()).tolist():
         problems.append(
             Problem(
                 label,
