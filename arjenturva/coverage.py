@@ -348,6 +348,79 @@ def _indicators(df: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def _group_quantile(
+    group: np.ndarray, n_groups: int, values: np.ndarray, weights: np.ndarray, q: float
+) -> np.ndarray:
+    """Weighted ``q`` quantile of ``values`` per group (the first value whose cumulative weight
+    reaches ``q`` of the group's total); NaN for groups without positive weight."""
+    out = np.full(n_groups, np.nan)
+    sel = np.isfinite(values) & (weights > 0)
+    if not sel.any():
+        return out
+    g, v, w = group[sel], values[sel], weights[sel]
+    order = np.lexsort((v, g))
+    g, v, w = g[order], v[order], w[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(g)) + 1]
+    cum = np.cumsum(w)
+    before = np.r_[0.0, cum[starts[1:] - 1]]
+    seg = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(g)]))
+    within = cum - before[seg]
+    totals = np.bincount(seg, weights=w)
+    hit = np.flatnonzero(within >= q * totals[seg] * (1 - 1e-12))
+    _, first = np.unique(seg[hit], return_index=True)
+    out[g[starts]] = v[hit[first]]
+    return out
+
+
+def _indicator_frame(access: pd.DataFrame) -> pd.DataFrame:
+    """Indicators per municipality × service, computed for all groups at once."""
+    keys = access[["municipality", "service"]].astype(str)
+    codes = keys["municipality"] + "\x1f" + keys["service"]
+    uniq, group = np.unique(codes.to_numpy(dtype=str), return_inverse=True)
+    group = group.ravel()
+    k = len(uniq)
+
+    def s(v: np.ndarray) -> np.ndarray:
+        return np.bincount(group, weights=v, minlength=k)
+
+    pop = access["population"].to_numpy(dtype=float)
+    demand = access["demand"].to_numpy(dtype=float)
+    cov = access["coverage"].to_numpy(dtype=float)
+    dist = access["distance_m"].to_numpy(dtype=float)
+    time = access["time_s"].to_numpy(dtype=float)
+    unc = 1.0 - cov
+    reach = np.isfinite(dist)
+    wpop = np.where(reach, pop, 0.0)
+    tot_demand = s(demand)
+    covered = s(demand * cov)
+    wsum = s(wpop)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frame = pd.DataFrame(
+            {
+                "municipality": [u.split("\x1f")[0] for u in uniq],
+                "service": [u.split("\x1f")[1] for u in uniq],
+                "population": s(pop),
+                "demand": tot_demand,
+                "covered_demand": covered,
+                "covered_share": np.where(tot_demand > 0, covered / tot_demand, np.nan),
+                "uncovered_population": s(pop * unc),
+                "uncovered_demand": s(demand * unc),
+                "uncovered_65_plus": s(access["age_65_plus"].to_numpy(dtype=float) * unc),
+                "uncovered_0_14": s(access["age_0_14"].to_numpy(dtype=float) * unc),
+                "uncovered_sparse": s(pop * unc * access["sparse"].to_numpy(dtype=float)),
+                "unreachable_population": s(np.where(reach, 0.0, pop)),
+                "mean_distance_km": np.where(wsum > 0, s(np.where(reach, dist, 0.0) * wpop) / wsum, np.nan)
+                / 1000,
+                "median_distance_km": _group_quantile(group, k, dist, wpop, 0.5) / 1000,
+                "p90_distance_km": _group_quantile(group, k, dist, wpop, 0.9) / 1000,
+                "mean_time_min": np.where(wsum > 0, s(np.where(reach, time, 0.0) * wpop) / wsum, np.nan) / 60,
+                "median_time_min": _group_quantile(group, k, time, wpop, 0.5) / 60,
+                "p90_time_min": _group_quantile(group, k, time, wpop, 0.9) / 60,
+            }
+        )
+    return frame
+
+
 def find_gaps(
     config: Config,
     net: Network,
@@ -586,38 +659,40 @@ def find_gaps(
     t3 = _time.perf_counter()
     rows = []
     names = dict(zip(municipalities["code"], municipalities["name"], strict=True))
-    for (muni_key, sid_key), df in access.groupby(["municipality", "service"], sort=True):
-        muni, sid = str(muni_key), str(sid_key)
+    per_service = _indicator_frame(access)
+    for r in per_service.to_dict("records"):
+        muni, sid = str(r["municipality"]), str(r["service"])
         rows.append(
             {
                 "municipality": muni,
                 "municipality_name": names.get(muni, ""),
                 "service": sid,
                 "service_label": config.services[sid].label.model_dump()[config.language],
-                **_indicators(df),
+                **{k: v for k, v in r.items() if k not in ("municipality", "service")},
             }
         )
-    for muni_key, df in access.groupby("municipality", sort=True):
-        muni = str(muni_key)
-        per_cell = df.groupby("cell_id").agg(population=("population", "first"), min_cov=("coverage", "min"))
-        sums = (
-            df.assign(_covered=df["demand"] * df["coverage"])
-            .groupby("service")
-            .agg(demand=("demand", "sum"), covered=("_covered", "sum"))
-        )
-        share = (sums["covered"] / sums["demand"].where(sums["demand"] > 0)).to_numpy(dtype=float)
+    # One row per municipality across services.
+    muni_codes, muni_of_cell = np.unique(
+        pop["municipality"].astype(str).to_numpy(dtype=str), return_inverse=True
+    )
+    muni_of_cell = muni_of_cell.ravel()
+    min_cov = (
+        np.min(np.vstack([a.coverage for a in results.values()]), axis=0) if results else np.ones(len(pop))
+    )
+    pop_by_muni = np.bincount(muni_of_cell, weights=popv, minlength=len(muni_codes))
+    lacking = np.bincount(muni_of_cell, weights=popv * (min_cov < 1), minlength=len(muni_codes))
+    for k_m, muni in enumerate(muni_codes.tolist()):
+        share = per_service.loc[per_service["municipality"] == muni, "covered_share"].to_numpy(dtype=float)
         rows.append(
             {
                 "municipality": muni,
                 "municipality_name": names.get(muni, ""),
                 "service": "ALL",
                 "service_label": "kaikki palvelut" if config.language == "fi" else "all services",
-                "population": per_cell["population"].sum(),
+                "population": pop_by_muni[k_m],
                 "covered_share": float(np.nanmean(share)) if np.isfinite(share).any() else np.nan,
                 "services_with_gaps": int((share < 1).sum()),
-                "population_lacking_any_service": float(
-                    (per_cell["population"] * (per_cell["min_cov"] < 1)).sum()
-                ),
+                "population_lacking_any_service": float(lacking[k_m]),
             }
         )
     summary = pd.DataFrame(rows)
@@ -656,8 +731,30 @@ def _cell_size(pop: gpd.GeoDataFrame) -> float:
     return 1000.0
 
 
-def _union(geoms: np.ndarray) -> Any:
+def _is_grid(geoms: np.ndarray) -> bool:
+    """True when every geometry is an axis-aligned square of one size on one grid (a valid coverage)."""
+    if len(geoms) == 0 or not (shapely.get_type_id(geoms) == 3).all():
+        return False
+    if not (shapely.get_num_coordinates(geoms) == 5).all():
+        return False
+    b = shapely.bounds(geoms)
+    w, h = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
+    size = float(np.median(w))
+    if size <= 0 or not (np.allclose(w, size) and np.allclose(h, size)):
+        return False
+    if not np.allclose(shapely.area(geoms), size * size):
+        return False
+    off_x, off_y = np.mod(b[:, 0] - b[0, 0], size), np.mod(b[:, 1] - b[0, 1], size)
+    tol = 1e-6 * size
+    return bool(((off_x < tol) | (off_x > size - tol)).all() and ((off_y < tol) | (off_y > size - tol)).all())
+
+
+def _union(geoms: np.ndarray, *, coverage: bool = False) -> Any:
     """Union of cell polygons: a fast coverage union for grid cells, a general union otherwise."""
+    if len(geoms) == 1:
+        return geoms[0]
+    if coverage:
+        return shapely.coverage_union_all(geoms)
     try:
         u = shapely.coverage_union_all(geoms)
         if shapely.is_valid(u):
@@ -758,9 +855,15 @@ def _gap_areas(
     by = np.argsort(lab, kind="stable")
     bounds = np.r_[0, np.cumsum(cnt)]
     geoms = []
+    grid = _is_grid(geom_all)
+    cell_pos_sorted = gpos[by]
+    seen: dict[bytes, Any] = {}  # areas of several services often hold the same cells
     for i in range(k):
-        g = geom_all[by[bounds[i] : bounds[i + 1]]]
-        u = _union(g)
+        rows_i = by[bounds[i] : bounds[i + 1]]
+        key = np.sort(cell_pos_sorted[bounds[i] : bounds[i + 1]]).tobytes()
+        u = seen.get(key)
+        if u is None:
+            u = seen[key] = _union(geom_all[rows_i], coverage=grid)
         if u.geom_type in ("Point", "MultiPoint"):
             u = u.buffer(size / 2).envelope if u.geom_type == "Point" else u.convex_hull.buffer(size / 2)
         geoms.append(u)
