@@ -202,7 +202,7 @@ def _run_pipeline(
         _print_json(
             {
                 "results": str(result.results_dir),
-                "files": [str(f) for f in result.files],
+                "files": [str(f) for f in dict.fromkeys(result.files)],
                 "timings_s": result.timings,
                 "network": result.network.info,
                 "workspace": result.workspace.summary(),
@@ -218,13 +218,14 @@ def _run_pipeline(
         return
     out.print(_summary_table(result.workspace.summary()))
     out.print(_gaps_table(result.gaps.summary, result.workspace.config.language))
-    out.print(f"{len(result.gaps.gap_areas)} gap areas.")
+    n_areas = len(result.gaps.gap_areas)
+    out.print(f"{n_areas} gap area{'s' if n_areas != 1 else ''}.")
     if result.proposals is not None:
         _print_proposals(result.proposals)
     for w in result.gaps.warnings:
         err.print(f"[yellow]Warning:[/yellow] {w}")
     out.print(f"Results in [bold]{result.results_dir}[/bold]:")
-    for f in result.files:
+    for f in dict.fromkeys(result.files):
         out.print(f"  {f}")
 
 

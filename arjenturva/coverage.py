@@ -633,6 +633,7 @@ def find_gaps(
                     "municipality": pop["municipality"].to_numpy(),
                     "area_class": classes,
                     "suppressed": pop["suppressed"].to_numpy(),
+                    "snapped": origins.ok,
                 }
             )
         )

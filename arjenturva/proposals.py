@@ -167,14 +167,14 @@ def build_problem(
     pc = config.proposals
     svc_ids = [s for s in (services or list(config.services)) if s in config.services]
     acc = gaps.access
-    acc = acc[
-        acc["service"].isin(svc_ids)
-        & (acc["coverage"] < 1.0)
-        & (acc["population"] > 0)
-        & np.isfinite(acc["distance_m"].to_numpy(dtype=float))
-    ]
+    acc = acc[acc["service"].isin(svc_ids) & (acc["coverage"] < 1.0) & (acc["population"] > 0)]
     if acc.empty:
         return None, {"reason": "no_gaps"}
+    # Cells off the road network cannot be reached from any new site: they stay reported as
+    # unreachable. Cells on it count even when no point offers the service yet (distance inf).
+    acc = acc[acc["snapped"].to_numpy(dtype=bool)]
+    if acc.empty:
+        return None, {"reason": "unreachable"}
     if actors is None or actors.empty:
         return None, {"reason": "no_actors"}
     say("candidate sites")
@@ -441,6 +441,16 @@ def build_problem(
     return problem, lookup
 
 
+def _distance_phrase(lang: str, dist_km: float, service_label: str) -> str:
+    if np.isfinite(dist_km):
+        if lang == "fi":
+            return f"asuu nyt keskimäärin {dist_km:.0f} km:n päässä palvelusta {service_label.lower()}"
+        return f"now live on average {dist_km:.0f} km from a {service_label.lower()}"
+    if lang == "fi":
+        return f"ei tavoita nyt tieverkolla yhtään palvelua {service_label.lower()}"
+    return f"cannot reach any {service_label.lower()} by road now"
+
+
 def _rationale(
     lang: str,
     *,
@@ -459,16 +469,15 @@ def _rationale(
     mode_l = MODE_LABELS[mode][lang]
     if lang == "fi":
         text = (
-            f"{place}: {people:.0f} asukasta ({p65:.0f} yli 65-vuotiasta) asuu nyt keskimäärin "
-            f"{dist_km:.0f} km:n päässä palvelusta {service_label.lower()}; {actor} ({sector_l}) "
-            f"tarjoaa sen: {mode_l}"
+            f"{place}: {people:.0f} asukasta ({p65:.0f} yli 65-vuotiasta) "
+            f"{_distance_phrase(lang, dist_km, service_label)}; {actor} ({sector_l}) tarjoaa sen: {mode_l}"
         )
         if mode == "mobile":
             text += f" {days:.0f} päivänä viikossa, {base_km:.0f} km tukikohdasta"
         return text + "."
     text = (
-        f"{place}: {people:.0f} residents ({p65:.0f} aged 65+) now live on average {dist_km:.0f} km "
-        f"from a {service_label.lower()}; {actor} ({sector_l}) provides it as a {mode_l}"
+        f"{place}: {people:.0f} residents ({p65:.0f} aged 65+) "
+        f"{_distance_phrase(lang, dist_km, service_label)}; {actor} ({sector_l}) provides it as a {mode_l}"
     )
     if mode == "mobile":
         text += f" {days:.0f} day(s) a week, {base_km:.0f} km from its base"
@@ -550,6 +559,12 @@ def propose_partnerships(
     if problem is None:
         reasons = {
             "no_gaps": ("no coverage gaps: nothing to propose", "ei katvealueita: ei ehdotettavaa"),
+            "unreachable": (
+                "every uncovered cell is off the road network (beyond network.snap_tolerance_m): "
+                "nothing a new site could reach; see the unreachable cells in summary.xlsx",
+                "kaikki palvelun ulkopuolelle jäävät ruudut ovat tieverkon ulkopuolella "
+                "(network.snap_tolerance_m): uusi palvelupiste ei tavoittaisi niitä; ks. summary.xlsx",
+            ),
             "no_actors": ("no actors given: nothing to propose", "ei toimijoita: ei ehdotettavaa"),
             "no_sites": ("no candidate sites on the road network", "ei ehdokaspaikkoja tieverkolla"),
             "no_options": (
@@ -690,7 +705,8 @@ def _read_solution(
         p65 = float((unit_65[units] * (1 - acc["coverage"].to_numpy()[units]) * share).sum())
         dist = acc["distance_m"].to_numpy()[units]
         w = unit_pop[units]
-        mean_km = float(np.average(dist, weights=w) / 1000) if w.sum() > 0 else float("nan")
+        fin = np.isfinite(dist) & (w > 0)
+        mean_km = float(np.average(dist[fin], weights=w[fin]) / 1000) if fin.any() else float("inf")
         areas = sorted({ga_by_cell.get((c, sid)) for c in acc["cell_id"].to_numpy()[units]} - {None})
         svc = config.services[sid]
         label = svc.label.model_dump()[lang]

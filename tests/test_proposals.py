@@ -288,3 +288,19 @@ def test_propose_cli_and_classic_model(demo, tmp_path):
         app, ["propose", "-c", str(cfg_path), "--model", "mclp", "--service", "health_station"]
     )
     assert bad.exit_code == 1 and "--p" in bad.output
+
+
+def test_service_without_any_point_gets_proposals(template_ws):
+    """A service nobody offers yet: its cells are on the network (distance inf) and still count."""
+    with (template_ws / "actors.csv").open("a", encoding="utf-8") as f:
+        f.write("A2,Pohjolan hyvinvointialue,wellbeing_county,health_station,500,*,fixed;mobile,80,false,1,fi,"
+                "452000,7321000\n")
+    runner = CliRunner(env={"COLUMNS": "200"})
+    r = runner.invoke(app, ["propose", "-c", str(template_ws), "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    health = [a for a in data["agreements"] if a["service"] == "health_station"]
+    assert health and health[0]["actor_id"] == "A2"
+    assert "ei tavoita nyt tieverkolla" in health[0]["rationale"]
+    after = {c["service"]: c for c in data["coverage"]}["health_station"]
+    assert after["uncovered_population_before"] == 42 and after["uncovered_population_after"] == 0
