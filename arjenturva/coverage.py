@@ -348,15 +348,15 @@ def _indicators(df: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def _group_quantile(
-    group: np.ndarray, n_groups: int, values: np.ndarray, weights: np.ndarray, q: float
-) -> np.ndarray:
-    """Weighted ``q`` quantile of ``values`` per group (the first value whose cumulative weight
-    reaches ``q`` of the group's total); NaN for groups without positive weight."""
-    out = np.full(n_groups, np.nan)
+def _group_quantiles(
+    group: np.ndarray, n_groups: int, values: np.ndarray, weights: np.ndarray, qs: tuple[float, ...]
+) -> list[np.ndarray]:
+    """Weighted quantiles of ``values`` per group, one sort for all ``qs``: for each q the first
+    value whose cumulative weight reaches q of the group's total; NaN for groups without weight."""
+    outs = [np.full(n_groups, np.nan) for _ in qs]
     sel = np.isfinite(values) & (weights > 0)
     if not sel.any():
-        return out
+        return outs
     g, v, w = group[sel], values[sel], weights[sel]
     order = np.lexsort((v, g))
     g, v, w = g[order], v[order], w[order]
@@ -366,19 +366,22 @@ def _group_quantile(
     seg = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(g)]))
     within = cum - before[seg]
     totals = np.bincount(seg, weights=w)
-    hit = np.flatnonzero(within >= q * totals[seg] * (1 - 1e-12))
-    _, first = np.unique(seg[hit], return_index=True)
-    out[g[starts]] = v[hit[first]]
-    return out
+    for out, q in zip(outs, qs, strict=True):
+        hit = np.flatnonzero(within >= q * totals[seg] * (1 - 1e-12))
+        _, first = np.unique(seg[hit], return_index=True)
+        out[g[starts]] = v[hit[first]]
+    return outs
 
 
 def _indicator_frame(access: pd.DataFrame) -> pd.DataFrame:
     """Indicators per municipality × service, computed for all groups at once."""
-    keys = access[["municipality", "service"]].astype(str)
-    codes = keys["municipality"] + "\x1f" + keys["service"]
-    uniq, group = np.unique(codes.to_numpy(dtype=str), return_inverse=True)
+    m_codes, m_uniq = pd.factorize(access["municipality"].astype(str), sort=True)
+    s_codes, s_uniq = pd.factorize(access["service"].astype(str), sort=True)
+    combined = m_codes.astype(np.int64) * len(s_uniq) + s_codes
+    present, group = np.unique(combined, return_inverse=True)
     group = group.ravel()
-    k = len(uniq)
+    k = len(present)
+    uniq = [f"{m_uniq[c // len(s_uniq)]}\x1f{s_uniq[c % len(s_uniq)]}" for c in present.tolist()]
 
     def s(v: np.ndarray) -> np.ndarray:
         return np.bincount(group, weights=v, minlength=k)
@@ -394,6 +397,8 @@ def _indicator_frame(access: pd.DataFrame) -> pd.DataFrame:
     tot_demand = s(demand)
     covered = s(demand * cov)
     wsum = s(wpop)
+    dq = _group_quantiles(group, k, dist, wpop, (0.5, 0.9))
+    tq = _group_quantiles(group, k, time, wpop, (0.5, 0.9))
     with np.errstate(invalid="ignore", divide="ignore"):
         frame = pd.DataFrame(
             {
@@ -411,11 +416,11 @@ def _indicator_frame(access: pd.DataFrame) -> pd.DataFrame:
                 "unreachable_population": s(np.where(reach, 0.0, pop)),
                 "mean_distance_km": np.where(wsum > 0, s(np.where(reach, dist, 0.0) * wpop) / wsum, np.nan)
                 / 1000,
-                "median_distance_km": _group_quantile(group, k, dist, wpop, 0.5) / 1000,
-                "p90_distance_km": _group_quantile(group, k, dist, wpop, 0.9) / 1000,
+                "median_distance_km": dq[0] / 1000,
+                "p90_distance_km": dq[1] / 1000,
                 "mean_time_min": np.where(wsum > 0, s(np.where(reach, time, 0.0) * wpop) / wsum, np.nan) / 60,
-                "median_time_min": _group_quantile(group, k, time, wpop, 0.5) / 60,
-                "p90_time_min": _group_quantile(group, k, time, wpop, 0.9) / 60,
+                "median_time_min": tq[0] / 60,
+                "p90_time_min": tq[1] / 60,
             }
         )
     return frame
