@@ -14,8 +14,11 @@ name), projected to EPSG:3067 and turned into plain arrays:
 
 Nearest-facility costs come from one multi-source Dijkstra sweep per facility set in compiled
 code (:func:`scipy.sparse.csgraph.dijkstra` with ``min_only=True``) on the transposed graph, so
-the cost counts from home to the service. Points snap to the nearest point *on* the nearest road;
-the straight access leg is added and the network part continues along the road to its ends.
+the cost counts from home to the service. On large networks the sweep runs on the junctions
+only (dead-end trees and chains of degree-two nodes contracted, built once per network) and
+the other nodes' costs follow exactly from their ends (see ``_Contraction``). Points snap to
+the nearest point *on* the nearest road; the straight access leg is added and the network part
+continues along the road to its ends.
 
 Unreachable is ``np.inf`` and "no facility" is ``-1``; never a magic number.
 """
@@ -39,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.sparse.csgraph import breadth_first_order, connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from .config import DEFAULT_SPEEDS_KMH, NetworkConfig
@@ -223,6 +226,10 @@ class Network:
     @cached_property
     def _snap_index(self) -> _SnapIndex:
         return _SnapIndex.build(self.road_offsets, self.road_xy)
+
+    @cached_property
+    def _contraction(self) -> _Contraction:
+        return _Contraction.build(self)
 
 
 @dataclass(frozen=True, eq=False)
@@ -1714,12 +1721,17 @@ def _origin_terms(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """For snapped origins: index, node a/b, cost to reach a and b from the point (inf if not allowed)."""
     o = np.flatnonzero(org.ok)
-    r = org.road[o]
+    every = o.size == len(org)  # the usual case: no gathers by ``o``
+    r = org.road if every else org.road[o]
     w = net.road_cost(weight)[r]
-    acc = _access_cost(org, weight, access_speed_kmh)[o]
-    t = org.frac[o]
-    to_b = np.where(net.road_fwd[r] | (t >= 1 - _AT_NODE), acc + (1 - t) * w, np.inf)
-    to_a = np.where(net.road_bwd[r] | (t <= _AT_NODE), acc + t * w, np.inf)
+    acc = _access_cost(org, weight, access_speed_kmh)
+    t = org.frac if every else org.frac[o]
+    if not every:
+        acc = acc[o]
+    to_b = acc + (1 - t) * w
+    to_b[~(net.road_fwd[r] | (t >= 1 - _AT_NODE))] = np.inf
+    to_a = acc + t * w
+    to_a[~(net.road_bwd[r] | (t <= _AT_NODE))] = np.inf
     return o, net.road_a[r].astype(np.int64), net.road_b[r].astype(np.int64), to_a, to_b
 
 
@@ -1756,6 +1768,378 @@ def _same_road_pairs(
     )
     cost = np.where(allowed, cost, np.inf)
     return oi, fi, cost
+
+
+# --------------------------------------------------------------------------------------------
+# Contracted sweep graph
+# --------------------------------------------------------------------------------------------
+
+
+_CONTRACT: Literal["auto", "always", "never"] = "auto"
+"""Whether :func:`nearest_facility` sweeps the contracted graph ("auto": when it is smaller)."""
+
+_CONTRACT_MAX_CORE_SHARE = 0.75
+"""With ``"auto"``, contract only when the core keeps at most this share of the nodes ..."""
+
+_CONTRACT_MIN_NODES = 50_000
+"""... and the network has at least this many nodes (smaller sweeps take milliseconds anyway)."""
+
+
+def _expand(indptr: np.ndarray, indices: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(position in ``rows``, neighbour) for every stored entry of the given CSR rows."""
+    cnt = indptr[rows + 1] - indptr[rows]
+    tot = int(cnt.sum())
+    first = np.cumsum(cnt) - cnt
+    at = np.repeat(indptr[rows] - first, cnt) + np.arange(tot)
+    return np.repeat(np.arange(rows.size), cnt), indices[at]
+
+
+def _lookup(g: sp.csr_array, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Weights ``g[u, v]`` of stored entries, ``inf`` where there is no edge u→v."""
+    n = g.shape[0]
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(g.indptr))
+    keys = rows * max(n, 1) + g.indices.astype(np.int64)
+    data = g.data
+    if keys.size > 1 and not (keys[1:] > keys[:-1]).all():
+        o = np.argsort(keys, kind="stable")
+        keys, data = keys[o], data[o]
+    q = u.astype(np.int64) * max(n, 1) + v.astype(np.int64)
+    pos = np.clip(np.searchsorted(keys, q), 0, max(keys.size - 1, 0))
+    if not keys.size:
+        return np.full(q.shape, np.inf)
+    return np.where(keys[pos] == q, data[pos], np.inf).astype(np.float64)
+
+
+def _seg_sum(v: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Inclusive prefix sums within runs (``pos`` = position in the run), by doubling.
+
+    Only additions of non-negative terms (no differences), so ``inf`` stays ``inf`` and the
+    rounding is that of a sum along one run.
+    """
+    v = v.astype(np.float64, copy=True)
+    d = 1
+    top = int(pos.max()) if pos.size else 0
+    while d <= top:
+        i = np.flatnonzero(pos >= d)
+        v[i] = v[i] + v[i - d]
+        d *= 2
+    return v
+
+
+def _seg_minplus(
+    a: np.ndarray, lab: np.ndarray, b: np.ndarray, pos: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``L[i] = min(a[i], b[i] + L[i-1])`` within runs (a run starts with ``L = a``), by doubling.
+
+    ``L[i] = min_j a[j] + b[j+1] + … + b[i]`` over ``j <= i`` in the run; ``lab`` follows the
+    minimising ``j``.
+    """
+    a = a.astype(np.float64, copy=True)
+    b = b.astype(np.float64, copy=True)
+    lab = lab.copy()
+    d = 1
+    top = int(pos.max()) if pos.size else 0
+    while d <= top:
+        i = np.flatnonzero(pos >= d)
+        j = i - d
+        cand = b[i] + a[j]
+        better = cand < a[i]
+        ib = i[better]
+        lab[ib] = lab[j[better]]
+        a[ib] = cand[better]
+        b[i] = b[i] + b[j]
+        d *= 2
+    return a, lab
+
+
+def _scatter_min(sc: np.ndarray, sf: np.ndarray, idx: np.ndarray, val: np.ndarray, lab: np.ndarray) -> None:
+    """``sc[idx] = min(sc[idx], val)`` with duplicate indices, ``sf`` following the minimum."""
+    ok = np.isfinite(val)
+    idx, val, lab = idx[ok], val[ok], lab[ok]
+    if not idx.size:
+        return
+    o = np.lexsort((val, idx))
+    idx, val, lab = idx[o], val[o], lab[o]
+    first = np.r_[True, idx[1:] != idx[:-1]]
+    idx, val, lab = idx[first], val[first], lab[first]
+    better = val < sc[idx]
+    sc[idx[better]] = val[better]
+    sf[idx[better]] = lab[better]
+
+
+class _Contraction:
+    """The sweep graph reduced to its junctions (built once per network, weights per weight).
+
+    In the undirected sense, dead-end trees are peeled off leaf by leaf, and the remaining nodes
+    of degree two form *chains* between two *core* nodes (junctions; one node of a ring without
+    junctions is made core). The core graph keeps the edges between core nodes and, for each
+    chain, an edge A→B (B→A) only if every edge along the chain allows that direction, with the
+    summed weight; parallel edges keep the minimum. A multi-source sweep then runs on the core
+    only, and the costs of chain and tree nodes follow exactly from their ends:
+
+    * seeds (facility entry points) inside a tree are carried up to its attachment node, and
+      seeds inside a chain to both of its ends, along the allowed directions;
+    * a chain node costs ``min(cost[A] + d(node→A), cost[B] + d(node→B), seeds in the chain
+      reached along it)``; a tree node ``min(cost[parent] + d(node→parent), seeds below it)``.
+    """
+
+    def __init__(self, net: Network) -> None:
+        n = net.n_nodes
+        self.n = n
+        g = net.csr_length
+        one = sp.csr_array((np.ones(g.indices.size, np.int8), g.indices, g.indptr), shape=(n, n))
+        und = sp.csr_array(one + one.T)
+        und.sort_indices()
+        ip = und.indptr.astype(np.int64)
+        nb = und.indices.astype(np.int64)
+        deg0 = np.diff(ip)
+        deg = deg0.copy()
+        removed = np.zeros(n, bool)
+        in_leaf = np.zeros(n, bool)
+        t_nodes: list[np.ndarray] = []
+        t_par: list[np.ndarray] = []
+        # Peel dead-end trees: all current leaves at once, round by round.
+        leaf = np.flatnonzero(deg == 1)
+        while leaf.size:
+            rep, nbr = _expand(ip, nb, leaf)
+            ok = ~removed[nbr]
+            par = np.full(leaf.size, -1, np.int64)
+            par[rep[ok]] = nbr[ok]
+            in_leaf[leaf] = True
+            keep = ~(in_leaf[par] & (leaf < par))  # two leaves joined: the smaller one stays
+            in_leaf[leaf] = False
+            leaf, par = leaf[keep], par[keep]
+            removed[leaf] = True
+            deg -= np.bincount(par, minlength=n)
+            deg[leaf] = 0
+            t_nodes.append(leaf)
+            t_par.append(par)
+            cand = np.unique(par)
+            leaf = cand[(deg[cand] == 1) & ~removed[cand]]
+        self.tree_nodes = np.concatenate(t_nodes) if t_nodes else np.zeros(0, np.int64)
+        self.tree_parent = np.concatenate(t_par) if t_par else np.zeros(0, np.int64)
+        self.tree_bounds = np.cumsum([0] + [t.size for t in t_nodes])
+        rem = ~removed
+        is_core = rem & (deg != 2)
+        # Chains: remaining nodes of degree two; a ring with no core node gets one.
+        for _ in range(2):
+            rows = np.flatnonzero(rem & ~is_core)
+            rep, nbr = _expand(ip, nb, rows)
+            live = ~removed[nbr]
+            rep, nbr = rep[live], nbr[live]
+            src = rows[rep]
+            to_core = is_core[nbr]
+            m = rows.size
+            cidx = np.full(n, -1, np.int64)
+            cidx[rows] = np.arange(m)
+            cc_u, cc_v = cidx[src[~to_core]], cidx[nbr[~to_core]]
+            sub = sp.csr_array((np.ones(cc_u.size, np.int8), (cc_u, cc_v)), shape=(m, m))
+            ncomp, comp = connected_components(sub, directed=False)
+            has_core = np.bincount(cidx[src[to_core]], minlength=m) > 0
+            comp_has = np.bincount(comp, weights=has_core, minlength=ncomp) > 0
+            if comp_has.all():
+                break
+            # Promote the first node of each ring to core and redo.
+            o = np.argsort(comp, kind="stable")
+            firsts = o[np.r_[True, comp[o][1:] != comp[o][:-1]]] if m else o
+            ring = firsts[~comp_has[comp[firsts]]]
+            is_core[rows[ring]] = True
+        # Order each chain from an end next to a core node: a breadth-first walk from a root
+        # linked to one end per chain gives each node its predecessor along the chain, and
+        # pointer jumping its position.
+        csrc, cnb = src[to_core], nbr[to_core]  # sorted by chain node
+        first_core = np.full(n, -1, np.int64)
+        last_core = np.full(n, -1, np.int64)
+        if csrc.size:
+            brk = csrc[1:] != csrc[:-1]
+            i0, i1 = np.flatnonzero(np.r_[True, brk]), np.flatnonzero(np.r_[brk, True])
+            first_core[csrc[i0]] = cnb[i0]
+            last_core[csrc[i1]] = cnb[i1]
+        ends = np.flatnonzero(has_core)
+        o = np.lexsort((ends, comp[ends]))
+        ends = ends[o]
+        start = ends[np.r_[True, comp[ends][1:] != comp[ends][:-1]]] if ends.size else ends
+        walk = sp.csr_array(
+            (np.ones(cc_u.size + start.size, np.int8),
+             (np.r_[cc_u, np.full(start.size, m)], np.r_[cc_v, start])), shape=(m + 1, m + 1),
+        )
+        _, pred = breadth_first_order(walk, m, directed=True, return_predecessors=True)
+        pred = pred.astype(np.int64)
+        if m and (pred[:m] < 0).any():  # pragma: no cover - every chain has an end next to the core
+            msg = "internal error: chain walk did not reach every chain node"
+            raise RuntimeError(msg)
+        pred[m] = m
+        depth = np.ones(m + 1, np.int64)
+        depth[m] = 0
+        jump = pred.copy()
+        while (jump[:m] != m).any():
+            depth = depth + depth[jump]
+            jump = jump[jump]
+        order = np.lexsort((depth[:m], comp))
+        ch = rows[order]
+        lab = comp[order]
+        head = np.r_[True, lab[1:] != lab[:-1]] if m else np.zeros(0, bool)
+        self.ch_start = np.r_[np.flatnonzero(head), m].astype(np.int64)
+        self.ch_of = np.cumsum(head) - 1
+        self.ch_pos = np.arange(m) - self.ch_start[self.ch_of]
+        self.ch_len = np.diff(self.ch_start)
+        self.ch_nodes = ch
+        self.ch_a = first_core[ch[self.ch_start[:-1]]]
+        self.ch_b = last_core[ch[self.ch_start[1:] - 1]]
+        prev = np.empty(m, np.int64)
+        nxt = np.empty(m, np.int64)
+        if m:
+            prev[1:] = ch[:-1]
+            nxt[:-1] = ch[1:]
+            prev[self.ch_start[:-1]] = self.ch_a
+            nxt[self.ch_start[1:] - 1] = self.ch_b
+        self.ch_prev, self.ch_next = prev, nxt
+        self.core = np.flatnonzero(is_core)
+        self.core_of = np.full(n, -1, np.int64)
+        self.core_of[self.core] = np.arange(self.core.size)
+        rows_all = np.repeat(np.arange(n, dtype=np.int64), np.diff(g.indptr))
+        cols_all = g.indices.astype(np.int64)
+        direct = is_core[rows_all] & is_core[cols_all]
+        self.direct_u, self.direct_v = rows_all[direct], cols_all[direct]
+        self._weighted: dict[str, dict[str, Any]] = {}
+
+    @classmethod
+    def build(cls, net: Network) -> _Contraction:
+        return cls(net)
+
+    @property
+    def useful(self) -> bool:
+        if _CONTRACT == "always":
+            return True
+        if _CONTRACT == "never":
+            return False
+        return self.n >= _CONTRACT_MIN_NODES and self.core.size <= _CONTRACT_MAX_CORE_SHARE * self.n
+
+    def weighted(self, net: Network, weight: Literal["length", "time"]) -> dict[str, Any]:
+        """Per-weight edge costs along trees and chains and the transposed core CSR."""
+        if weight in self._weighted:
+            return self._weighted[weight]
+        g = net.csr(weight)
+        t, p = self.tree_nodes, self.tree_parent
+        x, pv, nx_ = self.ch_nodes, self.ch_prev, self.ch_next
+        nt, m = t.size, x.size
+        w = _lookup(g, np.r_[t, p, x, pv, x, nx_], np.r_[p, t, pv, x, nx_, x])
+        w_up, w_down = w[:nt], w[nt:2 * nt]
+        wb_out, wf_in, wf_out, wb_in = (w[2 * nt + k * m:2 * nt + (k + 1) * m] for k in range(4))
+        pos = self.ch_pos
+        rpos = (self.ch_len[self.ch_of] - 1 - pos)[::-1]
+        pf = _seg_sum(wf_in, pos)  # d(A -> node)
+        pb = _seg_sum(wb_out, pos)  # d(node -> A)
+        sf = _seg_sum(wf_out[::-1], rpos)[::-1]  # d(node -> B)
+        sb = _seg_sum(wb_in[::-1], rpos)[::-1]  # d(B -> node)
+        first, last = self.ch_start[:-1], self.ch_start[1:] - 1
+        u = np.r_[self.direct_u, self.ch_a, self.ch_b]
+        v = np.r_[self.direct_v, self.ch_b, self.ch_a]
+        cw = np.r_[_lookup(g, self.direct_u, self.direct_v), pf[last] + wf_out[last],
+                   sb[first] + wb_out[first]]
+        ok = np.isfinite(cw) & (u != v)
+        nc = self.core.size
+        # Transposed (sweep from the facilities): core edge v <- u stored in row v.
+        cu, cv = self.core_of[v[ok]], self.core_of[u[ok]]
+        csr_t, _ = _csr_min(cu, cv, cw[ok], cw[ok], nc)
+        out = {"w_up": w_up, "w_down": w_down, "wb_out": wb_out, "wf_out": wf_out, "pf": pf,
+               "pb": pb, "sf": sf, "sb": sb, "core_t": csr_t}
+        self._weighted[weight] = out
+        return out
+
+    def sweep(
+        self, net: Network, weight: Literal["length", "time"], fid: np.ndarray, node: np.ndarray,
+        cost: np.ndarray, limit: float,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Cost from every node to its nearest seed and that seed's facility (``-1`` if none)."""
+        cw = self.weighted(net, weight)
+        n = self.n
+        sc = np.full(n, np.inf)
+        sf = np.full(n, -1, np.int64)
+        _scatter_min(sc, sf, node, cost, fid)
+        down = sc  # becomes, on tree nodes, the cheapest seed below them
+        # Seeds in trees: carry them up to the attachment nodes, leaves first.
+        tn, tp, wd = self.tree_nodes, self.tree_parent, cw["w_down"]
+        tb = self.tree_bounds
+        if np.isfinite(sc[tn]).any():
+            for r in range(tb.size - 1):
+                s = slice(tb[r], tb[r + 1])
+                c = sc[tn[s]]
+                k = np.flatnonzero(np.isfinite(c))
+                if k.size:
+                    ks = k + tb[r]
+                    _scatter_min(sc, sf, tp[ks], c[k] + wd[ks], sf[tn[ks]])
+        # Seeds in chains: carry them to both ends.
+        x = self.ch_nodes
+        sx = sc[x]
+        seeded = np.flatnonzero(np.isfinite(sx))
+        if seeded.size:
+            ci = self.ch_of[seeded]
+            lab = sf[x[seeded]]
+            _scatter_min(sc, sf, self.ch_a[ci], sx[seeded] + cw["pf"][seeded], lab)
+            _scatter_min(sc, sf, self.ch_b[ci], sx[seeded] + cw["sb"][seeded], lab)
+        # The core sweep.
+        core = self.core
+        nc = core.size
+        dist = np.full(n, np.inf)
+        fac = np.full(n, -1, np.int64)
+        cs = sc[core]
+        k = np.flatnonzero(np.isfinite(cs))
+        if k.size:
+            ulab, vrow = np.unique(sf[core[k]], return_inverse=True)
+            base = cw["core_t"]
+            order = np.argsort(vrow, kind="stable")
+            counts = np.bincount(vrow, minlength=ulab.size)
+            indptr = np.concatenate([base.indptr.astype(np.int64), base.indptr[-1] + np.cumsum(counts)])
+            indices = np.concatenate([base.indices.astype(np.int64), k[order]])
+            data = np.concatenate([base.data, cs[k][order]])
+            if indptr[-1] < np.iinfo(np.int32).max:
+                indptr, indices = indptr.astype(np.int32), indices.astype(np.int32)
+            aug = sp.csr_array((data, indices, indptr), shape=(nc + ulab.size, nc + ulab.size))
+            dc, _pred, src = dijkstra(
+                aug, directed=True, indices=np.arange(nc, nc + ulab.size), min_only=True, limit=limit,
+                return_predecessors=True,
+            )
+            dist[core] = dc[:nc]
+            s = src[:nc]
+            fac[core] = np.where(s >= nc, ulab[np.clip(s - nc, 0, ulab.size - 1)], -1)
+        # Chain nodes: through either end, or to a seed in the chain along it.
+        if x.size:
+            ca, cb = self.ch_a[self.ch_of], self.ch_b[self.ch_of]
+            via_a = dist[ca] + cw["pb"]
+            via_b = dist[cb] + cw["sf"]
+            use_b = via_b < via_a
+            dx = np.where(use_b, via_b, via_a)
+            fx = np.where(use_b, fac[cb], fac[ca])
+            if seeded.size:
+                chains = np.unique(self.ch_of[seeded])
+                st, ln = self.ch_start[chains], self.ch_len[chains]
+                idx = np.repeat(st - (np.cumsum(ln) - ln), ln) + np.arange(int(ln.sum()))
+                pos = self.ch_pos[idx]
+                a, la = sx[idx], sf[x[idx]]
+                lft, llft = _seg_minplus(a, la, cw["wb_out"][idx], pos)
+                rpos = (self.ch_len[self.ch_of[idx]] - 1 - pos)[::-1]
+                rgt, lrgt = _seg_minplus(a[::-1], la[::-1], cw["wf_out"][idx][::-1], rpos)
+                rgt, lrgt = rgt[::-1], lrgt[::-1]
+                loc = np.where(rgt < lft, rgt, lft)
+                lloc = np.where(rgt < lft, lrgt, llft)
+                better = loc < dx[idx]
+                dx[idx[better]] = loc[better]
+                fx[idx[better]] = lloc[better]
+            dist[x] = dx
+            fac[x] = fx
+        # Tree nodes, from the attachment nodes down.
+        wu = cw["w_up"]
+        for r in range(tb.size - 2, -1, -1):
+            s = slice(tb[r], tb[r + 1])
+            t, p = tn[s], tp[s]
+            via = dist[p] + wu[s]
+            own = down[t]
+            use_own = own <= via
+            dist[t] = np.where(use_own, own, via)
+            fac[t] = np.where(use_own, sf[t], fac[p])
+        fac[~np.isfinite(dist)] = -1
+        return dist, fac
 
 
 def nearest_facility(
@@ -1802,16 +2186,20 @@ def nearest_facility(
     fid, node, seed_cost = _seeds(net, facilities, w, access_speed_kmh)
     lim = np.inf if limit is None else float(limit)
     if fid.size:
-        ufac, vrow = np.unique(fid, return_inverse=True)
-        g = _augmented(net, w, vrow, node, seed_cost, ufac.size)
-        n = net.n_nodes
-        dist, _pred, src = dijkstra(
-            g, directed=True, indices=np.arange(n, n + ufac.size), min_only=True, limit=lim,
-            return_predecessors=True,
-        )
-        dist = dist[:n]
-        src = src[:n]
-        node_fac = np.where(src >= n, ufac[np.clip(src - n, 0, ufac.size - 1)], -1)
+        ctr = net._contraction if _CONTRACT != "never" else None
+        if ctr is not None and ctr.useful:
+            dist, node_fac = ctr.sweep(net, w, fid, node, seed_cost, lim)
+        else:
+            ufac, vrow = np.unique(fid, return_inverse=True)
+            g = _augmented(net, w, vrow, node, seed_cost, ufac.size)
+            n = net.n_nodes
+            dist, _pred, src = dijkstra(
+                g, directed=True, indices=np.arange(n, n + ufac.size), min_only=True, limit=lim,
+                return_predecessors=True,
+            )
+            dist = dist[:n]
+            src = src[:n]
+            node_fac = np.where(src >= n, ufac[np.clip(src - n, 0, ufac.size - 1)], -1)
         o, na, nb, to_a, to_b = _origin_terms(net, origins, w, access_speed_kmh)
         ca = to_a + dist[na]
         cb = to_b + dist[nb]

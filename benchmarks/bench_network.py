@@ -8,7 +8,8 @@ Runs on two networks:
   many roads removed, which leaves long dead-ends and detours.
 
 For each it times building, the NPZ cache (save and load), snapping 100 000 points, and the
-nearest-facility sweep for 10, 100 and 1000 facilities against
+nearest-facility sweep for 10, 100 and 1000 facilities (on the contracted sweep graph, and for
+comparison on the full graph) against
 ``networkx.multi_source_dijkstra_path_length`` on the same graph in the same run, checks that
 both give the same distances, and prints a table with the ratios and peak memory.
 
@@ -34,6 +35,7 @@ import networkx as nx
 import numpy as np
 import shapely
 
+import arjenturva.network as netmod
 from arjenturva.config import NetworkConfig
 from arjenturva.network import (
     Network,
@@ -119,14 +121,27 @@ def bench(name: str, net: Network, build_s: float, rows: list[dict[str, Any]], *
     rows.append({**base, "what": "snap 100k points", "engine_s": snap_s, "other_s": None, "ratio": None,
                  "note": f"+ index build {index_s:.2f} s once; {int(origins.ok.sum()):,} within 5 km"})
     G = None if skip_nx else to_networkx(net)
+    # The contracted sweep graph is built once per network (and per weight), on first use.
+    contract_s, ctr = timed(lambda: netmod._Contraction(net))  # a fresh one: net's may be cached
+    weighted_s, _ = timed(lambda: ctr.weighted(net, "length"))
+    rows.append({**base, "what": "contract sweep graph (once)", "engine_s": contract_s + weighted_s,
+                 "other_s": None, "ratio": None,
+                 "note": f"core {ctr.core.size:,} nodes ({ctr.core.size / net.n_nodes:.0%}); "
+                         f"{ctr.ch_nodes.size:,} in chains, {ctr.tree_nodes.size:,} in trees; "
+                         f"{'used' if ctr.useful else 'not used'}"})
     for k in (10, 100, 1000):
         fac_nodes = rng.choice(net.n_nodes, k, replace=False)
         fac = snap_points(net, np.column_stack([net.x[fac_nodes], net.y[fac_nodes]]))
         eng_s, res = timed(lambda fac=fac: nearest_facility(net, node_pts, fac, weight="length"), repeat=3)
         lim_s, _ = timed(lambda fac=fac: nearest_facility(net, node_pts, fac, weight="length", limit=25_000),
                          repeat=3)
+        netmod._CONTRACT = "never"
+        try:
+            full_s, _ = timed(lambda fac=fac: nearest_facility(net, node_pts, fac, weight="length"), repeat=3)
+        finally:
+            netmod._CONTRACT = "auto"
         nx_s = None
-        note = f"limit=25 km: {lim_s:.3f} s"
+        note = f"limit=25 km: {lim_s:.3f} s; uncontracted {full_s:.3f} s"
         if G is not None:
             Gr = G.reverse(copy=False)
             nx_s, ref = timed(lambda Gr=Gr, fac_nodes=fac_nodes: nx.multi_source_dijkstra_path_length(

@@ -576,3 +576,169 @@ def test_same_road_pairs_among_many_origins(tiny: Network) -> None:
         ref = reference_nearest(tiny, o, f, weight=weight, access_speed_kmh=36)
         np.testing.assert_allclose(res.cost, ref, rtol=1e-9, atol=1e-6)
         assert ((res.facility >= 0) == np.isfinite(ref)).all()
+
+
+# --------------------------------------------------------------------------------------------
+# Contracted sweep graph: dead-end trees, chains of degree-two nodes, one-way chains, rings
+# --------------------------------------------------------------------------------------------
+
+
+def _segments(*paths: tuple[str, list[tuple[float, float]]]) -> gpd.GeoDataFrame:
+    """One two-vertex road per consecutive pair of each path (so every vertex is a node)."""
+    geoms, oneway = [], []
+    for ow, path in paths:
+        for p, q in zip(path[:-1], path[1:], strict=True):
+            geoms.append(shapely.LineString([(X0 + p[0], Y0 + p[1]), (X0 + q[0], Y0 + q[1])]))
+            oneway.append(ow)
+    return gpd.GeoDataFrame({"oneway": oneway}, geometry=geoms, crs=3067)
+
+
+@pytest.fixture(scope="module")
+def contractible() -> Network:
+    """Junctions linked by long chains, one-way chains, trees, rings and a chain back to itself."""
+    j1, j2, j3 = (0.0, 0.0), (1000.0, 0.0), (1000.0, 1000.0)
+    lines = _segments(
+        ("no", [j1, j2]),  # direct road, parallel to two chains
+        ("no", [j1, (250, 200), (500, 250), (750, 200), j2]),  # two-way chain
+        ("no", [j1, (300, -100), (700, -100), j2]),  # a second, parallel chain
+        ("yes", [j2, (1200, 300), (1300, 600), (1200, 900), j3]),  # one-way chain j2 -> j3
+        ("no", [j2, j3]),
+        ("yes", [j3, (500, 1200)]),  # mixed chain j3 -> j1: one-way, two-way, against
+        ("no", [(500, 1200), (0, 800)]),
+        ("-1", [j1, (0, 800)]),
+        ("no", [j3, (1400, 1300), (1000, 1500), (800, 1300), j3]),  # chain back to j3
+        ("no", [(500, 250), (500, 600), (300, 700)]),  # dead-end tree off a chain node
+        ("no", [(500, 600), (700, 700)]),
+        ("yes", [(700, 700), (800, 800)]),  # one-way dead end (leaving the tree)
+        ("-1", [(300, 700), (200, 650)]),  # one-way dead end (entering the tree)
+        ("yes", [j2, (1500, -200)]),  # tree off a junction, one-way out ...
+        ("no", [(1500, -200), (1800, -200), (1800, -500)]),
+        ("no", [(1500, -200), (1500, -600)]),
+        ("no", [(3000, 0), (3300, 0), (3300, 300), (3000, 300), (3000, 0)]),  # ring, no junction
+        ("yes", [(4000, 0), (4300, 0), (4300, 300), (4000, 0)]),  # one-way ring
+        ("no", [(5000, 0), (5200, 0)]),  # a lone road
+        ("no", [(5000, 500), (5200, 500), (5400, 500)]),  # a lone path
+    )
+    return network_from_lines(lines, oneway_column="oneway")
+
+
+def _points_on(net: Network, rng: np.random.Generator, k: int) -> np.ndarray:
+    """Random points near random roads, some exactly at nodes."""
+    r = rng.integers(0, net.n_roads, k)
+    t = rng.uniform(0, 1, k)
+    t[rng.random(k) < 0.2] = 0.0
+    a, b = net.road_a[r], net.road_b[r]
+    x = net.x[a] + t * (net.x[b] - net.x[a]) + rng.normal(0, 20, k) * (t > 0)
+    y = net.y[a] + t * (net.y[b] - net.y[a]) + rng.normal(0, 20, k) * (t > 0)
+    return np.column_stack([x, y])
+
+
+def _check_contracted(net: Network, o: Snapped, f: Snapped, monkeypatch: pytest.MonkeyPatch,
+                      **kw: object) -> None:
+    import arjenturva.network as netmod
+
+    monkeypatch.setattr(netmod, "_CONTRACT", "always")
+    got = nearest_facility(net, o, f, **kw)  # type: ignore[arg-type]
+    monkeypatch.setattr(netmod, "_CONTRACT", "never")
+    full = nearest_facility(net, o, f, **kw)  # type: ignore[arg-type]
+    monkeypatch.setattr(netmod, "_CONTRACT", "auto")
+    ref = reference_nearest(net, o, f, weight=str(kw.get("weight", "length")),
+                            access_speed_kmh=float(kw.get("access_speed_kmh", 30.0)))  # type: ignore[arg-type]
+    limit = kw.get("limit")
+    if limit is not None:
+        ref = np.where(ref <= float(limit), ref, np.inf)  # type: ignore[arg-type]
+    np.testing.assert_allclose(got.cost, ref, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(got.cost, full.cost, rtol=1e-12, atol=1e-9)
+    assert ((got.facility >= 0) == np.isfinite(ref)).all()
+    # The facility named is one that costs that much (ties may name another one).
+    hit = np.flatnonzero(got.facility >= 0)
+    for i in hit[:: max(1, hit.size // 25)]:
+        one = reference_nearest(net, o.subset(np.array([i])), f.subset(np.array([got.facility[i]])),
+                                weight=str(kw.get("weight", "length")),
+                                access_speed_kmh=float(kw.get("access_speed_kmh", 30.0)))  # type: ignore[arg-type]
+        assert one[0] == pytest.approx(got.cost[i], rel=1e-9, abs=1e-6)
+
+
+def test_contraction_structure(contractible: Network) -> None:
+    net = contractible
+    c = net._contraction
+    n = net.n_nodes
+    # Every node is exactly one of core, chain or tree.
+    kinds = np.zeros(n, int)
+    np.add.at(kinds, c.core, 1)
+    np.add.at(kinds, c.ch_nodes, 1)
+    np.add.at(kinds, c.tree_nodes, 1)
+    assert (kinds == 1).all()
+    assert c.tree_nodes.size >= 9 and c.ch_len.max() >= 3
+    assert c.core.size < n / 2
+    # Chains run between core nodes, node to node along roads.
+    und = (net.csr_length + net.csr_length.T).tocsr()
+    for ci in range(c.ch_len.size):
+        path = [c.ch_a[ci], *c.ch_nodes[c.ch_start[ci]:c.ch_start[ci + 1]], c.ch_b[ci]]
+        assert c.core_of[path[0]] >= 0 and c.core_of[path[-1]] >= 0
+        for p, q in zip(path[:-1], path[1:], strict=True):
+            assert und[p, q] != 0 or und[q, p] != 0
+    # Tree parents are tree nodes peeled later, or nodes that stay.
+    peeled_at = np.full(n, np.iinfo(np.int64).max)
+    for r in range(c.tree_bounds.size - 1):
+        peeled_at[c.tree_nodes[c.tree_bounds[r]:c.tree_bounds[r + 1]]] = r
+    assert (peeled_at[c.tree_parent] > peeled_at[c.tree_nodes]).all()
+
+
+@pytest.mark.parametrize("weight", ["length", "time"])
+def test_contracted_sweep_equals_networkx(contractible: Network, weight: str,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    net = contractible
+    rng = np.random.default_rng(11)
+    node_xy = np.column_stack([net.x, net.y])
+    o = snap_points(net, np.vstack([node_xy, _points_on(net, rng, 300)]))
+    c = net._contraction
+    # Facilities at every kind of place: in a chain, in a tree, in rings, on one-way chains, at
+    # a junction, at a tree leaf, and random sets.
+    cases = [
+        pts((500, 250)), pts((620, 230)), pts((500, 450)), pts((750, 750)), pts((250, 675)),
+        pts((1260, 450)), pts((1650, -200)), pts((1800, -400)), pts((250, 1000)), pts((0, 400)),
+        pts((3150, 0)), pts((4300, 150)), pts((5100, 0)), pts((1200, 1400)),
+        node_xy[c.tree_nodes[:3]], node_xy[c.ch_nodes[::3]], node_xy[c.core],
+    ]
+    cases += [_points_on(net, rng, k) for k in (1, 2, 3, 5, 8, 13)]
+    for fxy in cases:
+        f = snap_points(net, fxy)
+        _check_contracted(net, o, f, monkeypatch, weight=weight, access_speed_kmh=40.0)
+    f = snap_points(net, _points_on(net, rng, 4))
+    _check_contracted(net, o, f, monkeypatch, weight=weight, limit=900.0 if weight == "length" else 60.0)
+
+
+def _rural_lines(n_side: int, seed: int, oneway_share: float) -> gpd.GeoDataFrame:
+    """A small jittered grid with many roads removed (trees, chains) and some one-way roads."""
+    rng = np.random.default_rng(seed)
+    ii, jj = np.meshgrid(np.arange(n_side), np.arange(n_side), indexing="ij")
+    x = (ii * 400.0 + rng.uniform(-100, 100, ii.shape)).ravel()
+    y = (jj * 400.0 + rng.uniform(-100, 100, ii.shape)).ravel()
+    idx = np.arange(n_side * n_side).reshape(n_side, n_side)
+    h = rng.random((n_side - 1, n_side)) < 0.8
+    v = rng.random((n_side, n_side - 1)) < 0.4
+    a = np.concatenate([idx[:-1, :][h], idx[:, :-1][v]])
+    b = np.concatenate([idx[1:, :][h], idx[:, 1:][v]])
+    geoms = shapely.linestrings(
+        np.stack([np.column_stack([x[a], y[a]]), np.column_stack([x[b], y[b]])], axis=1).reshape(-1, 2)
+        + [X0, Y0], indices=np.repeat(np.arange(a.size), 2))
+    ow = np.where(rng.random(a.size) < oneway_share, np.where(rng.random(a.size) < 0.5, "yes", "-1"), "no")
+    return gpd.GeoDataFrame({"oneway": ow}, geometry=geoms, crs=3067)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_contracted_sweep_on_rural_grid(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    net = network_from_lines(_rural_lines(22, seed, oneway_share=0.15), oneway_column="oneway")
+    c = net._contraction
+    assert c.tree_nodes.size > 20 and c.ch_nodes.size > 50 and c.core.size < net.n_nodes / 2
+    rng = np.random.default_rng(seed)
+    o = snap_points(net, np.vstack([np.column_stack([net.x, net.y]), _points_on(net, rng, 200)]))
+    for k in (1, 4, 30):
+        f = snap_points(net, _points_on(net, rng, k))
+        _check_contracted(net, o, f, monkeypatch, weight="length")
+        _check_contracted(net, o, f, monkeypatch, weight="time", limit=300.0)
+    # All facilities inside trees, then all inside chains.
+    xy = np.column_stack([net.x, net.y])
+    for nodes in (c.tree_nodes[::7], c.ch_nodes[::11]):
+        _check_contracted(net, o, snap_points(net, xy[nodes] + [15.0, 0.0]), monkeypatch, weight="length")
