@@ -293,8 +293,10 @@ def test_propose_cli_and_classic_model(demo, tmp_path):
 def test_service_without_any_point_gets_proposals(template_ws):
     """A service nobody offers yet: its cells are on the network (distance inf) and still count."""
     with (template_ws / "actors.csv").open("a", encoding="utf-8") as f:
-        f.write("A2,Pohjolan hyvinvointialue,wellbeing_county,health_station,500,*,fixed;mobile,80,false,1,fi,"
-                "452000,7321000\n")
+        f.write(
+            "A2,Pohjolan hyvinvointialue,wellbeing_county,health_station,500,*,fixed;mobile,80,false,1,"
+            "fi,452000,7321000\n"
+        )
     runner = CliRunner(env={"COLUMNS": "200"})
     r = runner.invoke(app, ["propose", "-c", str(template_ws), "--json"])
     assert r.exit_code == 0, r.output
