@@ -26,6 +26,17 @@ from .schema import AGE_COLUMNS, CRS
 
 Progress = Callable[[str], None]
 
+GAP_AREA_COUNT_COLUMNS = (
+    "population",
+    "uncovered_population",
+    "age_0_14",
+    "age_15_64",
+    "age_65_plus",
+    "uncovered_65_plus",
+    "sparse_population",
+)
+"""People counts of a gap area (blanked in exports when the area is below the suppression threshold)."""
+
 
 # ---------------------------------------------------------------------------------------------
 # Area classes
@@ -789,13 +800,7 @@ def _gap_areas(
         "service",
         "municipality",
         "cells",
-        "population",
-        "uncovered_population",
-        "age_0_14",
-        "age_15_64",
-        "age_65_plus",
-        "uncovered_65_plus",
-        "sparse_population",
+        *GAP_AREA_COUNT_COLUMNS,
         "place",
         "site_cell_id",
         "site_x",

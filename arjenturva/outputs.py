@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .config import Config
-from .coverage import GapResult
+from .coverage import GAP_AREA_COUNT_COLUMNS, GapResult
 from .io import ensure_writable, file_hash, write_csv, write_gpkg, write_json, write_xlsx
 
 ATTRIBUTION = (
@@ -56,15 +56,7 @@ def public_gap_areas(result: GapResult) -> gpd.GeoDataFrame:
     ga = result.gap_areas.copy()
     if ga.empty:
         return ga
-    count_cols = [
-        "population",
-        "uncovered_population",
-        "age_0_14",
-        "age_15_64",
-        "age_65_plus",
-        "uncovered_65_plus",
-        "sparse_population",
-    ]
+    count_cols = GAP_AREA_COUNT_COLUMNS
     sup = ga["suppressed"].to_numpy(dtype=bool)
     for c in count_cols:
         ga[c] = ga[c].astype(float)

@@ -99,6 +99,17 @@ CELLS = [
         "area_class": "M7",
     },
 ]
+STATION = [
+    {
+        "point_id": "H",
+        "name": "Asema",
+        "services": ("health",),
+        "mode": "fixed",
+        "days_per_week": np.nan,
+        "x": X0,
+        "y": Y0,
+    }
+]
 HEALTH = {
     "label": {"fi": "Terveysasema", "en": "Health station"},
     "threshold_km": {"default": 10, "M7": 30},
@@ -111,17 +122,7 @@ def test_distances_times_and_thresholds(line_net):
     cfg = _config(health=HEALTH)
     munis, pop, sp = _layers(
         CELLS,
-        [
-            {
-                "point_id": "H",
-                "name": "Asema",
-                "services": ("health",),
-                "mode": "fixed",
-                "days_per_week": np.nan,
-                "x": X0,
-                "y": Y0,
-            }
-        ],
+        STATION,
     )
     res = find_gaps(cfg, line_net, pop, sp, munis)
     acc = res.access.set_index("cell_id")
@@ -209,17 +210,7 @@ def test_unreachable_cells_are_reported(line_net):
     ]
     munis, pop, sp = _layers(
         cells,
-        [
-            {
-                "point_id": "H",
-                "name": "Asema",
-                "services": ("health",),
-                "mode": "fixed",
-                "days_per_week": np.nan,
-                "x": X0,
-                "y": Y0,
-            }
-        ],
+        STATION,
     )
     cfg.network.snap_tolerance_m = 5000
     res = find_gaps(cfg, line_net, pop, sp, munis)
@@ -234,17 +225,7 @@ def test_suppression_in_exports(line_net, tmp_path):
     cfg = _config(health=HEALTH)
     munis, pop, sp = _layers(
         CELLS,
-        [
-            {
-                "point_id": "H",
-                "name": "Asema",
-                "services": ("health",),
-                "mode": "fixed",
-                "days_per_week": np.nan,
-                "x": X0,
-                "y": Y0,
-            }
-        ],
+        STATION,
     )
     res = find_gaps(cfg, line_net, pop, sp, munis)
     assert small_cells(res.population, 10).tolist() == [False, False, False, False, True]
@@ -280,17 +261,7 @@ def test_small_gap_areas_are_blanked(line_net):
     ]
     munis, pop, sp = _layers(
         cells,
-        [
-            {
-                "point_id": "H",
-                "name": "Asema",
-                "services": ("health",),
-                "mode": "fixed",
-                "days_per_week": np.nan,
-                "x": X0,
-                "y": Y0,
-            }
-        ],
+        STATION,
     )
     res = find_gaps(cfg, line_net, pop, sp, munis)
     ga = public_gap_areas(res)
