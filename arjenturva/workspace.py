@@ -113,6 +113,11 @@ def _where(row: Any, id_value: Any = None) -> str:
     return text
 
 
+def _at(df: pd.DataFrame, i: int | np.integer, id_col: str | None) -> str:
+    """``row N (id X)`` of the ``i``-th row of a layer, for problem messages."""
+    return _where(df["_row"].iloc[i], df[id_col].iloc[i] if id_col else None)
+
+
 def _check_ids(df: pd.DataFrame, col: str, label: str, problems: list[Problem]) -> None:
     ids = df[col].astype("string").str.strip()
     blank = ids.isna() | (ids == "")
@@ -140,13 +145,12 @@ def _repair_geometries(
 ) -> gpd.GeoDataFrame:
     geom = gdf.geometry
     empty = geom.isna() | geom.is_empty
+    known_id = id_col if id_col and id_col in gdf else None
     for i in np.flatnonzero(empty.to_numpy()):
-        r = gdf["_row"].iloc[i]
-        idv = gdf[id_col].iloc[i] if id_col and id_col in gdf else None
         problems.append(
             Problem(
                 label,
-                _where(r, idv),
+                _at(gdf, i, known_id),
                 "geometry",
                 "empty or missing geometry",
                 "draw the feature or delete the row",
@@ -155,14 +159,13 @@ def _repair_geometries(
     invalid = ~empty & ~geom.is_valid
     if invalid.any():
         for i in np.flatnonzero(invalid.to_numpy()):
-            r = gdf["_row"].iloc[i]
-            idv = gdf[id_col].iloc[i] if id_col and id_col in gdf else None
+            where = _at(gdf, i, known_id)
             reason = shapely.is_valid_reason(geom.iloc[i])
             if repair:
                 problems.append(
                     Problem(
                         label,
-                        _where(r, idv),
+                        where,
                         "geometry",
                         f"invalid geometry ({reason}); repaired with make_valid",
                         "fix it in QGIS (Vector > Geometry Tools > Fix Geometries)",
@@ -173,7 +176,7 @@ def _repair_geometries(
                 problems.append(
                     Problem(
                         label,
-                        _where(r, idv),
+                        where,
                         "geometry",
                         f"invalid geometry ({reason})",
                         "fix it in QGIS (Vector > Geometry Tools > Fix Geometries), or add "
@@ -219,7 +222,7 @@ def _numbers(
         problems.append(
             Problem(
                 label,
-                _where(df["_row"].iloc[i], df[id_col].iloc[i] if id_col else None),
+                _at(df, i, id_col),
                 col,
                 f"'{raw.iloc[i]}' is not a number",
                 "write a number (decimal comma is fine)",
@@ -233,7 +236,7 @@ def _numbers(
             problems.append(
                 Problem(
                     label,
-                    _where(df["_row"].iloc[i], df[id_col].iloc[i] if id_col else None),
+                    _at(df, i, id_col),
                     col,
                     f"negative value {values.iloc[i]:g}",
                     f"use a value ≥ {minimum:g}"
@@ -247,7 +250,7 @@ def _numbers(
             problems.append(
                 Problem(
                     label,
-                    _where(df["_row"].iloc[i], df[id_col].iloc[i] if id_col else None),
+                    _at(df, i, id_col),
                     col,
                     f"value {values.iloc[i]:g} is above {maximum:g}",
                     f"use a value between {minimum} and {maximum}",
@@ -262,12 +265,12 @@ def _check_services(
     known = list(cfg.services)
     lists = df["services"].map(split_list)
     for i, items in enumerate(lists):
-        r, idv = df["_row"].iloc[i], df[id_col].iloc[i]
+        where = _at(df, i, id_col)
         if not items:
             problems.append(
                 Problem(
                     label,
-                    _where(r, idv),
+                    where,
                     "services",
                     "no services listed",
                     f"list service ids separated by ';' (known: {', '.join(known)})",
@@ -280,7 +283,7 @@ def _check_services(
                 problems.append(
                     Problem(
                         label,
-                        _where(r, idv),
+                        where,
                         "services",
                         f"unknown service '{s}'",
                         f"{hint}use a service id defined under `services:` in the config "
@@ -317,7 +320,7 @@ def _outside(
         problems.append(
             Problem(
                 label,
-                _where(gdf["_row"].iloc[i], gdf[id_col].iloc[i] if id_col else None),
+                _at(gdf, i, id_col),
                 "geometry",
                 f"{what} at ({c.x:.0f}, {c.y:.0f}) EPSG:3067 lies outside every municipality",
                 "check its coordinates (CRS, swapped x/y) or add its municipality to the "
@@ -399,7 +402,7 @@ def _load_population(
             problems.append(
                 Problem(
                     label,
-                    _where(gdf["_row"].iloc[i], gdf["cell_id"].iloc[i]),
+                    _at(gdf, i, "cell_id"),
                     "area_class",
                     f"unknown area class '{gdf['area_class'].iloc[i]}'",
                     f"use one of {', '.join(AREA_CLASSES)} or leave it blank",
@@ -443,7 +446,7 @@ def _load_service_points(
             problems.append(
                 Problem(
                     label,
-                    _where(gdf["_row"].iloc[i], gdf["point_id"].iloc[i]),
+                    _at(gdf, i, "point_id"),
                     "mode",
                     f"unknown mode '{gdf['mode'].iloc[i]}'",
                     f"use one of {', '.join(MODES)}",
@@ -461,7 +464,7 @@ def _load_service_points(
         problems.append(
             Problem(
                 label,
-                _where(gdf["_row"].iloc[i], gdf["point_id"].iloc[i]),
+                _at(gdf, i, "point_id"),
                 "days_per_week",
                 "a mobile point needs the number of days it visits per week",
                 "fill in days_per_week (e.g. 1 for a weekly visit)",
@@ -515,7 +518,7 @@ def _load_actors(
         problems.append(
             Problem(
                 label,
-                _where(gdf["_row"].iloc[i], gdf["actor_id"].iloc[i]),
+                _at(gdf, i, "actor_id"),
                 "sector",
                 f"unknown sector '{gdf['sector'].iloc[i]}'",
                 f"{hint}use one of {', '.join(SECTORS)}",
@@ -538,7 +541,7 @@ def _load_actors(
                     problems.append(
                         Problem(
                             label,
-                            _where(gdf["_row"].iloc[i], gdf["actor_id"].iloc[i]),
+                            _at(gdf, i, "actor_id"),
                             "modes",
                             f"unknown mode '{m}'",
                             f"use {', '.join(MODES)} separated by ';'",
@@ -561,7 +564,7 @@ def _load_actors(
                     problems.append(
                         Problem(
                             label,
-                            _where(gdf["_row"].iloc[i], gdf["actor_id"].iloc[i]),
+                            _at(gdf, i, "actor_id"),
                             "municipalities",
                             f"unknown municipality code '{c}'",
                             f"use codes of the municipalities layer ({', '.join(sorted(known_codes))}) "
@@ -578,7 +581,7 @@ def _load_actors(
             problems.append(
                 Problem(
                     label,
-                    _where(gdf["_row"].iloc[i], gdf["actor_id"].iloc[i]),
+                    _at(gdf, i, "actor_id"),
                     "employment_scheme",
                     f"'{gdf['employment_scheme'].iloc[i]}' is not yes/no",
                     "write true or false",
@@ -601,7 +604,7 @@ def _load_actors(
         problems.append(
             Problem(
                 label,
-                _where(gdf["_row"].iloc[i], gdf["actor_id"].iloc[i]),
+                _at(gdf, i, "actor_id"),
                 "lon/lat",
                 "a mobile actor has no base location; it cannot be given mobile routes",
                 "add its base coordinates",
