@@ -28,7 +28,7 @@ from .outputs import GAP_FILES, PROPOSAL_FILES, run_record, write_gap_results, w
 from .proposals import LocationResult, ProposalResult
 from .proposals import locate_facilities as _locate_facilities
 from .proposals import propose_partnerships as _propose
-from .scenarios import apply_scenario
+from .scenarios import apply_scenario, scenario_config
 from .workspace import Workspace
 from .workspace import load_workspace as _load_workspace
 
@@ -375,15 +375,8 @@ def run_pipeline(
         return value
 
     cfg = as_config(config)
-    if scenario is not None and scenario not in cfg.scenarios:
-        from .errors import ConfigError
-
-        known = ", ".join(cfg.scenarios) or "none defined"
-        msg = (
-            f"unknown scenario '{scenario}' (scenarios: {known}). "
-            "Fix: define it under `scenarios:` in the config"
-        )
-        raise ConfigError(msg)
+    if scenario is not None:
+        scenario_config(cfg, scenario)  # fail before any work when it is not defined
     if out_dir is not None:
         target = Path(out_dir)
     else:

@@ -14,10 +14,27 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from .config import Config
+from .config import Config, ScenarioConfig
 from .errors import ConfigError
 from .schema import CRS
 from .workspace import Workspace
+
+
+def scenario_config(config: Config, name: str) -> ScenarioConfig:
+    """The scenario ``name`` of the config.
+
+    Raises
+    ------
+    ConfigError
+        When no scenario of that name is defined.
+    """
+    if name not in config.scenarios:
+        known = ", ".join(config.scenarios) or "none defined"
+        msg = (
+            f"unknown scenario '{name}' (scenarios: {known}). Fix: define it under `scenarios:` in the config"
+        )
+        raise ConfigError(msg)
+    return config.scenarios[name]
 
 
 def apply_scenario(ws: Workspace, name: str) -> Workspace:
@@ -29,13 +46,7 @@ def apply_scenario(ws: Workspace, name: str) -> Workspace:
         When the scenario is not defined, or names points, actors or services that do not exist.
     """
     cfg = ws.config
-    if name not in cfg.scenarios:
-        known = ", ".join(cfg.scenarios) or "none defined"
-        msg = (
-            f"unknown scenario '{name}' (scenarios: {known}). Fix: define it under `scenarios:` in the config"
-        )
-        raise ConfigError(msg)
-    sc = cfg.scenarios[name]
+    sc = scenario_config(cfg, name)
     problems: list[str] = []
     points = ws.service_points.copy()
     unknown = sorted(set(sc.close_points) - set(points["point_id"]))
