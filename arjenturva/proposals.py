@@ -625,13 +625,16 @@ def _empty_result(gaps: GapResult, lang: str) -> ProposalResult:
         "rationale",
     ]
     props = gpd.GeoDataFrame(pd.DataFrame(columns=cols), geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
-    sites = gpd.GeoDataFrame(
+    summary = _before_after(gaps, None, None, lang)
+    return ProposalResult(props, _empty_sites(), summary, None)
+
+
+def _empty_sites() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
         pd.DataFrame(columns=["site_name", "municipality", "services", "actors", "sectors", "hub"]),
         geometry=gpd.GeoSeries([], crs=CRS),
         crs=CRS,
     )
-    summary = _before_after(gaps, None, None, lang)
-    return ProposalResult(props, sites, summary, None)
 
 
 def _read_solution(
@@ -685,13 +688,14 @@ def _read_solution(
     unit_65 = lookup["unit_65"]
     unit_dem = lookup["unit_demand"]
     cpr = lookup["cpr"]
+    left = 1.0 - lookup["unit_c0"]  # the part of each cell's demand not covered before
     cap = actors["capacity"].to_numpy(float)
     load_by_actor: dict[int, float] = {}
     for j in sol.chosen:
         units = np.flatnonzero(best == j)
         a = int(opt["actor"][j])
         load_by_actor[a] = load_by_actor.get(a, 0.0) + float(
-            (unit_dem[units] * (1 - acc["coverage"].to_numpy()[units]) * cpr[units] * y[units]).sum()
+            (unit_dem[units] * left[units] * cpr[units] * y[units]).sum()
         )
     for k, j in enumerate(sol.chosen):
         a = int(opt["actor"][j])
@@ -700,9 +704,9 @@ def _read_solution(
         sid = opt["service"][j]
         units = np.flatnonzero(best == j)
         share = y[units]
-        people = float((unit_pop[units] * (1 - acc["coverage"].to_numpy()[units]) * share).sum())
-        dem = float((unit_dem[units] * (1 - acc["coverage"].to_numpy()[units]) * share).sum())
-        p65 = float((unit_65[units] * (1 - acc["coverage"].to_numpy()[units]) * share).sum())
+        people = float((unit_pop[units] * left[units] * share).sum())
+        dem = float((unit_dem[units] * left[units] * share).sum())
+        p65 = float((unit_65[units] * left[units] * share).sum())
         dist = acc["distance_m"].to_numpy()[units]
         w = unit_pop[units]
         fin = np.isfinite(dist) & (w > 0)
@@ -786,10 +790,10 @@ def _read_solution(
             sdf.drop(columns=["x", "y"]), geometry=shapely.points(sdf["x"], sdf["y"]), crs=CRS
         )
     else:
-        new_sites = _empty_result(gaps, lang).new_sites
+        new_sites = _empty_sites()
     # Coverage after: per (cell, service) unit.
     after = acc[["cell_id", "service"]].copy()
-    after["new_coverage"] = acc["coverage"].to_numpy() + (1 - acc["coverage"].to_numpy()) * y
+    after["new_coverage"] = lookup["unit_c0"] + left * y
     summary = _before_after(gaps, after, props_gdf, lang)
     return ProposalResult(
         props_gdf, new_sites, summary, sol, n_units=problem.n_units, n_options=problem.n_options
