@@ -399,17 +399,33 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
     return Path(path)
 
 
-def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path) -> Path:
-    """Write several layers into one GeoPackage, atomically (all layers or none)."""
+def _gpkg_ready(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A copy fit for a GeoPackage: ``inf`` as NULL, list cells joined with ``;``, and the
+    columns of an empty frame as text (GDAL cannot infer their types)."""
+    out = gdf.copy()
+    for c in out.columns:
+        if c != out.geometry.name and pd.api.types.is_float_dtype(out[c]):
+            out[c] = out[c].replace([np.inf, -np.inf], np.nan)
+        elif c != out.geometry.name and out[c].dtype == object:
+            out[c] = out[c].map(lambda v: ";".join(map(str, v)) if isinstance(v, list | tuple) else v)
+    if out.empty:
+        out = out.astype({c: "object" for c in out.columns if c != out.geometry.name})
+    return out
+
+
+def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path, *, add: bool = False) -> Path:
+    """Write several layers into one GeoPackage, atomically (all layers or none).
+
+    With ``add=True`` the layers are added to (or replace their namesakes in) an existing file,
+    whose other layers are kept; the file is still replaced in one rename.
+    """
+    import shutil
+
     with atomic_path(path) as tmp:
+        if add and Path(path).exists():
+            shutil.copyfile(path, tmp)
         for name, gdf in layers.items():
-            out = gdf.copy()
-            for c in out.columns:
-                if c != out.geometry.name and pd.api.types.is_float_dtype(out[c]):
-                    out[c] = out[c].replace([np.inf, -np.inf], np.nan)
-                elif c != out.geometry.name and out[c].dtype == object:
-                    out[c] = out[c].map(lambda v: ";".join(map(str, v)) if isinstance(v, list | tuple) else v)
-            out.to_file(tmp, layer=name, driver="GPKG")
+            _gpkg_ready(gdf).to_file(tmp, layer=name, driver="GPKG", mode="w")
     return Path(path)
 
 

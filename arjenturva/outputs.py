@@ -207,29 +207,9 @@ def write_proposal_results(result: Any, out_dir: Path, *, force: bool) -> list[P
         write_csv(result.summary, out_dir / "proposals_summary.csv"),
     ]
     gpkg = out_dir / "results.gpkg"
-    add_gpkg_layers(gpkg, {"proposals": result.proposals, "new_sites": result.new_sites})
+    write_gpkg({"proposals": result.proposals, "new_sites": result.new_sites}, gpkg, add=True)
     written.append(gpkg)
     return written
-
-
-def add_gpkg_layers(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> Path:
-    """Add or replace layers in an existing GeoPackage, atomically (copy, write, rename)."""
-    import shutil
-
-    from .io import atomic_path
-
-    with atomic_path(path) as tmp:
-        if Path(path).exists():
-            shutil.copyfile(path, tmp)
-        for name, gdf in layers.items():
-            out = gdf.copy()
-            for c in out.columns:
-                if c != out.geometry.name and pd.api.types.is_float_dtype(out[c]):
-                    out[c] = out[c].replace([np.inf, -np.inf], np.nan)
-            if out.empty:
-                out = out.astype({c: "object" for c in out.columns if c != out.geometry.name})
-            out.to_file(tmp, layer=name, driver="GPKG", mode="w")
-    return Path(path)
 
 
 def read_summary(results_dir: Path) -> pd.DataFrame:
