@@ -533,12 +533,13 @@ def find_gaps(
     modes = pts["mode"].to_numpy()
     days = pts["days_per_week"].to_numpy(dtype=float)
     offers = pts["services"].map(set).to_numpy()
+    offered = {sid: np.array([sid in o for o in offers], dtype=bool) for sid in service_ids}
     results: dict[str, ServiceAccess] = {}
     t1 = _time.perf_counter()
     for k, sid in enumerate(service_ids):
         svc = config.services[sid]
         say(f"service {k + 1}/{len(service_ids)}: {sid}")
-        idx = np.flatnonzero(np.array([sid in o for o in offers], dtype=bool) & point_snap.ok)
+        idx = np.flatnonzero(offered[sid] & point_snap.ok)
         if len(idx) == 0:
             warnings.append(f"no service point offers '{sid}': every cell counts as uncovered")
         w = point_weight(svc, modes[idx], days[idx]) if len(idx) else np.zeros(0)
@@ -576,12 +577,7 @@ def find_gaps(
     new_columns: dict[str, np.ndarray] = {}
     for sid in service_ids:
         svc = config.services[sid]
-        idx = np.flatnonzero(
-            np.array([sid in o for o in offers], dtype=bool)
-            & point_snap.ok
-            & np.isfinite(capacity)
-            & (capacity > 0)
-        )
+        idx = np.flatnonzero(offered[sid] & point_snap.ok & np.isfinite(capacity) & (capacity > 0))
         if len(idx) == 0 or not svc.threshold_km:
             continue
         catchment = 1000.0 * max(svc.threshold_km.values())
