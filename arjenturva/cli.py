@@ -15,6 +15,8 @@ from rich.table import Table
 
 from . import __version__, api
 from .errors import ArjenturvaError, ValidationError
+from .io import ensure_writable, write_csv
+from .outputs import GAP_FILES, PROPOSAL_FILES, write_proposal_results
 
 app = typer.Typer(
     name="arjenturva",
@@ -387,9 +389,6 @@ def gaps(
         progress = _progress(quiet)
         ws = api.load_workspace(config, progress=progress)
         target = out_dir or api.default_results_dir(ws.config)
-        from .io import ensure_writable
-        from .outputs import GAP_FILES
-
         ensure_writable([Path(target) / f for f in GAP_FILES], force=force)
         net = api.build_network(ws.config, progress=progress)
         result = api.find_gaps(ws, network=net, services=service or None, progress=progress)
@@ -515,9 +514,6 @@ def propose(
     """
 
     def body() -> None:
-        from .io import write_csv
-        from .outputs import PROPOSAL_FILES
-
         progress = _progress(quiet)
         ws = api.load_workspace(config, progress=progress)
         target = Path(out_dir or api.default_results_dir(ws.config))
@@ -530,8 +526,6 @@ def propose(
                 ws, model=model, service=service[0], p=p, network=net, progress=progress
             )
             path = target / f"location_{loc.model}_{loc.service}.csv"
-            from .io import ensure_writable
-
             ensure_writable([path], force=force)
             sites = loc.sites.assign(x=loc.sites.geometry.x, y=loc.sites.geometry.y).drop(columns="geometry")
             write_csv(sites, path)
@@ -568,8 +562,6 @@ def propose(
                 f"Written {path}"
             )
             return
-        from .io import ensure_writable
-
         ensure_writable([target / f for f in PROPOSAL_FILES], force=force)
         gaps_result = api.find_gaps(ws, network=net, progress=progress)
         if not (target / "results.gpkg").exists():
@@ -583,8 +575,6 @@ def propose(
             max_mobile_routes=max_mobile_routes,
             progress=progress,
         )
-        from .outputs import write_proposal_results
-
         files = write_proposal_results(res, target, force=force)
         if as_json:
             _print_json({"results": str(target), "files": [str(f) for f in files], **_proposal_json(res)})
@@ -599,6 +589,15 @@ ResultsArg = Annotated[
     Path | None, typer.Option("--results", "-r", help="Results folder (default: results/ beside the config).")
 ]
 LangOpt = Annotated[str | None, typer.Option("--lang", help="fi or en (default: the config's language).")]
+
+
+def _print_files(files: list[Path], what: str, as_json: bool) -> None:
+    if as_json:
+        _print_json({"files": [str(f) for f in files]})
+        return
+    out.print(f"{len(files)} {what} written:")
+    for f in files:
+        out.print(f"  {f}")
 
 
 @app.command("map")
@@ -632,12 +631,7 @@ def map_command(
             reports=False,
             progress=_progress(quiet),
         )
-        if as_json:
-            _print_json({"files": [str(f) for f in files]})
-            return
-        out.print(f"{len(files)} map file(s) written:")
-        for f in files:
-            out.print(f"  {f}")
+        _print_files(files, "map file(s)", as_json)
 
     _run(body)
 
@@ -661,12 +655,7 @@ def report(
         files = api.write_maps_and_reports(
             target, cfg, lang=lang, force=force, maps=False, html_map=False, reports=True
         )
-        if as_json:
-            _print_json({"files": [str(f) for f in files]})
-            return
-        out.print(f"{len(files)} report(s) written:")
-        for f in files:
-            out.print(f"  {f}")
+        _print_files(files, "report(s)", as_json)
 
     _run(body)
 
