@@ -33,6 +33,7 @@ import os
 import re
 import tempfile
 import time
+import weakref
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -263,9 +264,23 @@ class Snapped:
     y: np.ndarray
     ok: np.ndarray
     tolerance_m: float
+    _cache: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Per-network terms reused by every sweep from these points (treat the arrays as read-only)."""
 
     def __len__(self) -> int:
         return int(self.road.shape[0])
+
+    def _cached(self, net: Network, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+        """``make()`` once per network and key; the arrays returned are made read-only."""
+        hit = self._cache.get(key)
+        if hit is not None and hit[0]() is net:
+            return hit[1]
+        value = make()
+        for v in value if isinstance(value, tuple) else (value,):
+            if isinstance(v, np.ndarray):
+                v.flags.writeable = False
+        self._cache[key] = (weakref.ref(net), value)
+        return value
 
     def subset(self, mask_or_index: np.ndarray) -> Snapped:
         """The snapped points selected by a boolean mask or an index array."""
@@ -1719,33 +1734,80 @@ def _augmented(net: Network, weight: Weight, rows: np.ndarray, cols: np.ndarray,
 def _origin_terms(
     net: Network, org: Snapped, weight: Weight, access_speed_kmh: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """For snapped origins: index, node a/b, cost to reach a and b from the point (inf if not allowed)."""
+    """For snapped origins: index, node a/b, cost to reach a and b from the point (inf if not allowed).
+
+    Computed once per network, weight and access speed, and kept with the origins.
+    """
+
+    def make() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        o = np.flatnonzero(org.ok)
+        every = o.size == len(org)  # the usual case: no gathers by ``o``
+        r = org.road if every else org.road[o]
+        w = net.road_cost(weight)[r]
+        acc = _access_cost(org, weight, access_speed_kmh)
+        t = org.frac if every else org.frac[o]
+        if not every:
+            acc = acc[o]
+        to_b = acc + (1 - t) * w
+        to_b[~(net.road_fwd[r] | (t >= 1 - _AT_NODE))] = np.inf
+        to_a = acc + t * w
+        to_a[~(net.road_bwd[r] | (t <= _AT_NODE))] = np.inf
+        return o, net.road_a[r], net.road_b[r], to_a, to_b
+
+    return cast(
+        "tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]",
+        org._cached(net, ("terms", weight, float(access_speed_kmh)), make),
+    )
+
+
+def _origin_plan(
+    net: Network, org: Snapped, weight: Weight, access_speed_kmh: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Which road ends each snapped origin needs: (o, node, cost, both, node2, cost2).
+
+    Every origin in ``o`` is reached through ``node`` at ``cost`` and, for those at positions
+    ``both``, also through ``node2`` at ``cost2`` (the cheaper counts). One end is enough when
+    the other cannot be driven to, and for a point exactly at a road end: there the other end is
+    never cheaper, since the cost of a node is at most the road to the other end plus the cost
+    there.
+    """
+
+    def make() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        o, na, nb, to_a, to_b = _origin_terms(net, org, weight, access_speed_kmh)
+        t = org.frac if o.size == len(org) else org.frac[o]
+        only_b = ~np.isfinite(to_a) | (t == 1.0)
+        only_a = ~only_b & (~np.isfinite(to_b) | (t == 0.0))
+        node = np.where(only_b, nb, na)
+        cost = np.where(only_b, to_b, to_a)
+        both = np.flatnonzero(~(only_a | only_b))
+        return o, node, cost, both, nb[both], to_b[both]
+
+    return cast(
+        "tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]",
+        org._cached(net, ("plan", weight, float(access_speed_kmh)), make),
+    )
+
+
+def _origins_by_road(org: Snapped) -> tuple[np.ndarray, np.ndarray]:
+    """Snapped origins ordered by road: (origin index, road)."""
     o = np.flatnonzero(org.ok)
-    every = o.size == len(org)  # the usual case: no gathers by ``o``
-    r = org.road if every else org.road[o]
-    w = net.road_cost(weight)[r]
-    acc = _access_cost(org, weight, access_speed_kmh)
-    t = org.frac if every else org.frac[o]
-    if not every:
-        acc = acc[o]
-    to_b = acc + (1 - t) * w
-    to_b[~(net.road_fwd[r] | (t >= 1 - _AT_NODE))] = np.inf
-    to_a = acc + t * w
-    to_a[~(net.road_bwd[r] | (t <= _AT_NODE))] = np.inf
-    return o, net.road_a[r].astype(np.int64), net.road_b[r].astype(np.int64), to_a, to_b
+    o = o[np.argsort(org.road[o], kind="stable")]
+    return o, org.road[o]
 
 
 def _same_road_pairs(
     net: Network, org: Snapped, fac: Snapped, weight: Weight, access_speed_kmh: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(origin, facility, cost) for pairs on the same road driven directly along it."""
-    o = np.flatnonzero(org.ok)
     f = np.flatnonzero(fac.ok)
-    if o.size and f.size:
-        # Only origins on a road that carries a facility (a gather, not a search per origin).
-        has = np.zeros(net.n_roads, bool)
-        has[fac.road[f]] = True
-        o = o[has[org.road[o]]]
+    # Only origins on a road that carries a facility: a search in the origins sorted by road
+    # (sorted once per set of origins), not a pass over all of them.
+    by_road, roads = org._cached(net, ("by_road",), lambda: _origins_by_road(org))
+    froads = np.unique(fac.road[f])
+    lo = np.searchsorted(roads, froads, side="left")
+    hi = np.searchsorted(roads, froads, side="right")
+    cnt = hi - lo
+    o = np.sort(by_road[np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(int(cnt.sum()))])
     if not o.size or not f.size:
         e = np.zeros(0, np.int64)
         return e, e, np.zeros(0)
@@ -2001,6 +2063,46 @@ class _Contraction:
         cols_all = g.indices.astype(np.int64)
         direct = is_core[rows_all] & is_core[cols_all]
         self.direct_u, self.direct_v = rows_all[direct], cols_all[direct]
+        # Static lookups for the sweep: where a node sits in the chain and tree arrays, the
+        # ends of each chain node's chain, and for each tree node its attachment node (root)
+        # and the top of its dead-end tree (the node next to the root).
+        self.ch_index = np.full(n, -1, np.int64)
+        self.ch_index[ch] = np.arange(m)
+        self.ch_a_node = self.ch_a[self.ch_of] if m else np.zeros(0, np.int64)
+        self.ch_b_node = self.ch_b[self.ch_of] if m else np.zeros(0, np.int64)
+        tn, tp = self.tree_nodes, self.tree_parent
+        nt = tn.size
+        self.tree_pos = np.full(n, -1, np.int64)
+        self.tree_pos[tn] = np.arange(nt)
+        root = np.arange(n, dtype=np.int64)
+        top = np.arange(n, dtype=np.int64)
+        tb = self.tree_bounds
+        for r in range(tb.size - 2, -1, -1):  # parents before children
+            t, p = tn[tb[r]:tb[r + 1]], tp[tb[r]:tb[r + 1]]
+            root[t] = root[p]
+            top[t] = np.where(removed[p], top[p], t)
+        self.tree_root = root[tn]
+        tree_top = top[tn]
+        rnd = np.repeat(np.arange(tb.size - 1), np.diff(tb))
+        # Tree nodes grouped by tree, leaves first within a tree: the nodes of one tree are
+        # ``tree_by_top[tree_start[j]:tree_start[j + 1]]`` (positions in the tree arrays).
+        by_top = np.lexsort((rnd, tree_top))
+        self.tree_by_top = by_top
+        self.tree_round = rnd
+        head_t = np.r_[True, tree_top[by_top][1:] != tree_top[by_top][:-1]] if nt else np.zeros(0, bool)
+        self.tree_start = np.r_[np.flatnonzero(head_t), nt].astype(np.int64)
+        self.tree_of = np.empty(nt, np.int64)  # tree number of each tree position
+        self.tree_of[by_top] = np.cumsum(head_t) - 1
+        # The sweep's own node order: core nodes, then chain nodes, then tree nodes, so that
+        # each part of its result is written as one contiguous block.
+        nc = self.core.size
+        self.perm = np.empty(n, np.int64)
+        self.perm[self.core] = np.arange(nc)
+        self.perm[ch] = nc + np.arange(m)
+        self.perm[tn] = nc + m + np.arange(nt)
+        self.ch_a_core = self.core_of[self.ch_a_node]
+        self.ch_b_core = self.core_of[self.ch_b_node]
+        self.tree_root_c = self.perm[self.tree_root]
         self._weighted: dict[str, dict[str, Any]] = {}
 
     @classmethod
@@ -2042,81 +2144,123 @@ class _Contraction:
         # Transposed (sweep from the facilities): core edge v <- u stored in row v.
         cu, cv = self.core_of[v[ok]], self.core_of[u[ok]]
         csr_t, _ = _csr_min(cu, cv, cw[ok], cw[ok], nc)
+        # Cost from each tree node up to its root, summed from the root down.
+        up = np.zeros(self.n)
+        tb = self.tree_bounds
+        for r in range(tb.size - 2, -1, -1):
+            sl = slice(tb[r], tb[r + 1])
+            up[t[sl]] = up[p[sl]] + w_up[sl]
+        # The core CSR's arrays in the index dtype the sweep appends its seed rows to.
+        itype = np.int32 if csr_t.nnz + 2 * self.n < np.iinfo(np.int32).max else np.int64
         out = {"w_up": w_up, "w_down": w_down, "wb_out": wb_out, "wf_out": wf_out, "pf": pf,
-               "pb": pb, "sf": sf, "sb": sb, "core_t": csr_t}
+               "pb": pb, "sf": sf, "sb": sb, "t_up": up[t], "core_indptr": csr_t.indptr.astype(itype),
+               "core_indices": csr_t.indices.astype(itype), "core_data": csr_t.data.astype(np.float64)}
         self._weighted[weight] = out
         return out
+
+    def _tree_positions(self, seed_pos: np.ndarray) -> list[np.ndarray]:
+        """Positions (in the tree arrays) of every node of the trees holding ``seed_pos``,
+        grouped by peeling round, leaves first."""
+        trees = np.unique(self.tree_of[seed_pos])
+        st, ln = self.tree_start[trees], np.diff(self.tree_start)[trees]
+        at = np.repeat(st - (np.cumsum(ln) - ln), ln) + np.arange(int(ln.sum()))
+        pos = self.tree_by_top[at]
+        rnd = self.tree_round[pos]
+        pos = pos[np.argsort(rnd, kind="stable")]
+        rnd = self.tree_round[pos]
+        cut = np.flatnonzero(np.r_[True, rnd[1:] != rnd[:-1], True])
+        return [pos[cut[i]:cut[i + 1]] for i in range(cut.size - 1)]
 
     def sweep(
         self, net: Network, weight: Literal["length", "time"], fid: np.ndarray, node: np.ndarray,
         cost: np.ndarray, limit: float,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Cost from every node to its nearest seed and that seed's facility (``-1`` if none)."""
+        """Cost from every node to its nearest seed and that seed's facility.
+
+        Both are in the sweep's node order: node ``v`` is at ``perm[v]``. The facility is only
+        meaningful where the cost is finite.
+        """
         cw = self.weighted(net, weight)
         n = self.n
         sc = np.full(n, np.inf)
-        sf = np.full(n, -1, np.int64)
-        _scatter_min(sc, sf, node, cost, fid)
+        sf = np.full(n, -1, np.int32)
+        _scatter_min(sc, sf, node, cost, fid.astype(np.int32))
+        touched = [node]  # every node that may hold a seed: no scans over all nodes
         down = sc  # becomes, on tree nodes, the cheapest seed below them
-        # Seeds in trees: carry them up to the attachment nodes, leaves first.
-        tn, tp, wd = self.tree_nodes, self.tree_parent, cw["w_down"]
-        tb = self.tree_bounds
-        if np.isfinite(sc[tn]).any():
-            for r in range(tb.size - 1):
-                s = slice(tb[r], tb[r + 1])
-                c = sc[tn[s]]
-                k = np.flatnonzero(np.isfinite(c))
-                if k.size:
-                    ks = k + tb[r]
-                    _scatter_min(sc, sf, tp[ks], c[k] + wd[ks], sf[tn[ks]])
+        # Seeds in trees: carry them up to the attachment nodes, leaves first (only the trees
+        # that hold seeds).
+        tn, tp = self.tree_nodes, self.tree_parent
+        tpos = self.tree_pos[node]
+        tpos = tpos[tpos >= 0]
+        groups = self._tree_positions(tpos) if tpos.size else []
+        for ks in groups:
+            c = sc[tn[ks]]
+            ok = np.isfinite(c)
+            if ok.any():
+                ks = ks[ok]
+                _scatter_min(sc, sf, tp[ks], c[ok] + cw["w_down"][ks], sf[tn[ks]])
+                touched.append(tp[ks])
         # Seeds in chains: carry them to both ends.
         x = self.ch_nodes
-        sx = sc[x]
-        seeded = np.flatnonzero(np.isfinite(sx))
+        cand = np.concatenate(touched)
+        seeded = np.unique(self.ch_index[cand])
+        seeded = seeded[seeded >= 0]
+        seeded = seeded[np.isfinite(sc[x[seeded]])]
         if seeded.size:
             ci = self.ch_of[seeded]
             lab = sf[x[seeded]]
-            _scatter_min(sc, sf, self.ch_a[ci], sx[seeded] + cw["pf"][seeded], lab)
-            _scatter_min(sc, sf, self.ch_b[ci], sx[seeded] + cw["sb"][seeded], lab)
-        # The core sweep.
+            sx = sc[x[seeded]]
+            _scatter_min(sc, sf, self.ch_a[ci], sx + cw["pf"][seeded], lab)
+            _scatter_min(sc, sf, self.ch_b[ci], sx + cw["sb"][seeded], lab)
+            touched += [self.ch_a[ci], self.ch_b[ci]]
+        # The core sweep, from the core nodes that hold seeds.
         core = self.core
-        nc = core.size
-        dist = np.full(n, np.inf)
-        fac = np.full(n, -1, np.int64)
-        cs = sc[core]
-        k = np.flatnonzero(np.isfinite(cs))
+        nc, m = core.size, x.size
+        dist = np.empty(n)  # in the sweep's order (``perm``): core, chain, tree nodes
+        fac = np.empty(n, np.int32)
+        k = np.unique(self.core_of[np.concatenate(touched)])
+        k = k[k >= 0]
+        cs = sc[core[k]]
+        k, cs = k[np.isfinite(cs)], cs[np.isfinite(cs)]
         if k.size:
             ulab, vrow = np.unique(sf[core[k]], return_inverse=True)
-            base = cw["core_t"]
+            nu = ulab.size
+            ip, ix = cw["core_indptr"], cw["core_indices"]
             order = np.argsort(vrow, kind="stable")
-            counts = np.bincount(vrow, minlength=ulab.size)
-            indptr = np.concatenate([base.indptr.astype(np.int64), base.indptr[-1] + np.cumsum(counts)])
-            indices = np.concatenate([base.indices.astype(np.int64), k[order]])
-            data = np.concatenate([base.data, cs[k][order]])
-            if indptr[-1] < np.iinfo(np.int32).max:
-                indptr, indices = indptr.astype(np.int32), indices.astype(np.int32)
-            aug = sp.csr_array((data, indices, indptr), shape=(nc + ulab.size, nc + ulab.size))
+            counts = np.bincount(vrow, minlength=nu)
+            indptr = np.concatenate([ip, ip[-1] + np.cumsum(counts).astype(ip.dtype)])
+            indices = np.concatenate([ix, k[order].astype(ix.dtype)])
+            data = np.concatenate([cw["core_data"], cs[order]])
+            aug = sp.csr_array((data, indices, indptr), shape=(nc + nu, nc + nu))
             dc, _pred, src = dijkstra(
-                aug, directed=True, indices=np.arange(nc, nc + ulab.size), min_only=True, limit=limit,
+                aug, directed=True, indices=np.arange(nc, nc + nu), min_only=True, limit=limit,
                 return_predecessors=True,
             )
-            dist[core] = dc[:nc]
+            dist[:nc] = dc[:nc]
             s = src[:nc]
-            fac[core] = np.where(s >= nc, ulab[np.clip(s - nc, 0, ulab.size - 1)], -1)
+            s -= nc
+            s[s < 0] = nu  # not reached (scipy marks them -9999)
+            fac[:nc] = np.r_[ulab, -1].astype(np.int32)[s]
+        else:
+            dist[:nc] = np.inf
+            fac[:nc] = -1
         # Chain nodes: through either end, or to a seed in the chain along it.
-        if x.size:
-            ca, cb = self.ch_a[self.ch_of], self.ch_b[self.ch_of]
-            via_a = dist[ca] + cw["pb"]
-            via_b = dist[cb] + cw["sf"]
-            use_b = via_b < via_a
-            dx = np.where(use_b, via_b, via_a)
-            fx = np.where(use_b, fac[cb], fac[ca])
+        if m:
+            ca, cb = self.ch_a_core, self.ch_b_core
+            dx = dist[ca]
+            dx += cw["pb"]
+            via_b = dist[cb]
+            via_b += cw["sf"]
+            use_b = np.flatnonzero(via_b < dx)
+            dx[use_b] = via_b[use_b]
+            fx = fac[ca]
+            fx[use_b] = fac[cb[use_b]]
             if seeded.size:
                 chains = np.unique(self.ch_of[seeded])
                 st, ln = self.ch_start[chains], self.ch_len[chains]
                 idx = np.repeat(st - (np.cumsum(ln) - ln), ln) + np.arange(int(ln.sum()))
                 pos = self.ch_pos[idx]
-                a, la = sx[idx], sf[x[idx]]
+                a, la = sc[x[idx]], sf[x[idx]]
                 lft, llft = _seg_minplus(a, la, cw["wb_out"][idx], pos)
                 rpos = (self.ch_len[self.ch_of[idx]] - 1 - pos)[::-1]
                 rgt, lrgt = _seg_minplus(a[::-1], la[::-1], cw["wf_out"][idx][::-1], rpos)
@@ -2126,19 +2270,24 @@ class _Contraction:
                 better = loc < dx[idx]
                 dx[idx[better]] = loc[better]
                 fx[idx[better]] = lloc[better]
-            dist[x] = dx
-            fac[x] = fx
-        # Tree nodes, from the attachment nodes down.
-        wu = cw["w_up"]
-        for r in range(tb.size - 2, -1, -1):
-            s = slice(tb[r], tb[r + 1])
-            t, p = tn[s], tp[s]
-            via = dist[p] + wu[s]
-            own = down[t]
-            use_own = own <= via
-            dist[t] = np.where(use_own, own, via)
-            fac[t] = np.where(use_own, sf[t], fac[p])
-        fac[~np.isfinite(dist)] = -1
+            dist[nc:nc + m] = dx
+            fac[nc:nc + m] = fx
+        # Tree nodes: up to the root; in trees with seeds, from the root down, also to the
+        # seeds below each node.
+        if tn.size:
+            root = self.tree_root_c
+            tdist = dist[root]
+            tdist += cw["t_up"]
+            dist[nc + m:] = tdist
+            fac[nc + m:] = fac[root]
+            wu, perm = cw["w_up"], self.perm
+            for ks in reversed(groups):
+                t, p = tn[ks], perm[tp[ks]]
+                via = dist[p] + wu[ks]
+                own = down[t]
+                use_own = own <= via
+                dist[nc + m + ks] = np.where(use_own, own, via)
+                fac[nc + m + ks] = np.where(use_own, sf[t], fac[p])
         return dist, fac
 
 
@@ -2181,14 +2330,18 @@ def nearest_facility(
     """
     w = _check_weight(weight)
     n_o = len(origins)
-    cost = np.full(n_o, np.inf)
-    fac_idx = np.full(n_o, -1, np.int64)
     fid, node, seed_cost = _seeds(net, facilities, w, access_speed_kmh)
     lim = np.inf if limit is None else float(limit)
-    if fid.size:
+    if not fid.size:
+        cost = np.full(n_o, np.inf)
+        fac_idx = np.full(n_o, -1, np.int64)
+    else:
         ctr = net._contraction if _CONTRACT != "never" else None
         if ctr is not None and ctr.useful:
             dist, node_fac = ctr.sweep(net, w, fid, node, seed_cost, lim)
+            o, na, to_a, both, nb, to_b = _origin_plan(net, origins, w, access_speed_kmh)
+            na, nb = origins._cached(net, ("plan_perm", w, float(access_speed_kmh)),
+                                     lambda: (ctr.perm[na], ctr.perm[nb]))
         else:
             ufac, vrow = np.unique(fid, return_inverse=True)
             g = _augmented(net, w, vrow, node, seed_cost, ufac.size)
@@ -2200,12 +2353,29 @@ def nearest_facility(
             dist = dist[:n]
             src = src[:n]
             node_fac = np.where(src >= n, ufac[np.clip(src - n, 0, ufac.size - 1)], -1)
-        o, na, nb, to_a, to_b = _origin_terms(net, origins, w, access_speed_kmh)
-        ca = to_a + dist[na]
-        cb = to_b + dist[nb]
-        use_b = cb < ca
-        cost[o] = np.where(use_b, cb, ca)
-        fac_idx[o] = np.where(use_b, node_fac[nb], node_fac[na])
+            o, na, to_a, both, nb, to_b = _origin_plan(net, origins, w, access_speed_kmh)
+        ca = dist[na]
+        ca += to_a
+        fa = node_fac[na]
+        if both.size == o.size:  # every origin can use either end: no gathers by ``both``
+            cb = dist[nb]
+            cb += to_b
+            use_b = np.flatnonzero(cb < ca)
+            ca[use_b] = cb[use_b]
+            fa[use_b] = node_fac[nb[use_b]]
+        elif both.size:
+            cb = dist[nb]
+            cb += to_b
+            better = np.flatnonzero(cb < ca[both])
+            ca[both[better]] = cb[better]
+            fa[both[better]] = node_fac[nb[better]]
+        if o.size == n_o:  # every origin snapped: o is 0..n-1
+            cost, fac_idx = ca, fa
+        else:
+            cost = np.full(n_o, np.inf)
+            fac_idx = np.full(n_o, -1, np.int64)
+            cost[o] = ca
+            fac_idx[o] = fa
         oi, fi, c = _same_road_pairs(net, origins, facilities, w, access_speed_kmh)
         if oi.size:
             order = np.lexsort((c, oi))
@@ -2215,9 +2385,9 @@ def nearest_facility(
             better = c < cost[oi]
             cost[oi[better]] = c[better]
             fac_idx[oi[better]] = fi[better]
-    over = ~(cost <= lim)
-    cost[over] = np.inf
-    fac_idx[over | ~np.isfinite(cost)] = -1
+    if np.isfinite(lim):
+        cost[cost > lim] = np.inf
+    fac_idx[~np.isfinite(cost)] = -1
     return Nearest(cost=cost, facility=fac_idx, weight=w)
 
 

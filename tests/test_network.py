@@ -177,6 +177,28 @@ def test_tiny_known_answers(tiny: Network) -> None:
     np.testing.assert_allclose(res.cost, reference_nearest(tiny, o, f), rtol=1e-9)
 
 
+def test_origin_terms_are_kept_per_network(tiny: Network) -> None:
+    """Snapped origins reuse their per-network terms, but never those of another network."""
+    slow = build_network(
+        NetworkConfig(source="tiny_roads.geojson", class_column="class",
+                      class_speeds_kmh={"fast": 18, "slow": 9}, oneway_column="oneway"),
+        base_dir=HERE,
+    )
+    o = snap_points(tiny, pts((500, 100), (1000, 600), (1200, 0)))
+    f = snap_points(tiny, pts((1500, 0)))
+    fast_t = nearest_facility(tiny, o, f, weight="time", access_speed_kmh=36).cost
+    again = nearest_facility(tiny, o, f, weight="time", access_speed_kmh=36).cost
+    np.testing.assert_array_equal(fast_t, again)
+    slow_t = nearest_facility(slow, o, f, weight="time", access_speed_kmh=36).cost
+    np.testing.assert_allclose(slow_t, reference_nearest(slow, o, f, weight="time", access_speed_kmh=36),
+                               rtol=1e-9)
+    assert (slow_t > fast_t).all()
+    # A different access speed is a different set of terms.
+    walk = nearest_facility(tiny, o, f, weight="time", access_speed_kmh=5).cost
+    np.testing.assert_allclose(walk, reference_nearest(tiny, o, f, weight="time", access_speed_kmh=5),
+                               rtol=1e-9)
+
+
 def test_tiny_facility_at_origin_and_two_facilities(tiny: Network) -> None:
     origins = pts((1500, 0), (0, 0), (1800, 0))
     facs = pts((1500, 0), (0, -10))  # P on B->C, Q 10 m off A
