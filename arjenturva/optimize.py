@@ -15,7 +15,11 @@ offering a service in a mode at a site). With binary ``x_j`` (option chosen) and
 
 subject to
 
-* coverage, each unit counted once: ``y_i <= sum_j A_ij x_j`` and ``0 <= y_i <= 1``;
+* coverage, each unit counted once: ``y_i <= sum_j A_ij x_j`` and ``0 <= y_i <= 1``. Fixed options
+  at one site with identical, fully covering columns (one service offered there by several actors)
+  enter these rows through one group variable ``g <= min(z_s, sum_{j in group} x_j)`` instead of
+  their sum: the same integer solutions, but a much tighter LP relaxation (half-open sites can no
+  longer cover a unit fully through several half-chosen options);
 * capacity (linearised): ``sum_{j of actor a} load_j x_j <= capacity_a * capacity_slack`` where
   ``load_j = sum_i demand_i * clients_per_resident_i * A_ij`` is the weekly client load the option
   takes on if chosen. Overlapping options of one actor count shared units twice, so the rule is
@@ -387,6 +391,8 @@ class _Index:
     am_mu: np.ndarray  # (n_am,) municipality index of each pair
     k_mu: np.ndarray  # (n_mu,) effective sector target
     penalty: float
+    grp_of: np.ndarray  # (m,) cover-group index (see :func:`_cover_groups`), -1 when in none
+    grp_site: np.ndarray  # (n_groups,) site index of each cover group
 
 
 def _budget_lookup(budget: Budget, munis: np.ndarray) -> tuple[float, np.ndarray]:
@@ -444,6 +450,7 @@ def _build_index(p: ProposalProblem) -> _Index:
             + np.minimum(cnt[REMOTE], np.minimum(mu_rem, g_rem))
         )
         k_mu = np.minimum(np.minimum(n_sect, max_agr), p.min_sectors).astype(np.int64)
+    grp_of, grp_site = _cover_groups(p.coverage, fixed, site_of, load <= cap[p.opt_actor] + _TOL)
     if p.sector_penalty is not None:
         penalty = float(p.sector_penalty)
     else:
@@ -466,7 +473,41 @@ def _build_index(p: ProposalProblem) -> _Index:
         am_mu=am_mu,
         k_mu=k_mu,
         penalty=penalty,
+        grp_of=grp_of,
+        grp_site=grp_site,
     )
+
+
+def _cover_groups(
+    coverage: sp.csr_matrix, fixed: np.ndarray, site_of: np.ndarray, usable: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Group the usable fixed options that cover the same units fully from the same site.
+
+    Options of one group (different actors offering one service at one site, typically) have
+    identical coverage columns with every entry ``>= 1``, so choosing any one of them covers those
+    units completely and choosing more adds nothing: in the MIP their coverage terms are replaced
+    by one continuous ``g <= min(z_site, sum x)`` (see :func:`_build_mip`). Only groups of at least
+    two options are formed.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Group index per option (-1 when in no group) and the site index of each group.
+    """
+    m = coverage.shape[1]
+    grp_of = np.full(m, -1, dtype=np.int64)
+    a_csc = coverage.tocsc()
+    a_csc.sort_indices()
+    keys: dict[tuple[int, bytes], list[int]] = {}
+    for j in np.flatnonzero(fixed & usable):
+        lo, hi = a_csc.indptr[j], a_csc.indptr[j + 1]
+        if hi == lo or a_csc.data[lo:hi].min() < 1.0:
+            continue
+        keys.setdefault((int(site_of[j]), a_csc.indices[lo:hi].tobytes()), []).append(int(j))
+    groups = [(site, members) for (site, _), members in keys.items() if len(members) >= 2]
+    for g, (_, members) in enumerate(groups):
+        grp_of[members] = g
+    return grp_of, np.array([site for site, _ in groups], dtype=np.int64)
 
 
 # ------------------------------------------------------------------------------------------ evaluate
@@ -618,6 +659,7 @@ def _build_mip(p: ProposalProblem, ix: _Index) -> tuple[np.ndarray, np.ndarray, 
         ("e", n_sec_mu),
         ("sl", n_sec_mu),
         ("N", n_cnt),
+        ("g", ix.grp_site.size),
     ):
         off[name] = pos
         pos += size
@@ -637,16 +679,43 @@ def _build_mip(p: ProposalProblem, ix: _Index) -> tuple[np.ndarray, np.ndarray, 
     ub[m : m + n][np.diff(p.coverage.indptr) == 0] = 0
 
     rows = _Rows()
-    # Coverage: y_i - sum_j A_ij x_j <= 0.
+    # Coverage: y_i - sum_j A_ij x_j - sum_g g_g <= 0, where an option of a cover group contributes
+    # through its group's g_g <= min(z_s, sum_{j in g} x_j) (exact, tighter LP; see _cover_groups).
     coo = a_csc.tocoo()
+    grp = ix.grp_of[coo.col]
+    alone = grp < 0
+    # One entry per (unit, group): the first member of each group carries its column.
+    n_grp = ix.grp_site.size
+    first = np.full(n_grp + 1, -1, dtype=np.int64)  # padded: index -1 (no group) stays -1
+    in_grp = np.flatnonzero(ix.grp_of >= 0)
+    first[ix.grp_of[in_grp[::-1]]] = in_grp[::-1]
+    lead = first[grp] == coo.col
     rows.add(
-        np.r_[np.arange(n), coo.row],
-        np.r_[m + np.arange(n), coo.col],
-        np.r_[np.ones(n), -coo.data],
+        np.r_[np.arange(n), coo.row[alone], coo.row[lead]],
+        np.r_[m + np.arange(n), coo.col[alone], off["g"] + grp[lead]],
+        np.r_[np.ones(n), -coo.data[alone], -np.ones(int(lead.sum()))],
         -np.inf,
         0.0,
         n,
     )
+    if n_grp:
+        r = np.arange(n_grp)
+        rows.add(
+            np.r_[r, ix.grp_of[in_grp]],
+            np.r_[off["g"] + r, in_grp],
+            np.r_[np.ones(n_grp), -np.ones(in_grp.size)],
+            -np.inf,
+            0.0,
+            n_grp,
+        )
+        rows.add(
+            np.r_[r, r],
+            np.r_[off["g"] + r, off["z"] + ix.grp_site],
+            np.r_[np.ones(n_grp), -np.ones(n_grp)],
+            -np.inf,
+            0.0,
+            n_grp,
+        )
     # Sites: x_j - z_s <= 0 for fixed options.
     fj = np.flatnonzero(ix.fixed)
     if fj.size:
@@ -752,7 +821,8 @@ def _mip_start(
 
     ``y`` is the capped coverage, ``z`` the open sites, ``h`` the (site, service) pairs in use, ``u``
     the (municipality, sector) pairs in use, ``e`` marks municipalities without agreements, ``sl``
-    the sector shortfall and ``N`` the agreements per municipality, so the vector satisfies every
+    the sector shortfall, ``N`` the agreements per municipality and ``g`` the cover groups in use
+    (see :func:`_cover_groups`), so the vector satisfies every
     row when the selection satisfies the hard constraints, and its objective is ``-score``.
     """
     m, n = p.n_options, p.n_units
@@ -773,8 +843,9 @@ def _mip_start(
         n_sect = np.bincount(ix.ms_mu[ms_on], minlength=n_mu)
         v[off["e"] : off["e"] + n_mu] = n_sect == 0
         v[off["sl"] : off["sl"] + n_mu] = np.maximum(0, ix.k_mu - np.maximum(1, n_sect))
-    if off["end"] > off["N"]:  # actor-share counts present
+    if off["g"] > off["N"]:  # actor-share counts present
         v[off["N"] : off["N"] + n_mu] = np.bincount(ix.mu_of[sel], minlength=n_mu)
+    v[off["g"] + np.unique(ix.grp_of[sel & (ix.grp_of >= 0)])] = 1.0
     return np.clip(v, bounds.lb, bounds.ub)
 
 

@@ -474,3 +474,112 @@ def test_scipy_backend_without_highspy(monkeypatch):
     assert chosen(sol) == [1]
     with pytest.raises(ProposalError, match="needs the highspy"):
         solve_mip(capacity_problem(15.0), backend="highspy")
+
+
+# ------------------------------------------------------------------------------------ cover groups
+
+
+def with_duplicated_fixed(prob: ProposalProblem, rng: np.random.Generator) -> ProposalProblem:
+    """Copy every fixed option (same site and column, fully covering) to another actor and sector."""
+    a = prob.coverage.toarray()
+    fixed = np.flatnonzero(prob.opt_mode == FIXED)
+    a[:, fixed] = np.where(a[:, fixed] > 0, 1.0, 0.0)
+    k = fixed.size
+    n_actors = prob.capacity.size
+    cols = {
+        "opt_actor": np.r_[
+            prob.opt_actor, (prob.opt_actor[fixed] + 1 + rng.integers(0, n_actors - 1, k)) % n_actors
+        ],
+        "opt_sector": np.r_[prob.opt_sector, rng.integers(0, 3, k)],
+        "opt_cost": np.r_[prob.opt_cost, rng.uniform(0, 3, k)],
+    }
+    for name in ("opt_service", "opt_mode", "opt_site", "opt_municipality"):
+        cols[name] = np.r_[getattr(prob, name), getattr(prob, name)[fixed]]
+    cover = sp.csr_matrix(np.c_[a, a[:, fixed]])
+    return ProposalProblem(**{**prob.__dict__, "coverage": cover, "capacity_slack": 2.0, **cols})
+
+
+def test_cover_groups_only_identical_full_columns_at_one_site():
+    from arjenturva.optimize import _build_index
+
+    fixed = {"mode": FIXED, "site": 0}
+    prob = make_problem(
+        [[1, 1, 1, 1, 0.5, 0.5, 1], [1, 1, 1, 0, 0.5, 0.5, 1]],
+        [5.0, 4.0],
+        [
+            {**fixed, "actor": 0},
+            {**fixed, "actor": 1},
+            {**fixed, "actor": 2},  # overloads actor 2: never usable, no group member
+            {**fixed, "actor": 1},  # other column
+            {**fixed, "actor": 0},  # partial coverage: choosing both adds up, no group
+            {**fixed, "actor": 1},
+            {"mode": FIXED, "site": 1, "actor": 0},  # same column, other site
+        ],
+        demand=np.array([10.0, 10.0]),
+        capacity=np.array([np.inf, np.inf, 5.0]),
+    )
+    ix = _build_index(prob)
+    assert ix.grp_of.tolist() == [0, 0, -1, -1, -1, -1, -1]
+    assert ix.grp_site.tolist() == [ix.site_of[0]]
+
+
+def lp_bound(prob: ProposalProblem) -> float:
+    """Optimal value of the MIP's LP relaxation (maximisation sense)."""
+    from arjenturva.optimize import _build_index, _build_mip
+
+    c, _, bounds, cons, _ = _build_mip(prob, _build_index(prob))
+    from scipy.optimize import milp
+
+    res = milp(c, integrality=np.zeros(c.size), bounds=bounds, constraints=cons)
+    assert res.status == 0
+    return -float(res.fun)
+
+
+def no_cover_groups(coverage, *_):
+    return np.full(coverage.shape[1], -1, dtype=np.int64), np.zeros(0, dtype=np.int64)
+
+
+def test_cover_groups_tighten_the_lp(monkeypatch):
+    import arjenturva.optimize as optimize
+
+    # Two actors at site 0 cover unit 0, one at site 1 covers unit 1; one new site. Without the
+    # group the LP opens both sites half and covers unit 0 fully with two half options (15).
+    prob = make_problem(
+        [[1, 1, 0], [0, 0, 1]],
+        [10.0, 10.0],
+        [
+            {"mode": FIXED, "site": 0, "actor": 0},
+            {"mode": FIXED, "site": 0, "actor": 1},
+            {"mode": FIXED, "site": 1, "actor": 2},
+        ],
+        max_new_sites=1,
+    )
+    assert lp_bound(prob) == pytest.approx(10.0)
+    assert solve_mip(prob).score == pytest.approx(10.0)
+    monkeypatch.setattr(optimize, "_cover_groups", no_cover_groups)
+    assert lp_bound(prob) == pytest.approx(15.0)
+    assert solve_mip(prob).score == pytest.approx(10.0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_cover_groups_keep_the_optimum_and_tighten_the_lp(seed, monkeypatch):
+    import arjenturva.optimize as optimize
+
+    rng = np.random.default_rng(300 + seed)
+    prob = with_duplicated_fixed(random_problem(rng, n=10, m=7, max_new_sites=1), rng)
+    assert (optimize._build_index(prob).grp_of >= 0).any()
+    best = -np.inf
+    for k in range(prob.n_options + 1):
+        for subset in itertools.combinations(range(prob.n_options), k):
+            ev = evaluate_selection(prob, list(subset))
+            if not ev.violations:
+                best = max(best, ev.score)
+    grouped = solve_mip(prob, mip_gap=1e-9)
+    lp_grouped = lp_bound(prob)
+    # The same model without cover groups (the previous formulation).
+    monkeypatch.setattr(optimize, "_cover_groups", no_cover_groups)
+    plain = solve_mip(prob, mip_gap=1e-9)
+    assert grouped.score == pytest.approx(best, abs=1e-6)
+    assert plain.score == pytest.approx(best, abs=1e-6)
+    assert evaluate_selection(prob, grouped.chosen).violations == ()
+    assert lp_grouped <= lp_bound(prob) + 1e-6
