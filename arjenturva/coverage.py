@@ -265,32 +265,71 @@ def point_weight(service: ServiceConfig, modes: np.ndarray, days: np.ndarray) ->
 # ---------------------------------------------------------------------------------------------
 
 
-def cluster_cells(x: np.ndarray, y: np.ndarray, groups: np.ndarray, *, radius_m: float) -> np.ndarray:
-    """Label connected clusters of locations within ``radius_m`` of each other, per group.
+def cluster_rows(
+    cell_of_row: np.ndarray, group: np.ndarray, x: np.ndarray, y: np.ndarray, region: np.ndarray,
+    *, radius_m: float,
+) -> np.ndarray:
+    """Label clusters of rows whose cells lie within ``radius_m`` of each other, per group.
 
-    Each group is shifted into its own tile of the plane before the k-d tree pair search, so pairs
-    never cross groups (the same cell appears once per service) and memory stays linear.
+    Rows are (cell, group) pairs, e.g. a gap cell of one service; two rows are linked when they
+    belong to the same group, their cells are in the same region (municipality) and within
+    ``radius_m`` of each other. The pairs of nearby cells are found once among the cells (each
+    region shifted into its own tile of the plane, so pairs never cross regions) and reused for
+    every group, so the search does not grow with the number of services.
+
+    Parameters
+    ----------
+    cell_of_row
+        Cell index of each row (into ``x``, ``y`` and ``region``); a cell at most once per group.
+    group
+        Group code of each row.
+    x, y, region
+        Location and region code of every cell.
 
     Returns
     -------
     numpy.ndarray
-        A cluster label per location (0..k-1); locations of different groups never share one.
+        A cluster label per row (0..k-1); rows of different groups never share one.
     """
-    n = len(x)
-    if n == 0:
+    cell_of_row = np.asarray(cell_of_row, dtype=np.int64)
+    if cell_of_row.size == 0:
         return np.zeros(0, dtype=np.int64)
-    _, g = np.unique(np.asarray(groups), return_inverse=True)
-    span = float(max(np.ptp(x), np.ptp(y))) + 4 * radius_m + 1.0
-    tree = cKDTree(np.column_stack([np.asarray(x, dtype=float) + g.ravel() * span, y]))
+    cells = np.unique(cell_of_row)
+    _, reg = np.unique(np.asarray(region)[cells], return_inverse=True)
+    cx, cy = np.asarray(x, dtype=float)[cells], np.asarray(y, dtype=float)[cells]
+    span = float(max(np.ptp(cx), np.ptp(cy))) + 4 * radius_m + 1.0
+    tree = cKDTree(np.column_stack([cx + reg.ravel() * span, cy]))
     pairs = tree.query_pairs(radius_m, output_type="ndarray")
-    m = sparse.coo_array(
-        (np.ones(len(pairs), np.int8), (pairs[:, 0], pairs[:, 1]))
-        if len(pairs)
-        else (np.zeros(0), (np.zeros(0, int), np.zeros(0, int))),
-        shape=(n, n),
-    )
-    _, labels = connected_components(m, directed=False)
-    return labels.astype(np.int64)
+    return _components(cell_of_row.size, *_row_edges(cells, cell_of_row, np.asarray(group), pairs))
+
+
+def _row_edges(
+    cells: np.ndarray, cell_of_row: np.ndarray, group: np.ndarray, pairs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Edges between rows of one group whose cells form one of ``pairs``.
+
+    ``cells`` are the distinct cells (sorted), ``cell_of_row`` the cell of each row (a cell at
+    most once per group), ``pairs`` an (m, 2) array of positions in ``cells``.
+    """
+    at = np.searchsorted(cells, cell_of_row)
+    row_of = np.full(cells.size, -1, np.int64)
+    src: list[np.ndarray] = []
+    dst: list[np.ndarray] = []
+    for g in np.unique(group):
+        rows = np.flatnonzero(group == g)
+        row_of[at[rows]] = rows
+        a, b = row_of[pairs[:, 0]], row_of[pairs[:, 1]]
+        ok = (a >= 0) & (b >= 0)
+        src.append(a[ok])
+        dst.append(b[ok])
+        row_of[at[rows]] = -1
+    e = np.zeros(0, np.int64)
+    return (np.concatenate(src) if src else e), (np.concatenate(dst) if dst else e)
+
+
+def _components(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    m = sparse.coo_array((np.ones(src.size, np.int8), (src, dst)), shape=(n, n))
+    return connected_components(m, directed=False)[1].astype(np.int64)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -762,12 +801,10 @@ def _is_grid(geoms: np.ndarray) -> bool:
     return bool(((off_x < tol) | (off_x > size - tol)).all() and ((off_y < tol) | (off_y > size - tol)).all())
 
 
-def _union(geoms: np.ndarray, *, coverage: bool = False) -> Any:
-    """Union of cell polygons: a fast coverage union for grid cells, a general union otherwise."""
+def _union(geoms: np.ndarray) -> Any:
+    """Union of cell polygons: a coverage union when the cells form one, a general union otherwise."""
     if len(geoms) == 1:
         return geoms[0]
-    if coverage:
-        return shapely.coverage_union_all(geoms)
     try:
         u = shapely.coverage_union_all(geoms)
         if shapely.is_valid(u):
@@ -775,6 +812,152 @@ def _union(geoms: np.ndarray, *, coverage: bool = False) -> Any:
     except shapely.errors.GEOSException:
         pass
     return shapely.union_all(geoms)
+
+
+def _grid_index(geoms: np.ndarray, size: float) -> tuple[np.ndarray, np.ndarray]:
+    """Column and row of grid cells (squares of side ``size`` on one grid)."""
+    b = shapely.bounds(geoms)
+    return (np.round((b[:, 0] - b[:, 0].min()) / size).astype(np.int64),
+            np.round((b[:, 1] - b[:, 1].min()) / size).astype(np.int64))
+
+
+def _trace_grid_parts(gi: np.ndarray, gj: np.ndarray, comp: np.ndarray) -> tuple[np.ndarray, np.ndarray,
+                                                                                  np.ndarray, np.ndarray]:
+    """Outline rings of edge-connected parts of grid cells, traced for all parts at once.
+
+    Cell ``(gi, gj)`` of part ``comp`` is the unit square with lower-left corner ``(gi, gj)``.
+    Every cell side without a neighbour of the same part is a boundary edge, directed with the
+    part on its left. Each edge is followed by the edge leaving its end vertex; where two leave
+    (two cells of the part meeting only at that corner), the right turn, which keeps the ring
+    along the empty cells: then every ring is simple, the outer ring runs counter-clockwise and
+    the hole rings clockwise, and holes touch the outer ring or each other at most at a corner
+    (valid polygons). Only ring corners are kept.
+
+    Returns
+    -------
+    tuple
+        Corner x and y (grid units), ring number per corner (rings numbered consecutively,
+        corners in ring order) and, per ring, its part.
+    """
+    n = gi.size
+    w = int(gj.max()) + 3
+    h = (int(gi.max()) + 3) * w
+
+    def key(c: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        return (c * h + (i + 1) * w + (j + 1)).astype(np.int64)
+
+    # Work in key order: every query below is then a sorted array, which searchsorted walks fast.
+    k0 = key(comp, gi, gj)
+    o = np.argsort(k0, kind="stable")
+    cells, gi, gj, comp = k0[o], gi[o], gj[o], comp[o]
+
+    def present(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        q = key(comp, i, j)
+        pos = np.clip(np.searchsorted(cells, q), 0, n - 1)
+        return cells[pos] == q
+
+    # Boundary edges: (start vertex, direction 0 E, 1 N, 2 W, 3 S), part on the left.
+    sides = (  # (neighbour di, dj), start vertex offset, direction
+        ((0, -1), (0, 0), 0),  # bottom side, going east
+        ((1, 0), (1, 0), 1),  # right side, going north
+        ((0, 1), (1, 1), 2),  # top side, going west
+        ((-1, 0), (0, 1), 3),  # left side, going south
+    )
+    ex, ey, ed, ec = [], [], [], []
+    for (di, dj), (oi, oj), side_dir in sides:
+        m = ~present(gi + di, gj + dj)
+        ex.append(gi[m] + oi)
+        ey.append(gj[m] + oj)
+        ed.append(np.full(int(m.sum()), side_dir, np.int64))
+        ec.append(comp[m])
+    x, y, d, c = (np.concatenate(v).astype(np.int64) for v in (ex, ey, ed, ec))
+    ne = x.size
+    step_x, step_y = np.array([1, 0, -1, 0]), np.array([0, 1, 0, -1])
+    endx, endy = x + step_x[d], y + step_y[d]
+    # Outgoing edges by (part, start vertex, direction).
+    okey = key(c, x, y) * 4 + d
+    order = np.argsort(okey)
+    sorted_keys = okey[order]
+    succ = np.full(ne, -1, np.int64)
+    bounds = np.r_[0, np.cumsum([v.size for v in ed])]  # edges of one direction, in key order
+    for dd in range(4):
+        for turn in (3, 0, 1):  # right turn first, then straight on, then left
+            todo = bounds[dd] + np.flatnonzero(succ[bounds[dd]:bounds[dd + 1]] < 0)
+            q = key(c[todo], endx[todo], endy[todo]) * 4 + (dd + turn) % 4
+            pos = np.clip(np.searchsorted(sorted_keys, q), 0, ne - 1)
+            hit = sorted_keys[pos] == q
+            succ[todo[hit]] = order[pos[hit]]
+    if (succ < 0).any():  # pragma: no cover - every vertex of a cell boundary has an edge out
+        msg = "internal error: open boundary while tracing gap-area outlines"
+        raise RuntimeError(msg)
+    # Rings: the cycles of ``succ``; each starts at its smallest edge, positions by list ranking.
+    ring = connected_components(
+        sparse.coo_array((np.ones(ne, np.int8), (np.arange(ne), succ)), shape=(ne, ne)), directed=False
+    )[1].astype(np.int64)
+    nring = int(ring.max()) + 1
+    start = np.full(nring, ne, np.int64)
+    np.minimum.at(start, ring, np.arange(ne))
+    pred = np.empty(ne, np.int64)
+    pred[succ] = np.arange(ne)
+    nxt = succ.copy()
+    nxt[pred[start]] = -1  # cut each ring before its start
+    rank = (nxt >= 0).astype(np.int64)  # edges to the cut, by pointer jumping
+    live = np.flatnonzero(nxt >= 0)
+    while live.size:
+        rank[live] += rank[nxt[live]]
+        nxt[live] = nxt[nxt[live]]
+        live = live[nxt[live] >= 0]
+    length = np.bincount(ring, minlength=nring)
+    first = np.r_[0, np.cumsum(length)[:-1]]
+    o = np.empty(ne, np.int64)
+    o[first[ring] + length[ring] - 1 - rank] = np.arange(ne)  # edges by ring, in ring order
+    corner = d != d[pred]  # the direction changes where the edge starts
+    o = o[corner[o]]
+    part = np.empty(nring, np.int64)
+    part[ring] = c
+    return x[o].astype(float), y[o].astype(float), ring[o], part
+
+
+def _grid_area_outlines(
+    cell_of_row: np.ndarray, group: np.ndarray, area: np.ndarray, k: int, cells: np.ndarray,
+    cell_geoms: np.ndarray, size: float,
+) -> list[Any]:
+    """Outline of each gap area made of grid cells: a (Multi)Polygon of its edge-connected parts.
+
+    The outlines are traced along the cell sides (:func:`_trace_grid_parts`), for all areas at
+    once, so the result is exact and valid without a geometric union.
+    """
+    gi, gj = _grid_index(cell_geoms, size)
+    b = shapely.bounds(cell_geoms)
+    x0, y0 = float(b[:, 0].min()), float(b[:, 1].min())
+    width = int(gj.max()) + 2
+    key = gi * width + gj
+    order = np.argsort(key, kind="stable")
+    ks = key[order]
+    pairs_l = []
+    for step in (width, 1):  # the next cell along x, along y
+        pos = np.clip(np.searchsorted(ks, key + step), 0, max(ks.size - 1, 0))
+        hit = ks[pos] == key + step
+        pairs_l.append(np.column_stack([np.flatnonzero(hit), order[pos[hit]]]))
+    src, dst = _row_edges(cells, cell_of_row, group, np.concatenate(pairs_l))
+    same = area[src] == area[dst]  # neighbours across a municipality border stay apart
+    comp = _components(cell_of_row.size, src[same], dst[same])
+    at = np.searchsorted(cells, cell_of_row)
+    px, py, ring, part = _trace_grid_parts(gi[at], gj[at], comp)
+    rings = shapely.linearrings(x0 + px * size, y0 + py * size, indices=ring)
+    # Shell first in each part: the counter-clockwise ring (positive signed area).
+    shell = shapely.is_ccw(rings)
+    o = np.lexsort((~shell, part))
+    parts = shapely.polygons(rings[o], indices=part[o])
+    ncomp = parts.size
+    part_area = np.empty(ncomp, np.int64)
+    part_area[comp] = area
+    o = np.argsort(part_area, kind="stable")
+    parts, part_area = parts[o], part_area[o]
+    counts = np.bincount(part_area, minlength=k)
+    multi = shapely.multipolygons(parts, indices=part_area)
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    return [parts[starts[a]] if counts[a] == 1 else multi[a] for a in range(k)]
 
 
 def _gap_areas(
@@ -811,9 +994,11 @@ def _gap_areas(
         return gpd.GeoDataFrame(columns=[*cols, "geometry"], geometry="geometry", crs=CRS)
     size = _cell_size(pop)
     x, y = ox[gpos], oy[gpos]
-    group_key = (gaps["service"].astype(str) + "|" + gaps["municipality"].astype(str)).to_numpy()
-    _, group_codes = np.unique(group_key, return_inverse=True)
-    labels = cluster_cells(x, y, group_codes, radius_m=max(config.gaps.merge_distance_m, 1.01 * size))
+    # Clusters of gap cells within the merge distance, per service and municipality.
+    cells = np.unique(gpos)
+    svc_code = pd.factorize(gaps["service"])[0].astype(np.int64)
+    labels = cluster_rows(gpos, svc_code, ox, oy, pop["municipality"].astype(str).to_numpy(),
+                          radius_m=max(config.gaps.merge_distance_m, 1.01 * size))
     # Renumber labels by first appearance (the order groupby(sort=False) gave).
     _, first_idx, lab = np.unique(labels, return_index=True, return_inverse=True)
     rank = np.empty_like(first_idx)
@@ -857,20 +1042,23 @@ def _gap_areas(
         near[m] = [point_ids[i] if i >= 0 else None for i in npnt]
     popsum = s(popv)
     wcov = np.maximum(popv, 1e-9)
-    # Geometry: one union per area over its cells (grid cells: a coverage union).
+    # Geometry: grid cells are assembled from their edge-connected parts; other layers get one
+    # union per area over its cells.
+    cell_geoms = pop.geometry.to_numpy()[cells]
+    geoms: list[Any] = []
+    if _is_grid(cell_geoms):
+        geoms = _grid_area_outlines(gpos, svc_code, lab, k, cells, cell_geoms, size)
     geom_all = gaps.geometry.to_numpy()
     by = np.argsort(lab, kind="stable")
     bounds = np.r_[0, np.cumsum(cnt)]
-    geoms = []
-    grid = _is_grid(geom_all)
     cell_pos_sorted = gpos[by]
     seen: dict[bytes, Any] = {}  # areas of several services often hold the same cells
-    for i in range(k):
+    for i in range(k if not geoms else 0):
         rows_i = by[bounds[i] : bounds[i + 1]]
         key = np.sort(cell_pos_sorted[bounds[i] : bounds[i + 1]]).tobytes()
         u = seen.get(key)
         if u is None:
-            u = seen[key] = _union(geom_all[rows_i], coverage=grid)
+            u = seen[key] = _union(geom_all[rows_i])
         if u.geom_type in ("Point", "MultiPoint"):
             u = u.buffer(size / 2).envelope if u.geom_type == "Point" else u.convex_hull.buffer(size / 2)
         geoms.append(u)

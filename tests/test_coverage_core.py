@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from scipy import sparse
 
 from arjenturva.config import AreaClassConfig, ServiceConfig
 from arjenturva.coverage import (
-    cluster_cells,
+    _grid_area_outlines,
+    cluster_rows,
     derive_area_classes,
     e2sfca_weights,
     thresholds_for,
@@ -132,11 +134,71 @@ def test_2sfca_and_e2sfca_match_pysal_access(seed):
     np.testing.assert_allclose(ours_e, theirs_e.to_numpy(), rtol=1e-9)
 
 
-def test_cluster_cells_respects_groups_and_radius():
-    x = np.array([0, 1000, 2000, 10_000, 0, 1000.0])
-    y = np.zeros(6)
-    groups = np.array([0, 0, 0, 0, 1, 1])
-    labels = cluster_cells(x, y, groups, radius_m=1500)
+def test_cluster_rows_respects_groups_regions_and_radius():
+    # Cells 0..4 on a line 1 km apart; cell 3 is in another region; cell 4 is far away.
+    x = np.array([0, 1000, 2000, 3000, 10_000.0])
+    y = np.zeros(5)
+    region = np.array(["a", "a", "a", "b", "a"])
+    # Rows: group 0 has cells 0, 1, 2, 3, 4; group 1 has cells 0 and 2 (2 km apart).
+    cell_of_row = np.array([0, 1, 2, 3, 4, 0, 2])
+    group = np.array([0, 0, 0, 0, 0, 1, 1])
+    labels = cluster_rows(cell_of_row, group, x, y, region, radius_m=1500)
     assert labels[0] == labels[1] == labels[2]
-    assert labels[3] != labels[0]
-    assert labels[4] == labels[5] and labels[4] != labels[0]
+    assert labels[3] != labels[2]  # 1 km away but in another region
+    assert labels[4] != labels[0]  # too far
+    assert labels[5] != labels[6]  # group 1 lacks cell 1 between them
+    assert labels[5] != labels[0]  # groups never share a cluster
+    assert cluster_rows(cell_of_row, group, x, y, region, radius_m=2500)[5] == \
+        cluster_rows(cell_of_row, group, x, y, region, radius_m=2500)[6]
+
+
+def _outlines(cells: list[tuple[int, int]], area: list[int] | None = None) -> list:
+    ij = np.array(cells, dtype=float)
+    boxes = shapely.box(ij[:, 0] * 1000, ij[:, 1] * 1000, ij[:, 0] * 1000 + 1000, ij[:, 1] * 1000 + 1000)
+    n = len(cells)
+    lab = np.zeros(n, np.int64) if area is None else np.asarray(area)
+    return _grid_area_outlines(np.arange(n), np.zeros(n, np.int64), lab, int(lab.max()) + 1, np.arange(n),
+                               boxes, 1000.0)
+
+
+def test_grid_outlines_hand_cases():
+    km2 = 1e6
+    # Two cells meeting at a corner only: two parts.
+    (g,) = _outlines([(0, 0), (1, 1)])
+    assert g.geom_type == "MultiPolygon" and len(g.geoms) == 2 and g.is_valid and g.area == 2 * km2
+    # A ring of eight cells around a hole.
+    ring = [(i, j) for i in range(3) for j in range(3) if (i, j) != (1, 1)]
+    (g,) = _outlines(ring)
+    assert g.geom_type == "Polygon" and len(g.interiors) == 1 and g.is_valid and g.area == 8 * km2
+    assert len(g.exterior.coords) == 5  # corners only, no vertex per cell side
+    # The hole touches the outside at a corner: one hole touching the shell at (1, 2) km.
+    pinch = [(0, 0), (1, 0), (2, 0), (0, 1), (2, 1), (1, 2), (2, 2)]
+    (g,) = _outlines(pinch)
+    assert g.geom_type == "Polygon" and len(g.interiors) == 1 and g.is_valid and g.area == 7 * km2
+    # Two holes touching each other at a corner.
+    block = [(i, j) for i in range(4) for j in range(4) if (i, j) not in ((1, 1), (2, 2))]
+    (g,) = _outlines(block)
+    assert g.geom_type == "Polygon" and len(g.interiors) == 2 and g.is_valid and g.area == 14 * km2
+    # Neighbouring cells of two areas (two municipalities) stay apart.
+    a, b = _outlines([(0, 0), (1, 0), (2, 0)], area=[0, 0, 1])
+    assert a.area == 2 * km2 and b.area == km2 and a.geom_type == b.geom_type == "Polygon"
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_grid_outlines_equal_a_geometric_union(seed):
+    rng = np.random.default_rng(seed)
+    side = int(rng.integers(3, 12))
+    keep = rng.random((side, side)) < rng.uniform(0.3, 0.8)
+    cells = [(int(i), int(j)) for i, j in zip(*np.nonzero(keep), strict=True)]
+    if not cells:
+        return
+    area = (np.array([i for i, _ in cells]) >= side // 2).astype(np.int64) if seed % 2 else None
+    got = _outlines(cells, None if area is None else list(area))
+    ij = np.array(cells, float)
+    boxes = shapely.box(ij[:, 0] * 1000, ij[:, 1] * 1000, ij[:, 0] * 1000 + 1000, ij[:, 1] * 1000 + 1000)
+    lab = np.zeros(len(cells), np.int64) if area is None else area
+    for a, g in enumerate(got):
+        ref = shapely.union_all(boxes[lab == a])
+        assert g.is_valid
+        assert g.area == pytest.approx(ref.area)
+        assert shapely.symmetric_difference(g, ref).area == pytest.approx(0, abs=1e-6)
