@@ -408,18 +408,22 @@ def _group_quantiles(
     if not sel.any():
         return outs
     g, v, w = group[sel], values[sel], weights[sel]
-    order = np.lexsort((v, g))
+    order = np.argsort(v)  # ties hold equal values: their order does not change a quantile
+    gv = g[order]
+    if n_groups <= np.iinfo(np.int16).max:
+        gv = gv.astype(np.int16)  # a stable sort of small integers is a radix sort
+    order = order[np.argsort(gv, kind="stable")]  # by group, then value
     g, v, w = g[order], v[order], w[order]
     starts = np.r_[0, np.flatnonzero(np.diff(g)) + 1]
+    ends = np.r_[starts[1:], len(g)]
     cum = np.cumsum(w)
     before = np.r_[0.0, cum[starts[1:] - 1]]
-    seg = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(g)]))
-    within = cum - before[seg]
-    totals = np.bincount(seg, weights=w)
+    totals = cum[ends - 1] - before
     for out, q in zip(outs, qs, strict=True):
-        hit = np.flatnonzero(within >= q * totals[seg] * (1 - 1e-12))
-        _, first = np.unique(seg[hit], return_index=True)
-        out[g[starts]] = v[hit[first]]
+        # The cumulative weight rises within each group: the first value reaching q of the
+        # group's total is a binary search in the running sum.
+        hit = np.searchsorted(cum, before + q * totals * (1 - 1e-12), side="left")
+        out[g[starts]] = v[np.clip(hit, starts, ends - 1)]
     return outs
 
 
