@@ -657,42 +657,44 @@ def find_gaps(
     say("gap areas and indicators")
     t2 = _time.perf_counter()
     point_ids = pts["point_id"].to_numpy()
-    access_frames = []
-    gap_frames = []
     for sid, acc in results.items():
-        svc = config.services[sid]
-        demand = popv if svc.demand == "population" else ages[svc.demand]
         new_columns[f"{sid}_distance_m"] = acc.distance_m
         new_columns[f"{sid}_time_s"] = acc.time_s
         new_columns[f"{sid}_coverage"] = acc.coverage
-        access_frames.append(
-            pd.DataFrame(
-                {
-                    "cell_id": pop["cell_id"].to_numpy(),
-                    "_pos": np.arange(len(pop)),
-                    "service": sid,
-                    "nearest_point_id": np.where(
-                        acc.nearest_point >= 0,
-                        point_ids[np.maximum(acc.nearest_point, 0)] if len(point_ids) else None,
-                        None,
-                    ),
-                    "distance_m": acc.distance_m,
-                    "time_s": acc.time_s,
-                    "coverage": acc.coverage,
-                    "population": popv,
-                    "demand": demand,
-                    "age_65_plus": ages["age_65_plus"],
-                    "age_0_14": ages["age_0_14"],
-                    "age_15_64": ages["age_15_64"],
-                    "sparse": pop["sparse"].to_numpy(),
-                    "municipality": pop["municipality"].to_numpy(),
-                    "area_class": classes,
-                    "suppressed": pop["suppressed"].to_numpy(),
-                    "snapped": origins.ok,
-                }
-            )
-        )
-    access = pd.concat(access_frames, ignore_index=True) if access_frames else pd.DataFrame()
+    # The long table (one row per cell and service), built column by column for all services.
+    n_pop, accs = len(pop), list(results.values())
+    columns: dict[str, np.ndarray] = {}
+    if accs:
+        n_svc = len(accs)
+
+        def tile(v: Any) -> np.ndarray:
+            return np.tile(np.asarray(v), n_svc)
+
+        near = np.concatenate([a.nearest_point for a in accs])
+        pid = np.r_[point_ids.astype(object), np.array([None], dtype=object)]
+        columns = {
+            "cell_id": tile(pop["cell_id"].to_numpy()),
+            "_pos": tile(np.arange(n_pop)),
+            "service": np.repeat(np.array(list(results), dtype=object), n_pop),
+            "nearest_point_id": pid[np.where(near >= 0, near, len(point_ids))],
+            "distance_m": np.concatenate([a.distance_m for a in accs]),
+            "time_s": np.concatenate([a.time_s for a in accs]),
+            "coverage": np.concatenate([a.coverage for a in accs]),
+            "population": tile(popv),
+            "demand": np.concatenate([
+                popv if config.services[sid].demand == "population" else ages[config.services[sid].demand]
+                for sid in results
+            ]),
+            "age_65_plus": tile(ages["age_65_plus"]),
+            "age_0_14": tile(ages["age_0_14"]),
+            "age_15_64": tile(ages["age_15_64"]),
+            "sparse": tile(pop["sparse"].to_numpy()),
+            "municipality": tile(pop["municipality"].to_numpy()),
+            "area_class": tile(classes),
+            "suppressed": tile(pop["suppressed"].to_numpy()),
+            "snapped": tile(origins.ok),
+        }
+    access = pd.DataFrame(columns) if columns else pd.DataFrame()
     # Per-service columns of the population layer, joined at once (not one insert each).
     ordered = {k: new_columns[k] for k in sorted(new_columns, key=lambda c: (c.rsplit("_", 2)[0], c))}
     geom_name = pop.geometry.name
@@ -701,13 +703,14 @@ def find_gaps(
     )
 
     # Gaps: cells with people that are not fully covered.
-    gaps_long = access[(access["coverage"] < 1.0) & (access["population"] > 0)].copy()
+    if columns:
+        is_gap = (columns["coverage"] < 1.0) & (columns["population"] > 0)
+        gaps_long = pd.DataFrame({c: v[is_gap] for c, v in columns.items()})
+    else:
+        gaps_long = access.copy()
     gpos = gaps_long["_pos"].to_numpy()
     gaps_long["uncovered_population"] = gaps_long["population"] * (1 - gaps_long["coverage"])
-    gaps = gpd.GeoDataFrame(
-        gaps_long.reset_index(drop=True), geometry=pop.geometry.iloc[gpos].to_numpy(), crs=CRS
-    )
-    gap_frames.append(gaps)
+    gaps = gpd.GeoDataFrame(gaps_long, geometry=pop.geometry.iloc[gpos].to_numpy(), crs=CRS)
 
     gap_areas = _gap_areas(gaps, gpos, ox, oy, pop, places, point_snap, pts, results, net, config)
     timings["gap_areas_s"] = _time.perf_counter() - t2
@@ -1023,9 +1026,13 @@ def _gap_areas(
     cx = np.where(use_w, s(w * x) / np.where(use_w, wsum, 1), s(x) / cnt)
     cy = np.where(use_w, s(w * y) / np.where(use_w, wsum, 1), s(y) / cnt)
     score = ((x - cx[lab]) ** 2 + (y - cy[lab]) ** 2) / size**2 - np.log1p(popv)
-    order = np.lexsort((np.arange(lab.size), score, lab))
-    starts = np.r_[0, np.flatnonzero(np.diff(lab[order])) + 1]
-    site = order[starts]  # row of the site per area
+    # The site of each area: its row with the lowest score (the first such row on ties).
+    score = np.nan_to_num(score, nan=np.inf)
+    best = np.full(k, np.inf)
+    np.minimum.at(best, lab, score)
+    cand = np.flatnonzero(score == best[lab])
+    site = np.full(k, lab.size, np.int64)
+    np.minimum.at(site, lab[cand], cand)
     place = np.full(k, "", dtype=object)
     if places is not None and len(places):
         tree = cKDTree(np.column_stack([places.geometry.x, places.geometry.y]))

@@ -1556,29 +1556,36 @@ class _SnapIndex:
         is_last = np.zeros(xy.shape[0], bool)
         is_last[offsets[1:][counts > 0] - 1] = True
         s = np.flatnonzero(~is_last)
-        p0, p1 = xy[s], xy[s + 1]
-        d = np.hypot(p1[:, 0] - p0[:, 0], p1[:, 1] - p0[:, 1])
-        cum = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(xy[:, 0]), np.diff(xy[:, 1])))])
+        vx, vy = xy[:, 0], xy[:, 1]
+        step = np.hypot(np.diff(vx), np.diff(vy))  # from each vertex to the next
+        cum = np.concatenate([[0.0], np.cumsum(step)])
+        d = step[s]
         along0 = cum[s] - cum[offsets[:-1]][road_of_v[s]]
-        geom_len = _polyline_lengths(offsets, xy)
+        geom_len = (cum[offsets[1:] - 1] - cum[offsets[:-1]]) if xy.shape[0] else np.zeros(nroad)
+        x0, y0 = vx[s], vy[s]
+        dx, dy = vx[s + 1] - x0, vy[s + 1] - y0
+        road = road_of_v[s]
         # Cut long segments so that every piece is at most max_len long.
         pos = d[d > 0]
         max_len = float(np.clip(2.0 * np.median(pos), 10.0, 1000.0)) if pos.size else 1.0
         npiece = np.maximum(1, np.ceil(d / max_len).astype(np.int64))
-        rep = np.repeat(np.arange(s.size), npiece)
-        k = np.arange(rep.size) - np.repeat(np.cumsum(npiece) - npiece, npiece)
-        t0 = k / npiece[rep]
-        t1 = (k + 1) / npiece[rep]
-        sx, sy = p0[rep, 0], p0[rep, 1]
-        ddx, ddy = p1[rep, 0] - sx, p1[rep, 1] - sy
-        x0, y0 = sx + t0 * ddx, sy + t0 * ddy
-        dx, dy = (t1 - t0) * ddx, (t1 - t0) * ddy
-        seg_len = d[rep] * (t1 - t0)
-        along = along0[rep] + d[rep] * t0
+        seg_len, along = d, along0
+        if (npiece > 1).any():
+            rep = np.repeat(np.arange(s.size), npiece)
+            k = np.arange(rep.size) - np.repeat(np.cumsum(npiece) - npiece, npiece)
+            t0 = k / npiece[rep]
+            t1 = (k + 1) / npiece[rep]
+            sx, sy, ddx, ddy = x0[rep], y0[rep], dx[rep], dy[rep]
+            x0, y0 = sx + t0 * ddx, sy + t0 * ddy
+            dx, dy = (t1 - t0) * ddx, (t1 - t0) * ddy
+            seg_len = d[rep] * (t1 - t0)
+            along = along0[rep] + d[rep] * t0
+            road = road[rep]
         mid = np.column_stack([x0 + dx / 2, y0 + dy / 2])
         half = float(seg_len.max() / 2) if seg_len.size else 0.0
-        return cls(x0, y0, dx, dy, seg_len, road_of_v[s][rep], along, geom_len, half,
-                   cKDTree(mid if mid.size else np.zeros((0, 2))))
+        # An unbalanced tree builds about twice as fast and answers snapping queries nearly as fast.
+        tree = cKDTree(mid if mid.size else np.zeros((0, 2)), balanced_tree=False)
+        return cls(x0, y0, dx, dy, seg_len, road, along, geom_len, half, tree)
 
 
 _SNAP_CHUNK = 65_536
