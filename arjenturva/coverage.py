@@ -694,7 +694,7 @@ def find_gaps(
             "suppressed": tile(pop["suppressed"].to_numpy()),
             "snapped": tile(origins.ok),
         }
-    access = pd.DataFrame(columns) if columns else pd.DataFrame()
+    access = pd.DataFrame(columns, copy=False) if columns else pd.DataFrame()  # fresh arrays: no copy
     # Per-service columns of the population layer, joined at once (not one insert each).
     ordered = {k: new_columns[k] for k in sorted(new_columns, key=lambda c: (c.rsplit("_", 2)[0], c))}
     geom_name = pop.geometry.name
@@ -705,7 +705,7 @@ def find_gaps(
     # Gaps: cells with people that are not fully covered.
     if columns:
         is_gap = (columns["coverage"] < 1.0) & (columns["population"] > 0)
-        gaps_long = pd.DataFrame({c: v[is_gap] for c, v in columns.items()})
+        gaps_long = pd.DataFrame({c: v[is_gap] for c, v in columns.items()}, copy=False)
     else:
         gaps_long = access.copy()
     gpos = gaps_long["_pos"].to_numpy()
