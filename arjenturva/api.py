@@ -153,6 +153,7 @@ def find_gaps(
     network: Network | None = None,
     services: list[str] | None = None,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> GapResult:
     """Run the coverage and gap analysis of a workspace (no files written).
 
@@ -164,6 +165,8 @@ def find_gaps(
         A network built earlier (built or loaded from the cache when None).
     services
         Service ids to analyse (default: all).
+    workers
+        Processes for the sweeps: 1, 0 (every core) or None (every core for large analyses).
 
     Returns
     -------
@@ -181,6 +184,7 @@ def find_gaps(
         places=ws.places,
         services=services,
         progress=progress,
+        workers=workers,
     )
 
 

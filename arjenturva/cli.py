@@ -373,6 +373,13 @@ def gaps(
     service: Annotated[
         list[str] | None, typer.Option("--service", "-s", help="Only this service (repeatable).")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", "-w", min=0,
+            help="Processes for the sweeps: 1, 0 = every core (default: every core for large analyses).",
+        ),
+    ] = None,
     force: ForceOpt = False,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -391,7 +398,8 @@ def gaps(
         target = out_dir or api.default_results_dir(ws.config)
         ensure_writable([Path(target) / f for f in GAP_FILES], force=force)
         net = api.build_network(ws.config, progress=progress)
-        result = api.find_gaps(ws, network=net, services=service or None, progress=progress)
+        result = api.find_gaps(ws, network=net, services=service or None, progress=progress,
+                               workers=workers)
         files = api.write_gaps(result, ws, net, target, force=force)
         if as_json:
             _print_json(

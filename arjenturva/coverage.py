@@ -8,7 +8,12 @@ into gap areas; indicators are aggregated per municipality and service.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import time as _time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +26,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from .config import AreaClassConfig, Config, ServiceConfig
-from .network import Network, Snapped, cost_matrix, nearest_facility, snap_points
+from .network import Network, Snapped, cost_matrix, nearest_facility, prepare_sweeps, snap_points
 from .schema import AGE_COLUMNS, CRS
 
 Progress = Callable[[str], None]
@@ -480,6 +485,106 @@ def _indicator_frame(access: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+_TASKS: dict[int, dict[str, Any]] = {}
+"""Inputs of a running analysis, by token, for :func:`_access_task` and :func:`_fca_task` (worker
+processes are forked, so they inherit them instead of receiving a pickled network)."""
+
+_AUTO_WORKERS_MIN_NODES = 100_000
+"""With ``workers=None``, use worker processes only from this many road nodes ..."""
+
+_AUTO_WORKERS_MIN_TASKS = 4
+"""... and this many services (smaller analyses take seconds and are faster in one process)."""
+
+
+def _access_task(token: int, sid: str) -> ServiceAccess:
+    """Access of every cell to one service (point indices into all service points)."""
+    st = _TASKS[token]
+    config = st["config"]
+    svc = config.services[sid]
+    idx = np.flatnonzero(st["offered"][sid] & st["point_snap"].ok)
+    w = point_weight(svc, st["modes"][idx], st["days"][idx]) if len(idx) else np.zeros(0)
+    acc = service_access(
+        st["net"], st["origins"], st["point_snap"].subset(idx), w, sid, svc, st["classes"],
+        access_speed_kmh=config.network.access_speed_kmh, nearest_by=config.network.cost,
+    )
+    nearest = np.where(acc.nearest_point >= 0, idx[np.maximum(acc.nearest_point, 0)] if len(idx) else -1, -1)
+    return ServiceAccess(
+        sid, acc.distance_m, acc.time_s, nearest, acc.coverage, acc.threshold_m, acc.threshold_s
+    )
+
+
+def _fca_task(token: int, sid: str) -> tuple[str, np.ndarray, float, np.ndarray, np.ndarray, np.ndarray,
+                                            np.ndarray]:
+    """2SFCA and E2SFCA of one service: (sid, point index, catchment m, a2, r2, ae, re)."""
+    st = _TASKS[token]
+    config = st["config"]
+    svc = config.services[sid]
+    capacity = st["capacity"]
+    idx = np.flatnonzero(st["offered"][sid] & st["point_snap"].ok & np.isfinite(capacity) & (capacity > 0))
+    catchment = 1000.0 * max(svc.threshold_km.values())
+    demand = st["demand"][sid]
+    cm = cost_matrix(
+        st["net"], st["origins"], st["point_snap"].subset(idx), weight="length", limit=catchment,
+        access_speed_kmh=config.network.access_speed_kmh,
+    )
+    a2, r2 = two_step_fca(cm, demand, capacity[idx], max_cost=catchment)
+    ae, re_ = two_step_fca(cm, demand, capacity[idx], max_cost=catchment, weights=e2sfca_weights(catchment))
+    return sid, idx, catchment, a2, r2, ae, re_
+
+
+def _worker_count(workers: int | None, n_nodes: int, n_tasks: int) -> int:
+    """Processes to run the sweeps in: 1 (this one) or forked workers where the OS allows it."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cores = os.cpu_count() or 1
+    if workers is None:
+        big = n_nodes >= _AUTO_WORKERS_MIN_NODES and n_tasks >= _AUTO_WORKERS_MIN_TASKS
+        return cores if big else 1
+    if workers < 0:
+        msg = f"workers must be 0 (all cores) or a positive number, not {workers}"
+        raise ValueError(msg)
+    return min(workers or cores, max(n_tasks, 1))
+
+
+def _run_tasks(
+    token: int, access_ids: list[str], fca_ids: list[str], n_workers: int, say: Progress,
+    warnings: list[str],
+) -> tuple[dict[str, ServiceAccess], list[tuple], float, float]:
+    """Run the per-service sweeps and 2SFCA tasks, in forked worker processes when ``n_workers > 1``.
+
+    Returns the access per service, the 2SFCA results and the seconds until the sweeps and until
+    everything was done.
+    """
+    t0 = _time.perf_counter()
+    results: dict[str, ServiceAccess] = {}
+    fca: list[tuple] = []
+    if n_workers > 1:
+        try:
+            ctx = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as ex:
+                # The longer 2SFCA tasks first, so that the sweeps fill in around them.
+                fut_f = [ex.submit(_fca_task, token, sid) for sid in fca_ids]
+                fut_a = [ex.submit(_access_task, token, sid) for sid in access_ids]
+                for k, (sid, fut) in enumerate(zip(access_ids, fut_a, strict=True)):
+                    results[sid] = fut.result()
+                    say(f"service {k + 1}/{len(access_ids)}: {sid} ({n_workers} processes)")
+                t_sweeps = _time.perf_counter() - t0
+                fca = [f.result() for f in fut_f]
+            return results, fca, t_sweeps, _time.perf_counter() - t0
+        except BrokenProcessPool:
+            warnings.append("a worker process stopped (out of memory?); the analysis ran in one process")
+            results, fca = {}, []
+    for k, sid in enumerate(access_ids):
+        say(f"service {k + 1}/{len(access_ids)}: {sid}")
+        results[sid] = _access_task(token, sid)
+    t_sweeps = _time.perf_counter() - t0
+    fca = [_fca_task(token, sid) for sid in fca_ids]
+    return results, fca, t_sweeps, _time.perf_counter() - t0
+
+
 def find_gaps(
     config: Config,
     net: Network,
@@ -490,6 +595,7 @@ def find_gaps(
     places: gpd.GeoDataFrame | None = None,
     services: list[str] | None = None,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> GapResult:
     """Run the coverage and gap analysis.
 
@@ -505,13 +611,16 @@ def find_gaps(
         Service ids to analyse (default: all in the catalogue).
     progress
         Callback for step messages.
+    workers
+        Processes for the per-service sweeps and 2SFCA: ``1`` runs everything here, ``0`` uses
+        every available core, ``None`` (default) every core for large analyses (from 100 000
+        road nodes and 4 services) and one otherwise. Workers are forked (Linux, macOS); where
+        the OS cannot fork, everything runs here. The results do not depend on it.
 
     Returns
     -------
     GapResult
     """
-    import time as _time
-
     say = progress or (lambda _m: None)
     timings: dict[str, float] = {}
     warnings: list[str] = []
@@ -577,33 +686,38 @@ def find_gaps(
     days = pts["days_per_week"].to_numpy(dtype=float)
     offers = pts["services"].map(set).to_numpy()
     offered = {sid: np.array([sid in o for o in offers], dtype=bool) for sid in service_ids}
-    results: dict[str, ServiceAccess] = {}
-    t1 = _time.perf_counter()
-    for k, sid in enumerate(service_ids):
-        svc = config.services[sid]
-        say(f"service {k + 1}/{len(service_ids)}: {sid}")
-        idx = np.flatnonzero(offered[sid] & point_snap.ok)
-        if len(idx) == 0:
+    capacity = pts["capacity"].to_numpy(dtype=float) if "capacity" in pts else np.full(len(pts), np.nan)
+    for sid in service_ids:
+        if not (offered[sid] & point_snap.ok).any():
             warnings.append(f"no service point offers '{sid}': every cell counts as uncovered")
-        w = point_weight(svc, modes[idx], days[idx]) if len(idx) else np.zeros(0)
-        acc = service_access(
-            net,
-            origins,
-            point_snap.subset(idx),
-            w,
-            sid,
-            svc,
-            classes,
-            access_speed_kmh=config.network.access_speed_kmh,
-            nearest_by=config.network.cost,
-        )
-        nearest = np.where(
-            acc.nearest_point >= 0, idx[np.maximum(acc.nearest_point, 0)] if len(idx) else -1, -1
-        )
-        results[sid] = ServiceAccess(
-            sid, acc.distance_m, acc.time_s, nearest, acc.coverage, acc.threshold_m, acc.threshold_s
-        )
-        lost = np.flatnonzero(origins.ok & ~np.isfinite(acc.distance_m) & (len(idx) > 0))
+    # Capacity-aware access where points of a service carry capacities.
+    fca_ids = [
+        sid for sid in service_ids
+        if config.services[sid].threshold_km
+        and (offered[sid] & point_snap.ok & np.isfinite(capacity) & (capacity > 0)).any()
+    ]
+    demand_of = {
+        sid: popv if config.services[sid].demand == "population" else ages[config.services[sid].demand]
+        for sid in service_ids
+    }
+    n_workers = _worker_count(workers, net.n_nodes, len(service_ids) + len(fca_ids))
+    if n_workers > 1:
+        # What every sweep reuses is built once here, before the workers are forked.
+        prepare_sweeps(net, origins, access_speed_kmh=config.network.access_speed_kmh)
+    token = id(origins)
+    _TASKS[token] = {
+        "config": config, "net": net, "origins": origins, "point_snap": point_snap, "offered": offered,
+        "modes": modes, "days": days, "classes": classes, "capacity": capacity, "demand": demand_of,
+    }
+    try:
+        results, fca_out, t_sweeps, t_all = _run_tasks(token, service_ids, fca_ids, n_workers, say, warnings)
+    finally:
+        del _TASKS[token]
+    timings["sweeps_s"] = t_sweeps
+    timings["fca_s"] = t_all - t_sweeps
+    for sid, acc in results.items():
+        any_point = bool((offered[sid] & point_snap.ok).any())
+        lost = np.flatnonzero(origins.ok & ~np.isfinite(acc.distance_m) & any_point)
         _unreachable(
             "population",
             pop["cell_id"].to_numpy()[lost],
@@ -611,32 +725,9 @@ def find_gaps(
             "no road connection to any point offering the service",
             pop["population"].to_numpy(dtype=float)[lost],
         )
-    timings["sweeps_s"] = _time.perf_counter() - t1
-
-    # Capacity-aware access where points of a service carry capacities.
-    t_fca = _time.perf_counter()
-    capacity = pts["capacity"].to_numpy(dtype=float) if "capacity" in pts else np.full(len(pts), np.nan)
     fca_frames = []
     new_columns: dict[str, np.ndarray] = {}
-    for sid in service_ids:
-        svc = config.services[sid]
-        idx = np.flatnonzero(offered[sid] & point_snap.ok & np.isfinite(capacity) & (capacity > 0))
-        if len(idx) == 0 or not svc.threshold_km:
-            continue
-        catchment = 1000.0 * max(svc.threshold_km.values())
-        demand = popv if svc.demand == "population" else ages[svc.demand]
-        cm = cost_matrix(
-            net,
-            origins,
-            point_snap.subset(idx),
-            weight="length",
-            limit=catchment,
-            access_speed_kmh=config.network.access_speed_kmh,
-        )
-        a2, r2 = two_step_fca(cm, demand, capacity[idx], max_cost=catchment)
-        ae, re_ = two_step_fca(
-            cm, demand, capacity[idx], max_cost=catchment, weights=e2sfca_weights(catchment)
-        )
+    for sid, idx, catchment, a2, r2, ae, re_ in fca_out:
         new_columns[f"{sid}_2sfca"] = a2
         new_columns[f"{sid}_e2sfca"] = ae
         fca_frames.append(
@@ -652,7 +743,6 @@ def find_gaps(
             )
         )
     accessibility = pd.concat(fca_frames, ignore_index=True) if fca_frames else None
-    timings["fca_s"] = _time.perf_counter() - t_fca
 
     say("gap areas and indicators")
     t2 = _time.perf_counter()

@@ -2298,6 +2298,39 @@ class _Contraction:
         return dist, fac
 
 
+def _origin_plan_perm(
+    net: Network, ctr: _Contraction, org: Snapped, weight: Weight, access_speed_kmh: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The road-end nodes of :func:`_origin_plan` in the contracted sweep's node order."""
+    _o, na, _ta, _both, nb, _tb = _origin_plan(net, org, weight, access_speed_kmh)
+    return cast(
+        "tuple[np.ndarray, np.ndarray]",
+        org._cached(net, ("plan_perm", weight, float(access_speed_kmh)),
+                    lambda: (ctr.perm[na], ctr.perm[nb])),
+    )
+
+
+def prepare_sweeps(
+    net: Network, origins: Snapped, *, weights: tuple[Weight, ...] = ("length", "time"),
+    access_speed_kmh: float = 30.0,
+) -> None:
+    """Build now what every :func:`nearest_facility` sweep from ``origins`` reuses.
+
+    The contracted sweep graph (when it is used) and the origins' road-end terms are otherwise
+    built by the first sweep; building them before forking worker processes lets the workers
+    share them instead of each building its own.
+    """
+    ctr = net._contraction if _CONTRACT != "never" else None
+    for weight in weights:
+        w = _check_weight(weight)
+        _origin_terms(net, origins, w, access_speed_kmh)
+        _origin_plan(net, origins, w, access_speed_kmh)
+        if ctr is not None and ctr.useful:
+            ctr.weighted(net, w)
+            _origin_plan_perm(net, ctr, origins, w, access_speed_kmh)
+    origins._cached(net, ("by_road",), lambda: _origins_by_road(origins))
+
+
 def nearest_facility(
     net: Network,
     origins: Snapped,
@@ -2347,8 +2380,7 @@ def nearest_facility(
         if ctr is not None and ctr.useful:
             dist, node_fac = ctr.sweep(net, w, fid, node, seed_cost, lim)
             o, na, to_a, both, nb, to_b = _origin_plan(net, origins, w, access_speed_kmh)
-            na, nb = origins._cached(net, ("plan_perm", w, float(access_speed_kmh)),
-                                     lambda: (ctr.perm[na], ctr.perm[nb]))
+            na, nb = _origin_plan_perm(net, ctr, origins, w, access_speed_kmh)
         else:
             ufac, vrow = np.unique(fid, return_inverse=True)
             g = _augmented(net, w, vrow, node, seed_cost, ufac.size)

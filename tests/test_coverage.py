@@ -266,3 +266,34 @@ def test_small_gap_areas_are_blanked(line_net):
     res = find_gaps(cfg, line_net, pop, sp, munis)
     ga = public_gap_areas(res)
     assert len(ga) == 1 and bool(ga["suppressed"].iloc[0]) and np.isnan(ga["population"].iloc[0])
+
+
+def test_worker_processes_give_the_same_results(tmp_path):
+    """The demo analysed in forked worker processes equals the one-process run, cell by cell."""
+    import multiprocessing
+
+    from arjenturva import api
+    from arjenturva.coverage import _worker_count
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("the OS cannot fork")
+    cfg = api.as_config(api.copy_demo(tmp_path / "ws"))
+    ws = api.load_workspace(cfg)
+    net = api.build_network(cfg, use_cache=False)
+    one = api.find_gaps(ws, network=net, workers=1)
+    two = api.find_gaps(ws, network=net, workers=2)
+    pd.testing.assert_frame_equal(one.access, two.access)
+    pd.testing.assert_frame_equal(one.summary, two.summary)
+    for layer in ("population", "gap_areas"):
+        a, b = getattr(one, layer), getattr(two, layer)
+        pd.testing.assert_frame_equal(a.drop(columns="geometry"), b.drop(columns="geometry"))
+        assert a.geometry.geom_equals(b.geometry).all()
+    pd.testing.assert_frame_equal(one.accessibility, two.accessibility)
+    assert one.warnings == two.warnings
+    # The automatic choice: one process for small analyses, every core for large ones.
+    assert _worker_count(None, 5_000, 20) == 1
+    assert _worker_count(None, 1_000_000, 20) >= 1
+    assert _worker_count(1, 1_000_000, 20) == 1
+    assert _worker_count(8, 1_000_000, 3) == 3  # never more processes than tasks
+    with pytest.raises(ValueError, match="workers must be"):
+        _worker_count(-1, 1_000_000, 20)
