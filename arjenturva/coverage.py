@@ -1191,7 +1191,9 @@ def _gap_areas(
         geometry=geoms,
         crs=CRS,
     )
-    out = out.sort_values(["service", "municipality", "uncovered_population"], ascending=[True, True, False])
+    out = out.sort_values(
+        ["service", "municipality", "uncovered_population"], ascending=[True, True, False], kind="stable"
+    )
     out.insert(0, "gap_area_id", "")
     out["gap_area_id"] = (
         out["service"]
