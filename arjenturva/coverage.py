@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -270,68 +270,6 @@ def point_weight(service: ServiceConfig, modes: np.ndarray, days: np.ndarray) ->
 # ---------------------------------------------------------------------------------------------
 
 
-def cluster_rows(
-    cell_of_row: np.ndarray, group: np.ndarray, x: np.ndarray, y: np.ndarray, region: np.ndarray,
-    *, radius_m: float,
-) -> np.ndarray:
-    """Label clusters of rows whose cells lie within ``radius_m`` of each other, per group.
-
-    Rows are (cell, group) pairs, e.g. a gap cell of one service; two rows are linked when they
-    belong to the same group, their cells are in the same region (municipality) and within
-    ``radius_m`` of each other. The pairs of nearby cells are found once among the cells (each
-    region shifted into its own tile of the plane, so pairs never cross regions) and reused for
-    every group, so the search does not grow with the number of services.
-
-    Parameters
-    ----------
-    cell_of_row
-        Cell index of each row (into ``x``, ``y`` and ``region``); a cell at most once per group.
-    group
-        Group code of each row.
-    x, y, region
-        Location and region code of every cell.
-
-    Returns
-    -------
-    numpy.ndarray
-        A cluster label per row (0..k-1); rows of different groups never share one.
-    """
-    cell_of_row = np.asarray(cell_of_row, dtype=np.int64)
-    if cell_of_row.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    cells = np.unique(cell_of_row)
-    _, reg = np.unique(np.asarray(region)[cells], return_inverse=True)
-    cx, cy = np.asarray(x, dtype=float)[cells], np.asarray(y, dtype=float)[cells]
-    span = float(max(np.ptp(cx), np.ptp(cy))) + 4 * radius_m + 1.0
-    tree = cKDTree(np.column_stack([cx + reg.ravel() * span, cy]))
-    pairs = tree.query_pairs(radius_m, output_type="ndarray")
-    return _components(cell_of_row.size, *_row_edges(cells, cell_of_row, np.asarray(group), pairs))
-
-
-def _row_edges(
-    cells: np.ndarray, cell_of_row: np.ndarray, group: np.ndarray, pairs: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Edges between rows of one group whose cells form one of ``pairs``.
-
-    ``cells`` are the distinct cells (sorted), ``cell_of_row`` the cell of each row (a cell at
-    most once per group), ``pairs`` an (m, 2) array of positions in ``cells``.
-    """
-    at = np.searchsorted(cells, cell_of_row)
-    row_of = np.full(cells.size, -1, np.int64)
-    src: list[np.ndarray] = []
-    dst: list[np.ndarray] = []
-    for g in np.unique(group):
-        rows = np.flatnonzero(group == g)
-        row_of[at[rows]] = rows
-        a, b = row_of[pairs[:, 0]], row_of[pairs[:, 1]]
-        ok = (a >= 0) & (b >= 0)
-        src.append(a[ok])
-        dst.append(b[ok])
-        row_of[at[rows]] = -1
-    e = np.zeros(0, np.int64)
-    return (np.concatenate(src) if src else e), (np.concatenate(dst) if dst else e)
-
-
 def _components(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     m = sparse.coo_array((np.ones(src.size, np.int8), (src, dst)), shape=(n, n))
     return connected_components(m, directed=False)[1].astype(np.int64)
@@ -496,8 +434,9 @@ _AUTO_WORKERS_MIN_TASKS = 4
 """... and this many services (smaller analyses take seconds and are faster in one process)."""
 
 
-def _access_task(token: int, sid: str) -> ServiceAccess:
-    """Access of every cell to one service (point indices into all service points)."""
+def _access_task(token: int, sid: str) -> tuple[ServiceAccess, GapParts]:
+    """Access of every cell to one service (point indices into all service points), and the
+    clusters and outlines of its gap cells."""
     st = _TASKS[token]
     config = st["config"]
     svc = config.services[sid]
@@ -508,9 +447,12 @@ def _access_task(token: int, sid: str) -> ServiceAccess:
         access_speed_kmh=config.network.access_speed_kmh, nearest_by=config.network.cost,
     )
     nearest = np.where(acc.nearest_point >= 0, idx[np.maximum(acc.nearest_point, 0)] if len(idx) else -1, -1)
-    return ServiceAccess(
+    gpos = np.flatnonzero((acc.coverage < 1.0) & st["populated"])
+    parts = _service_gap_parts(gpos, st["gap_shared"])
+    access = ServiceAccess(
         sid, acc.distance_m, acc.time_s, nearest, acc.coverage, acc.threshold_m, acc.threshold_s
     )
+    return access, parts
 
 
 def _fca_task(token: int, sid: str) -> tuple[str, np.ndarray, float, np.ndarray, np.ndarray, np.ndarray,
@@ -552,14 +494,14 @@ def _worker_count(workers: int | None, n_nodes: int, n_tasks: int) -> int:
 def _run_tasks(
     token: int, access_ids: list[str], fca_ids: list[str], n_workers: int, say: Progress,
     warnings: list[str],
-) -> tuple[dict[str, ServiceAccess], list[tuple], float, float]:
+) -> tuple[dict[str, tuple[ServiceAccess, GapParts]], list[tuple], float, float]:
     """Run the per-service sweeps and 2SFCA tasks, in forked worker processes when ``n_workers > 1``.
 
-    Returns the access per service, the 2SFCA results and the seconds until the sweeps and until
-    everything was done.
+    Returns the access and gap parts per service, the 2SFCA results and the seconds until the
+    sweeps and until everything was done.
     """
     t0 = _time.perf_counter()
-    results: dict[str, ServiceAccess] = {}
+    results: dict[str, tuple[ServiceAccess, GapParts]] = {}
     fca: list[tuple] = []
     if n_workers > 1:
         try:
@@ -701,6 +643,10 @@ def find_gaps(
         for sid in service_ids
     }
     n_workers = _worker_count(workers, net.n_nodes, len(service_ids) + len(fca_ids))
+    size = _cell_size(pop)
+    populated = popv > 0
+    gap_shared = _gap_shared(ox, oy, pop["municipality"].astype(str).to_numpy(), pop.geometry.to_numpy(),
+                             populated, size, _merge_radius(config, size))
     if n_workers > 1:
         # What every sweep reuses is built once here, before the workers are forked.
         prepare_sweeps(net, origins, access_speed_kmh=config.network.access_speed_kmh)
@@ -708,11 +654,14 @@ def find_gaps(
     _TASKS[token] = {
         "config": config, "net": net, "origins": origins, "point_snap": point_snap, "offered": offered,
         "modes": modes, "days": days, "classes": classes, "capacity": capacity, "demand": demand_of,
+        "populated": populated, "gap_shared": gap_shared,
     }
     try:
-        results, fca_out, t_sweeps, t_all = _run_tasks(token, service_ids, fca_ids, n_workers, say, warnings)
+        done, fca_out, t_sweeps, t_all = _run_tasks(token, service_ids, fca_ids, n_workers, say, warnings)
     finally:
         del _TASKS[token]
+    results = {sid: acc for sid, (acc, _parts) in done.items()}
+    gap_parts = {sid: parts for sid, (_acc, parts) in done.items()}
     timings["sweeps_s"] = t_sweeps
     timings["fca_s"] = t_all - t_sweeps
     for sid, acc in results.items():
@@ -802,7 +751,7 @@ def find_gaps(
     gaps_long["uncovered_population"] = gaps_long["population"] * (1 - gaps_long["coverage"])
     gaps = gpd.GeoDataFrame(gaps_long, geometry=pop.geometry.iloc[gpos].to_numpy(), crs=CRS)
 
-    gap_areas = _gap_areas(gaps, gpos, ox, oy, pop, places, point_snap, pts, results, net, config)
+    gap_areas = _gap_areas(gaps, gpos, ox, oy, pop, places, point_snap, pts, results, net, config, gap_parts)
     timings["gap_areas_s"] = _time.perf_counter() - t2
 
     t3 = _time.perf_counter()
@@ -1015,32 +964,26 @@ def _trace_grid_parts(gi: np.ndarray, gj: np.ndarray, comp: np.ndarray) -> tuple
     return x[o].astype(float), y[o].astype(float), ring[o], part
 
 
-def _grid_area_outlines(
-    cell_of_row: np.ndarray, group: np.ndarray, area: np.ndarray, k: int, cells: np.ndarray,
-    cell_geoms: np.ndarray, size: float,
-) -> list[Any]:
-    """Outline of each gap area made of grid cells: a (Multi)Polygon of its edge-connected parts.
-
-    The outlines are traced along the cell sides (:func:`_trace_grid_parts`), for all areas at
-    once, so the result is exact and valid without a geometric union.
-    """
-    gi, gj = _grid_index(cell_geoms, size)
-    b = shapely.bounds(cell_geoms)
-    x0, y0 = float(b[:, 0].min()), float(b[:, 1].min())
-    width = int(gj.max()) + 2
+def _grid_pairs(gi: np.ndarray, gj: np.ndarray) -> np.ndarray:
+    """(m, 2) positions of grid cells that share a side (the next cell along x, along y)."""
+    width = int(gj.max()) + 2 if gj.size else 2
     key = gi * width + gj
     order = np.argsort(key, kind="stable")
     ks = key[order]
     pairs_l = []
-    for step in (width, 1):  # the next cell along x, along y
+    for step in (width, 1):
         pos = np.clip(np.searchsorted(ks, key + step), 0, max(ks.size - 1, 0))
         hit = ks[pos] == key + step
         pairs_l.append(np.column_stack([np.flatnonzero(hit), order[pos[hit]]]))
-    src, dst = _row_edges(cells, cell_of_row, group, np.concatenate(pairs_l))
-    same = area[src] == area[dst]  # neighbours across a municipality border stay apart
-    comp = _components(cell_of_row.size, src[same], dst[same])
-    at = np.searchsorted(cells, cell_of_row)
-    px, py, ring, part = _trace_grid_parts(gi[at], gj[at], comp)
+    return np.concatenate(pairs_l).astype(np.int64)
+
+
+def _outline_polygons(
+    gi: np.ndarray, gj: np.ndarray, comp: np.ndarray, area: np.ndarray, k: int, x0: float, y0: float,
+    size: float,
+) -> list[Any]:
+    """(Multi)Polygon per area from the edge-connected parts ``comp`` of its grid cells (rows)."""
+    px, py, ring, part = _trace_grid_parts(gi, gj, comp)
     rings = shapely.linearrings(x0 + px * size, y0 + py * size, indices=ring)
     # Shell first in each part: the counter-clockwise ring (positive signed area).
     shell = shapely.is_ccw(rings)
@@ -1057,6 +1000,70 @@ def _grid_area_outlines(
     return [parts[starts[a]] if counts[a] == 1 else multi[a] for a in range(k)]
 
 
+GapParts = tuple[np.ndarray, int, "list[Any] | None"]
+"""Gap areas of one service: area label per gap row (0..k-1, by first appearance), k, and the
+area outlines when the cells are grid squares (None otherwise)."""
+
+
+def _merge_radius(config: Config, size: float) -> float:
+    return max(config.gaps.merge_distance_m, 1.01 * size)
+
+
+def _gap_shared(
+    ox: np.ndarray, oy: np.ndarray, muni: np.ndarray, pop_geoms: np.ndarray, populated: np.ndarray,
+    size: float, radius: float,
+) -> dict[str, Any]:
+    """What every service's gap clusters and outlines reuse, found once among the populated cells:
+    the pairs within the merge distance (same municipality), and for grid cells their grid
+    indices and the pairs sharing a side."""
+    cells = np.flatnonzero(populated)
+    _, reg = np.unique(np.asarray(muni)[cells], return_inverse=True)
+    cx, cy = ox[cells], oy[cells]
+    span = float(max(np.ptp(cx), np.ptp(cy))) + 4 * radius + 1.0 if cells.size else 1.0
+    tree = cKDTree(np.column_stack([cx + reg.ravel() * span, cy]) if cells.size else np.zeros((0, 2)))
+    near = cells[tree.query_pairs(radius, output_type="ndarray")].reshape(-1, 2)
+    out: dict[str, Any] = {"n": len(ox), "near": near, "grid": False, "size": size}
+    geoms = pop_geoms[cells]
+    if cells.size and _is_grid(geoms):
+        gi, gj = _grid_index(geoms, size)
+        b = shapely.bounds(geoms)
+        full_i = np.zeros(len(ox), np.int64)
+        full_j = np.zeros(len(ox), np.int64)
+        full_i[cells], full_j[cells] = gi, gj
+        out.update(grid=True, gi=full_i, gj=full_j, side=cells[_grid_pairs(gi, gj)],
+                   x0=float(b[:, 0].min()), y0=float(b[:, 1].min()))
+    return out
+
+
+def _pair_edges(row_of: np.ndarray, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    a, b = row_of[pairs[:, 0]], row_of[pairs[:, 1]]
+    ok = (a >= 0) & (b >= 0)
+    return a[ok], b[ok]
+
+
+def _service_gap_parts(gpos: np.ndarray, shared: dict[str, Any]) -> GapParts:
+    """Clusters of one service's gap cells (rows ``gpos`` of the population) and their outlines."""
+    n = gpos.size
+    if n == 0:
+        return np.zeros(0, np.int64), 0, []
+    row_of = np.full(shared["n"], -1, np.int64)
+    row_of[gpos] = np.arange(n)
+    labels = _components(n, *_pair_edges(row_of, shared["near"]))
+    # Renumber labels by first appearance (the order groupby(sort=False) gave).
+    _, first_idx, lab = np.unique(labels, return_index=True, return_inverse=True)
+    rank = np.empty_like(first_idx)
+    rank[np.argsort(first_idx, kind="stable")] = np.arange(first_idx.size)
+    lab = rank[lab.ravel()].astype(np.int64)
+    k = int(first_idx.size)
+    if not shared["grid"]:
+        return lab, k, None
+    src, dst = _pair_edges(row_of, shared["side"])
+    same = lab[src] == lab[dst]  # neighbours across a municipality border stay apart
+    comp = _components(n, src[same], dst[same])
+    gi, gj = shared["gi"][gpos], shared["gj"][gpos]
+    return lab, k, _outline_polygons(gi, gj, comp, lab, k, shared["x0"], shared["y0"], shared["size"])
+
+
 def _gap_areas(
     gaps: gpd.GeoDataFrame,
     gpos: np.ndarray,
@@ -1069,8 +1076,13 @@ def _gap_areas(
     results: dict[str, ServiceAccess],
     net: Network,
     config: Config,
+    parts: dict[str, GapParts] | None = None,
 ) -> gpd.GeoDataFrame:
-    """Merge neighbouring gap cells (same service and municipality) into gap areas, vectorised."""
+    """Merge neighbouring gap cells (same service and municipality) into gap areas, vectorised.
+
+    ``parts`` holds the clusters (and grid outlines) of each service computed beforehand, e.g.
+    by the worker that swept it (:func:`_service_gap_parts`); missing services are done here.
+    """
     cols = [
         "gap_area_id",
         "service",
@@ -1091,17 +1103,27 @@ def _gap_areas(
         return gpd.GeoDataFrame(columns=[*cols, "geometry"], geometry="geometry", crs=CRS)
     size = _cell_size(pop)
     x, y = ox[gpos], oy[gpos]
-    # Clusters of gap cells within the merge distance, per service and municipality.
-    cells = np.unique(gpos)
-    svc_code = pd.factorize(gaps["service"])[0].astype(np.int64)
-    labels = cluster_rows(gpos, svc_code, ox, oy, pop["municipality"].astype(str).to_numpy(),
-                          radius_m=max(config.gaps.merge_distance_m, 1.01 * size))
-    # Renumber labels by first appearance (the order groupby(sort=False) gave).
-    _, first_idx, lab = np.unique(labels, return_index=True, return_inverse=True)
-    rank = np.empty_like(first_idx)
-    rank[np.argsort(first_idx, kind="stable")] = np.arange(first_idx.size)
-    lab = rank[lab.ravel()]
-    k = first_idx.size
+    # Clusters of gap cells within the merge distance, per service and municipality: the rows
+    # of one service are contiguous, so its labels follow those of the services before it.
+    svc_rows = gaps["service"].to_numpy()
+    starts = np.r_[0, np.flatnonzero(svc_rows[1:] != svc_rows[:-1]) + 1]
+    lab_parts, geom_parts = [], []
+    k = 0
+    shared: dict[str, Any] | None = None
+    for a, b in zip(starts, np.r_[starts[1:], len(svc_rows)], strict=True):
+        sid_ = str(svc_rows[a])
+        part = (parts or {}).get(sid_)
+        if part is None:
+            if shared is None:
+                populated = np.nan_to_num(pop["population"].to_numpy(dtype=float)) > 0
+                shared = _gap_shared(ox, oy, pop["municipality"].astype(str).to_numpy(),
+                                     pop.geometry.to_numpy(), populated, size, _merge_radius(config, size))
+            part = _service_gap_parts(gpos[a:b], shared)
+        lab_s, k_s, geoms_s = part
+        lab_parts.append(lab_s + k)
+        geom_parts.append(geoms_s)
+        k += k_s
+    lab = np.concatenate(lab_parts)
 
     def s(v: Any) -> np.ndarray:
         return np.bincount(lab, weights=np.asarray(v, dtype=float), minlength=k)
@@ -1145,10 +1167,9 @@ def _gap_areas(
     wcov = np.maximum(popv, 1e-9)
     # Geometry: grid cells are assembled from their edge-connected parts; other layers get one
     # union per area over its cells.
-    cell_geoms = pop.geometry.to_numpy()[cells]
     geoms: list[Any] = []
-    if _is_grid(cell_geoms):
-        geoms = _grid_area_outlines(gpos, svc_code, lab, k, cells, cell_geoms, size)
+    if all(g is not None for g in geom_parts):
+        geoms = [g for part_geoms in geom_parts for g in cast(list, part_geoms)]
     geom_all = gaps.geometry.to_numpy()
     by = np.argsort(lab, kind="stable")
     bounds = np.r_[0, np.cumsum(cnt)]

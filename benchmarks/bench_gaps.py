@@ -214,6 +214,8 @@ def main() -> None:
                     help="services the networkx baseline runs on (extrapolated; 0 skips it)")
     ap.add_argument("--repeat", type=int, default=2, help="timed runs of find_gaps (best and median shown)")
     ap.add_argument("--no-tracemalloc", action="store_true", help="skip the extra run measuring peak memory")
+    ap.add_argument("--workers", type=int, default=None,
+                    help="processes for find_gaps (default: its automatic choice; 1 = one process)")
     args = ap.parse_args()
 
     t0 = time.perf_counter()
@@ -243,7 +245,7 @@ def main() -> None:
     runs: list[tuple[float, GapResult]] = []
     for _ in range(args.repeat):
         t0 = time.perf_counter()
-        res = find_gaps(config, net, population, points, munis, places=None)
+        res = find_gaps(config, net, population, points, munis, places=None, workers=args.workers)
         runs.append((time.perf_counter() - t0, res))
         gc.collect()
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -254,7 +256,7 @@ def main() -> None:
     peak_mb = None
     if not args.no_tracemalloc:
         tracemalloc.start()
-        find_gaps(config, net, population, points, munis, places=None)
+        find_gaps(config, net, population, points, munis, places=None, workers=args.workers)
         peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
         gc.collect()

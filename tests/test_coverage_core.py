@@ -10,8 +10,8 @@ from scipy import sparse
 
 from arjenturva.config import AreaClassConfig, ServiceConfig
 from arjenturva.coverage import (
-    _grid_area_outlines,
-    cluster_rows,
+    _gap_shared,
+    _service_gap_parts,
     derive_area_classes,
     e2sfca_weights,
     thresholds_for,
@@ -134,31 +134,36 @@ def test_2sfca_and_e2sfca_match_pysal_access(seed):
     np.testing.assert_allclose(ours_e, theirs_e.to_numpy(), rtol=1e-9)
 
 
-def test_cluster_rows_respects_groups_regions_and_radius():
+def _parts(x, y, region, gap_cells, radius, geoms=None):
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if geoms is None:
+        geoms = shapely.points(x, y)
+    shared = _gap_shared(x, y, np.asarray(region), np.asarray(geoms), np.ones(x.size, bool), 1000.0, radius)
+    return _service_gap_parts(np.asarray(gap_cells), shared)
+
+
+def test_gap_clusters_respect_regions_and_radius():
     # Cells 0..4 on a line 1 km apart; cell 3 is in another region; cell 4 is far away.
-    x = np.array([0, 1000, 2000, 3000, 10_000.0])
-    y = np.zeros(5)
-    region = np.array(["a", "a", "a", "b", "a"])
-    # Rows: group 0 has cells 0, 1, 2, 3, 4; group 1 has cells 0 and 2 (2 km apart).
-    cell_of_row = np.array([0, 1, 2, 3, 4, 0, 2])
-    group = np.array([0, 0, 0, 0, 0, 1, 1])
-    labels = cluster_rows(cell_of_row, group, x, y, region, radius_m=1500)
-    assert labels[0] == labels[1] == labels[2]
-    assert labels[3] != labels[2]  # 1 km away but in another region
-    assert labels[4] != labels[0]  # too far
-    assert labels[5] != labels[6]  # group 1 lacks cell 1 between them
-    assert labels[5] != labels[0]  # groups never share a cluster
-    assert cluster_rows(cell_of_row, group, x, y, region, radius_m=2500)[5] == \
-        cluster_rows(cell_of_row, group, x, y, region, radius_m=2500)[6]
+    x = [0, 1000, 2000, 3000, 10_000]
+    region = ["a", "a", "a", "b", "a"]
+    lab, k, _ = _parts(x, [0] * 5, region, [0, 1, 2, 3, 4], radius=1500)
+    assert k == 3 and lab[0] == lab[1] == lab[2] and lab[3] != lab[2] and lab[4] != lab[0]
+    assert lab.tolist() == [0, 0, 0, 1, 2]  # numbered by first appearance
+    # Without cell 1, cells 0 and 2 are 2 km apart: two clusters, one with a wider radius.
+    assert _parts(x, [0] * 5, region, [0, 2], radius=1500)[1] == 2
+    assert _parts(x, [0] * 5, region, [0, 2], radius=2500)[1] == 1
 
 
 def _outlines(cells: list[tuple[int, int]], area: list[int] | None = None) -> list:
+    """Outlines of grid cells (1 km squares); ``area`` puts cells in separate municipalities."""
     ij = np.array(cells, dtype=float)
     boxes = shapely.box(ij[:, 0] * 1000, ij[:, 1] * 1000, ij[:, 0] * 1000 + 1000, ij[:, 1] * 1000 + 1000)
     n = len(cells)
-    lab = np.zeros(n, np.int64) if area is None else np.asarray(area)
-    return _grid_area_outlines(np.arange(n), np.zeros(n, np.int64), lab, int(lab.max()) + 1, np.arange(n),
-                               boxes, 1000.0)
+    region = np.zeros(n, np.int64) if area is None else np.asarray(area)
+    lab, k, geoms = _parts(ij[:, 0] * 1000 + 500, ij[:, 1] * 1000 + 500, region, np.arange(n),
+                           radius=50_000, geoms=boxes)
+    assert geoms is not None and k == len(np.unique(region))
+    return [geoms[lab[np.flatnonzero(region == r)[0]]] for r in np.unique(region)]
 
 
 def test_grid_outlines_hand_cases():
