@@ -282,6 +282,10 @@ def main() -> None:
     if peak_mb is not None:
         rows.append(("peak memory find_gaps (tracemalloc)", f"{peak_mb:,.0f} MB", "target < 4 GB"))
     rows.append(("process peak RSS so far", f"{rss_mb:,.0f} MB", "incl. generating the network"))
+    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    if child_mb:
+        rows.append(("largest worker process peak RSS", f"{child_mb:,.0f} MB",
+                     "forked: most of it is pages shared with the parent"))
     if base is not None:
         build_s, snap_s, per = base
         mean = float(np.mean(list(per.values())))
