@@ -289,6 +289,8 @@ def test_worker_processes_give_the_same_results(tmp_path):
         pd.testing.assert_frame_equal(a.drop(columns="geometry"), b.drop(columns="geometry"))
         assert a.geometry.geom_equals(b.geometry).all()
     pd.testing.assert_frame_equal(one.accessibility, two.accessibility)
+    pd.testing.assert_frame_equal(one.unreachable, two.unreachable)
+    pd.testing.assert_frame_equal(one.gaps.drop(columns="geometry"), two.gaps.drop(columns="geometry"))
     assert one.warnings == two.warnings
     # The automatic choice: one process for small analyses, every core for large ones.
     assert _worker_count(None, 5_000, 20) == 1
