@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import time as _time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -483,8 +484,9 @@ def _worker_count(workers: int | None, n_nodes: int, n_tasks: int) -> int:
     except AttributeError:  # pragma: no cover - not on Linux
         cores = os.cpu_count() or 1
     if workers is None:
+        # Automatically only on Linux: forking is not safe with every macOS framework.
         big = n_nodes >= _AUTO_WORKERS_MIN_NODES and n_tasks >= _AUTO_WORKERS_MIN_TASKS
-        return cores if big else 1
+        return min(cores, n_tasks) if big and sys.platform.startswith("linux") else 1
     if workers < 0:
         msg = f"workers must be 0 (all cores) or a positive number, not {workers}"
         raise ValueError(msg)
@@ -555,9 +557,9 @@ def find_gaps(
         Callback for step messages.
     workers
         Processes for the per-service sweeps and 2SFCA: ``1`` runs everything here, ``0`` uses
-        every available core, ``None`` (default) every core for large analyses (from 100 000
-        road nodes and 4 services) and one otherwise. Workers are forked (Linux, macOS); where
-        the OS cannot fork, everything runs here. The results do not depend on it.
+        every available core, ``None`` (default) every core for large analyses on Linux (from
+        100 000 road nodes and 4 services) and one otherwise. Workers are forked; where the OS
+        cannot fork, everything runs here. The results do not depend on it.
 
     Returns
     -------
