@@ -631,8 +631,9 @@ def find_gaps(
     offers = pts["services"].map(set).to_numpy()
     offered = {sid: np.array([sid in o for o in offers], dtype=bool) for sid in service_ids}
     capacity = pts["capacity"].to_numpy(dtype=float) if "capacity" in pts else np.full(len(pts), np.nan)
+    has_points = {sid: bool((offered[sid] & point_snap.ok).any()) for sid in service_ids}
     for sid in service_ids:
-        if not (offered[sid] & point_snap.ok).any():
+        if not has_points[sid]:
             warnings.append(f"no service point offers '{sid}': every cell counts as uncovered")
     # Capacity-aware access where points of a service carry capacities.
     fca_ids = [
@@ -667,8 +668,7 @@ def find_gaps(
     timings["sweeps_s"] = t_sweeps
     timings["fca_s"] = t_all - t_sweeps
     for sid, acc in results.items():
-        any_point = bool((offered[sid] & point_snap.ok).any())
-        lost = np.flatnonzero(origins.ok & ~np.isfinite(acc.distance_m) & any_point)
+        lost = np.flatnonzero(origins.ok & ~np.isfinite(acc.distance_m) & has_points[sid])
         _unreachable(
             "population",
             pop["cell_id"].to_numpy()[lost],
@@ -722,10 +722,7 @@ def find_gaps(
             "time_s": np.concatenate([a.time_s for a in accs]),
             "coverage": np.concatenate([a.coverage for a in accs]),
             "population": tile(popv),
-            "demand": np.concatenate([
-                popv if config.services[sid].demand == "population" else ages[config.services[sid].demand]
-                for sid in results
-            ]),
+            "demand": np.concatenate([demand_of[sid] for sid in results]),
             "age_65_plus": tile(ages["age_65_plus"]),
             "age_0_14": tile(ages["age_0_14"]),
             "age_15_64": tile(ages["age_15_64"]),

@@ -2323,8 +2323,7 @@ def prepare_sweeps(
     ctr = net._contraction if _CONTRACT != "never" else None
     for weight in weights:
         w = _check_weight(weight)
-        _origin_terms(net, origins, w, access_speed_kmh)
-        _origin_plan(net, origins, w, access_speed_kmh)
+        _origin_plan(net, origins, w, access_speed_kmh)  # keeps the origin terms too
         if ctr is not None and ctr.useful:
             ctr.weighted(net, w)
             _origin_plan_perm(net, ctr, origins, w, access_speed_kmh)
@@ -2416,14 +2415,7 @@ def nearest_facility(
             cost[o] = ca
             fac_idx[o] = fa
         oi, fi, c = _same_road_pairs(net, origins, facilities, w, access_speed_kmh)
-        if oi.size:
-            order = np.lexsort((c, oi))
-            oi, fi, c = oi[order], fi[order], c[order]
-            first = np.r_[True, oi[1:] != oi[:-1]]
-            oi, fi, c = oi[first], fi[first], c[first]
-            better = c < cost[oi]
-            cost[oi[better]] = c[better]
-            fac_idx[oi[better]] = fi[better]
+        _scatter_min(cost, fac_idx, oi, c, fi)
     if np.isfinite(lim):
         cost[cost > lim] = np.inf
     fac_idx[~np.isfinite(cost)] = -1

@@ -625,6 +625,13 @@ class _Rows:
         return LinearConstraint(mat, np.concatenate(self.lo), np.concatenate(self.hi))
 
 
+def _pairwise_le(rows: _Rows, left: np.ndarray, right: np.ndarray) -> None:
+    """Rows ``x[left[i]] - x[right[i]] <= 0``, one per pair."""
+    n = left.size
+    r = np.arange(n)
+    rows.add(np.r_[r, r], np.r_[left, right], np.r_[np.ones(n), -np.ones(n)], -np.inf, 0.0, n)
+
+
 def _budget_rows(rows: _Rows, cols: np.ndarray, mu: np.ndarray, budget: Budget, munis: np.ndarray) -> None:
     """Add ``sum cols <= budget`` globally or per municipality (``mu`` = municipality index per col)."""
     g, per_mu = _budget_lookup(budget, munis)
@@ -708,26 +715,11 @@ def _build_mip(p: ProposalProblem, ix: _Index) -> tuple[np.ndarray, np.ndarray, 
             0.0,
             n_grp,
         )
-        rows.add(
-            np.r_[r, r],
-            np.r_[off["g"] + r, off["z"] + ix.grp_site],
-            np.r_[np.ones(n_grp), -np.ones(n_grp)],
-            -np.inf,
-            0.0,
-            n_grp,
-        )
+        _pairwise_le(rows, off["g"] + r, off["z"] + ix.grp_site)
     # Sites: x_j - z_s <= 0 for fixed options.
     fj = np.flatnonzero(ix.fixed)
     if fj.size:
-        r = np.arange(fj.size)
-        rows.add(
-            np.r_[r, r],
-            np.r_[fj, off["z"] + ix.site_of[fj]],
-            np.r_[np.ones(fj.size), -np.ones(fj.size)],
-            -np.inf,
-            0.0,
-            fj.size,
-        )
+        _pairwise_le(rows, fj, off["z"] + ix.site_of[fj])
         c[off["z"] : off["z"] + ix.n_sites] = p.hub_bonus if use_hub else 0.0
         # Site variables are implied integer by x; declaring them binary lets HiGHS branch on sites,
         # which finds better incumbents on region-sized instances.
@@ -756,14 +748,7 @@ def _build_mip(p: ProposalProblem, ix: _Index) -> tuple[np.ndarray, np.ndarray, 
             0.0,
             n_pairs,
         )
-        rows.add(
-            np.r_[r, r],
-            np.r_[off["h"] + r, off["z"] + ix.pair_site],
-            np.r_[np.ones(n_pairs), -np.ones(n_pairs)],
-            -np.inf,
-            0.0,
-            n_pairs,
-        )
+        _pairwise_le(rows, off["h"] + r, off["z"] + ix.pair_site)
         c[off["h"] : off["h"] + n_pairs] = -p.hub_bonus
     # Sectors: u_q <= sum_{j in q} x_j; e_mu + u_q <= 1; sl_mu + sum_q u_q + e_mu >= k_mu.
     if use_sector:
