@@ -155,15 +155,7 @@ def test_distances_times_and_thresholds(line_net):
 def test_mobile_and_remote_weights(line_net):
     cfg = _config(health={**HEALTH, "threshold_km": {"default": 10, "M7": 12}})
     points = [
-        {
-            "point_id": "H",
-            "name": "Asema",
-            "services": ("health",),
-            "mode": "fixed",
-            "days_per_week": np.nan,
-            "x": X0,
-            "y": Y0,
-        },
+        *STATION,
         {
             "point_id": "M",
             "name": "Terveysauto",

@@ -306,15 +306,21 @@ def random_problem(
     )
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_mip_matches_brute_force(seed):
-    prob = random_problem(np.random.default_rng(seed))
+def brute_force_best(prob):
+    """The best score of any feasible selection, by trying them all."""
     best = -np.inf
     for k in range(prob.n_options + 1):
         for subset in itertools.combinations(range(prob.n_options), k):
             ev = evaluate_selection(prob, list(subset))
             if not ev.violations:
                 best = max(best, ev.score)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_mip_matches_brute_force(seed):
+    prob = random_problem(np.random.default_rng(seed))
+    best = brute_force_best(prob)
     sol = solve_mip(prob, mip_gap=1e-9)
     assert sol.status == "optimal"
     assert evaluate_selection(prob, sol.chosen).violations == ()
@@ -568,12 +574,7 @@ def test_cover_groups_keep_the_optimum_and_tighten_the_lp(seed, monkeypatch):
     rng = np.random.default_rng(300 + seed)
     prob = with_duplicated_fixed(random_problem(rng, n=10, m=7, max_new_sites=1), rng)
     assert (optimize._build_index(prob).grp_of >= 0).any()
-    best = -np.inf
-    for k in range(prob.n_options + 1):
-        for subset in itertools.combinations(range(prob.n_options), k):
-            ev = evaluate_selection(prob, list(subset))
-            if not ev.violations:
-                best = max(best, ev.score)
+    best = brute_force_best(prob)
     grouped = solve_mip(prob, mip_gap=1e-9)
     lp_grouped = lp_bound(prob)
     # The same model without cover groups (the previous formulation).
