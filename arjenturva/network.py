@@ -2075,8 +2075,8 @@ class _Contraction:
         # and the top of its dead-end tree (the node next to the root).
         self.ch_index = np.full(n, -1, np.int64)
         self.ch_index[ch] = np.arange(m)
-        self.ch_a_node = self.ch_a[self.ch_of] if m else np.zeros(0, np.int64)
-        self.ch_b_node = self.ch_b[self.ch_of] if m else np.zeros(0, np.int64)
+        ch_a_node = self.ch_a[self.ch_of] if m else np.zeros(0, np.int64)
+        ch_b_node = self.ch_b[self.ch_of] if m else np.zeros(0, np.int64)
         tn, tp = self.tree_nodes, self.tree_parent
         nt = tn.size
         self.tree_pos = np.full(n, -1, np.int64)
@@ -2088,7 +2088,7 @@ class _Contraction:
             t, p = tn[tb[r]:tb[r + 1]], tp[tb[r]:tb[r + 1]]
             root[t] = root[p]
             top[t] = np.where(removed[p], top[p], t)
-        self.tree_root = root[tn]
+        tree_root = root[tn]
         tree_top = top[tn]
         rnd = np.repeat(np.arange(tb.size - 1), np.diff(tb))
         # Tree nodes grouped by tree, leaves first within a tree: the nodes of one tree are
@@ -2107,9 +2107,9 @@ class _Contraction:
         self.perm[self.core] = np.arange(nc)
         self.perm[ch] = nc + np.arange(m)
         self.perm[tn] = nc + m + np.arange(nt)
-        self.ch_a_core = self.core_of[self.ch_a_node]
-        self.ch_b_core = self.core_of[self.ch_b_node]
-        self.tree_root_c = self.perm[self.tree_root]
+        self.ch_a_core = self.core_of[ch_a_node]
+        self.ch_b_core = self.core_of[ch_b_node]
+        self.tree_root_c = self.perm[tree_root]
         self._weighted: dict[str, dict[str, Any]] = {}
 
     @classmethod
