@@ -122,8 +122,15 @@ def derive_area_classes(
     return labels[inverse]
 
 
-def assign_area_classes(population: gpd.GeoDataFrame, settings: AreaClassConfig) -> tuple[np.ndarray, str]:
+def assign_area_classes(
+    population: gpd.GeoDataFrame,
+    settings: AreaClassConfig,
+    *,
+    xy: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, str]:
     """Area class per cell: from the ``area_class`` column, derived, or both (blanks derived).
+
+    ``xy`` are the cells' representative points when the caller has them already.
 
     Returns
     -------
@@ -140,10 +147,8 @@ def assign_area_classes(population: gpd.GeoDataFrame, settings: AreaClassConfig)
     if settings.source == "column" or (settings.source == "auto" and n and has.all()):
         # Cells without a class (source: column) count as rural heartland (M6).
         return np.where(has, column, "M6").astype(object), "column"
-    pts = population.geometry.representative_point()
-    derived = derive_area_classes(
-        pts.x.to_numpy(), pts.y.to_numpy(), population["population"].to_numpy(), settings=settings
-    )
+    px, py = xy if xy is not None else _cell_points(population.geometry)
+    derived = derive_area_classes(px, py, population["population"].to_numpy(), settings=settings)
     if settings.source == "auto" and has.any():
         return np.where(has, column, derived).astype(object), "column+derived"
     return derived, "derived"
@@ -299,49 +304,6 @@ class GapResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
-    ok = np.isfinite(values) & (weights > 0)
-    if not ok.any():
-        return float("nan")
-    v, w = values[ok], weights[ok]
-    order = np.argsort(v)
-    v, w = v[order], w[order]
-    cum = np.cumsum(w)
-    return float(v[np.searchsorted(cum, q * cum[-1], side="left").clip(0, len(v) - 1)])
-
-
-def _indicators(df: pd.DataFrame) -> dict[str, Any]:
-    pop = df["population"].to_numpy()
-    demand = df["demand"].to_numpy()
-    cov = df["coverage"].to_numpy()
-    dist = df["distance_m"].to_numpy()
-    time = df["time_s"].to_numpy()
-    unc = 1.0 - cov
-    reach = np.isfinite(dist)
-    wpop = np.where(reach, pop, 0.0)
-    tot_demand = demand.sum()
-    return {
-        "population": pop.sum(),
-        "demand": tot_demand,
-        "covered_demand": (demand * cov).sum(),
-        "covered_share": (demand * cov).sum() / tot_demand if tot_demand > 0 else np.nan,
-        "uncovered_population": (pop * unc).sum(),
-        "uncovered_demand": (demand * unc).sum(),
-        "uncovered_65_plus": (df["age_65_plus"].to_numpy() * unc).sum(),
-        "uncovered_0_14": (df["age_0_14"].to_numpy() * unc).sum(),
-        "uncovered_sparse": (pop * unc * df["sparse"].to_numpy()).sum(),
-        "unreachable_population": pop[~reach].sum(),
-        "mean_distance_km": (
-            np.average(dist[reach], weights=wpop[reach]) / 1000 if wpop.sum() > 0 else np.nan
-        ),
-        "median_distance_km": _weighted_quantile(dist, wpop, 0.5) / 1000,
-        "p90_distance_km": _weighted_quantile(dist, wpop, 0.9) / 1000,
-        "mean_time_min": (np.average(time[reach], weights=wpop[reach]) / 60 if wpop.sum() > 0 else np.nan),
-        "median_time_min": _weighted_quantile(time, wpop, 0.5) / 60,
-        "p90_time_min": _weighted_quantile(time, wpop, 0.9) / 60,
-    }
-
-
 def _group_quantiles(
     group: np.ndarray, n_groups: int, values: np.ndarray, weights: np.ndarray, qs: tuple[float, ...]
 ) -> list[np.ndarray]:
@@ -371,57 +333,69 @@ def _group_quantiles(
     return outs
 
 
-def _indicator_frame(access: pd.DataFrame) -> pd.DataFrame:
-    """Indicators per municipality × service, computed for all groups at once."""
-    m_codes, m_uniq = pd.factorize(access["municipality"].astype(str), sort=True)
-    s_codes, s_uniq = pd.factorize(access["service"].astype(str), sort=True)
-    combined = m_codes.astype(np.int64) * len(s_uniq) + s_codes
-    present, group = np.unique(combined, return_inverse=True)
-    group = group.ravel()
-    k = len(present)
-    uniq = [f"{m_uniq[c // len(s_uniq)]}\x1f{s_uniq[c % len(s_uniq)]}" for c in present.tolist()]
+INDICATOR_COLUMNS = (
+    "population",
+    "demand",
+    "covered_demand",
+    "covered_share",
+    "uncovered_population",
+    "uncovered_demand",
+    "uncovered_65_plus",
+    "uncovered_0_14",
+    "uncovered_sparse",
+    "unreachable_population",
+    "mean_distance_km",
+    "median_distance_km",
+    "p90_distance_km",
+    "mean_time_min",
+    "median_time_min",
+    "p90_time_min",
+)
+"""Indicators of one municipality and service (the columns of ``summary`` after the labels)."""
+
+
+def _service_indicators(
+    muni: np.ndarray, n_muni: int, cells: dict[str, np.ndarray], demand: np.ndarray, acc: ServiceAccess
+) -> np.ndarray:
+    """Indicators of one service per municipality: an ``(n_muni, len(INDICATOR_COLUMNS))`` array.
+
+    ``muni`` is the municipality number of every cell, ``cells`` its ``population``,
+    ``age_65_plus``, ``age_0_14`` and ``sparse`` (0/1) columns.
+    """
 
     def s(v: np.ndarray) -> np.ndarray:
-        return np.bincount(group, weights=v, minlength=k)
+        return np.bincount(muni, weights=v, minlength=n_muni)
 
-    pop = access["population"].to_numpy(dtype=float)
-    demand = access["demand"].to_numpy(dtype=float)
-    cov = access["coverage"].to_numpy(dtype=float)
-    dist = access["distance_m"].to_numpy(dtype=float)
-    time = access["time_s"].to_numpy(dtype=float)
+    pop, cov, dist, time = cells["population"], acc.coverage, acc.distance_m, acc.time_s
     unc = 1.0 - cov
     reach = np.isfinite(dist)
     wpop = np.where(reach, pop, 0.0)
     tot_demand = s(demand)
     covered = s(demand * cov)
     wsum = s(wpop)
-    dq = _group_quantiles(group, k, dist, wpop, (0.5, 0.9))
-    tq = _group_quantiles(group, k, time, wpop, (0.5, 0.9))
+    dq = _group_quantiles(muni, n_muni, dist, wpop, (0.5, 0.9))
+    tq = _group_quantiles(muni, n_muni, time, wpop, (0.5, 0.9))
     with np.errstate(invalid="ignore", divide="ignore"):
-        frame = pd.DataFrame(
-            {
-                "municipality": [u.split("\x1f")[0] for u in uniq],
-                "service": [u.split("\x1f")[1] for u in uniq],
-                "population": s(pop),
-                "demand": tot_demand,
-                "covered_demand": covered,
-                "covered_share": np.where(tot_demand > 0, covered / tot_demand, np.nan),
-                "uncovered_population": s(pop * unc),
-                "uncovered_demand": s(demand * unc),
-                "uncovered_65_plus": s(access["age_65_plus"].to_numpy(dtype=float) * unc),
-                "uncovered_0_14": s(access["age_0_14"].to_numpy(dtype=float) * unc),
-                "uncovered_sparse": s(pop * unc * access["sparse"].to_numpy(dtype=float)),
-                "unreachable_population": s(np.where(reach, 0.0, pop)),
-                "mean_distance_km": np.where(wsum > 0, s(np.where(reach, dist, 0.0) * wpop) / wsum, np.nan)
-                / 1000,
-                "median_distance_km": dq[0] / 1000,
-                "p90_distance_km": dq[1] / 1000,
-                "mean_time_min": np.where(wsum > 0, s(np.where(reach, time, 0.0) * wpop) / wsum, np.nan) / 60,
-                "median_time_min": tq[0] / 60,
-                "p90_time_min": tq[1] / 60,
-            }
-        )
-    return frame
+        values = {
+            "population": s(pop),
+            "demand": tot_demand,
+            "covered_demand": covered,
+            "covered_share": np.where(tot_demand > 0, covered / tot_demand, np.nan),
+            "uncovered_population": s(pop * unc),
+            "uncovered_demand": s(demand * unc),
+            "uncovered_65_plus": s(cells["age_65_plus"] * unc),
+            "uncovered_0_14": s(cells["age_0_14"] * unc),
+            "uncovered_sparse": s(pop * unc * cells["sparse"]),
+            "unreachable_population": s(np.where(reach, 0.0, pop)),
+            "mean_distance_km": np.where(wsum > 0, s(np.where(reach, dist, 0.0) * wpop) / wsum, np.nan)
+            / 1000,
+            "median_distance_km": dq[0] / 1000,
+            "p90_distance_km": dq[1] / 1000,
+            "mean_time_min": np.where(wsum > 0, s(np.where(reach, time, 0.0) * wpop) / wsum, np.nan) / 60,
+            "median_time_min": tq[0] / 60,
+            "p90_time_min": tq[1] / 60,
+        }
+    return np.column_stack([values[c] for c in INDICATOR_COLUMNS])
 
 
 _TASKS: dict[int, dict[str, Any]] = {}
@@ -435,9 +409,9 @@ _AUTO_WORKERS_MIN_TASKS = 4
 """... and this many services (smaller analyses take seconds and are faster in one process)."""
 
 
-def _access_task(token: int, sid: str) -> tuple[ServiceAccess, GapParts]:
-    """Access of every cell to one service (point indices into all service points), and the
-    clusters and outlines of its gap cells."""
+def _access_task(token: int, sid: str) -> tuple[ServiceAccess, GapParts, np.ndarray]:
+    """Access of every cell to one service (point indices into all service points), the
+    clusters and outlines of its gap cells, and its indicators per municipality."""
     st = _TASKS[token]
     config = st["config"]
     svc = config.services[sid]
@@ -453,7 +427,8 @@ def _access_task(token: int, sid: str) -> tuple[ServiceAccess, GapParts]:
     access = ServiceAccess(
         sid, acc.distance_m, acc.time_s, nearest, acc.coverage, acc.threshold_m, acc.threshold_s
     )
-    return access, parts
+    indicators = _service_indicators(st["muni"], st["n_muni"], st["cells"], st["demand"][sid], acc)
+    return access, parts, indicators
 
 
 def _fca_task(token: int, sid: str) -> tuple[str, np.ndarray, float, np.ndarray, np.ndarray, np.ndarray,
@@ -496,14 +471,14 @@ def _worker_count(workers: int | None, n_nodes: int, n_tasks: int) -> int:
 def _run_tasks(
     token: int, access_ids: list[str], fca_ids: list[str], n_workers: int, say: Progress,
     warnings: list[str],
-) -> tuple[dict[str, tuple[ServiceAccess, GapParts]], list[tuple], float, float]:
+) -> tuple[dict[str, tuple[ServiceAccess, GapParts, np.ndarray]], list[tuple], float, float]:
     """Run the per-service sweeps and 2SFCA tasks, in forked worker processes when ``n_workers > 1``.
 
     Returns the access and gap parts per service, the 2SFCA results and the seconds until the
     sweeps and until everything was done.
     """
     t0 = _time.perf_counter()
-    results: dict[str, tuple[ServiceAccess, GapParts]] = {}
+    results: dict[str, tuple[ServiceAccess, GapParts, np.ndarray]] = {}
     fca: list[tuple] = []
     if n_workers > 1:
         try:
@@ -578,14 +553,10 @@ def find_gaps(
         raise ConfigError(msg)
 
     pop = population.reset_index(drop=True).copy()
-    classes, class_source = assign_area_classes(pop, config.area_classes)
+    ox, oy = _cell_points(pop.geometry)
+    classes, class_source = assign_area_classes(pop, config.area_classes, xy=(ox, oy))
     pop["area_class"] = classes
     pop["sparse"] = np.isin(classes.astype(str), config.area_classes.sparse_classes)
-    reps = pop.geometry.copy()
-    poly = reps.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
-    if poly.any():
-        reps[poly] = pop.geometry[poly].representative_point()
-    ox, oy = reps.x.to_numpy(), reps.y.to_numpy()
 
     say("snapping population to the road network")
     tol = config.network.snap_tolerance_m
@@ -648,8 +619,15 @@ def find_gaps(
     n_workers = _worker_count(workers, net.n_nodes, len(service_ids) + len(fca_ids))
     size = _cell_size(pop)
     populated = popv > 0
-    gap_shared = _gap_shared(ox, oy, pop["municipality"].astype(str).to_numpy(), pop.geometry.to_numpy(),
-                             populated, size, _merge_radius(config, size))
+    muni_codes, muni = np.unique(pop["municipality"].astype(str).to_numpy(dtype=str), return_inverse=True)
+    muni = muni.ravel()
+    gap_shared = _gap_shared(
+        ox, oy, muni, pop.geometry.to_numpy(), populated, size, _merge_radius(config, size)
+    )
+    cells = {
+        "population": popv, "age_65_plus": ages["age_65_plus"], "age_0_14": ages["age_0_14"],
+        "sparse": pop["sparse"].to_numpy(dtype=float),
+    }
     if n_workers > 1:
         # What every sweep reuses is built once here, before the workers are forked.
         prepare_sweeps(net, origins, access_speed_kmh=config.network.access_speed_kmh)
@@ -657,25 +635,22 @@ def find_gaps(
     _TASKS[token] = {
         "config": config, "net": net, "origins": origins, "point_snap": point_snap, "offered": offered,
         "modes": modes, "days": days, "classes": classes, "capacity": capacity, "demand": demand_of,
-        "populated": populated, "gap_shared": gap_shared,
+        "populated": populated, "gap_shared": gap_shared, "muni": muni, "n_muni": len(muni_codes),
+        "cells": cells,
     }
     try:
         done, fca_out, t_sweeps, t_all = _run_tasks(token, service_ids, fca_ids, n_workers, say, warnings)
     finally:
         del _TASKS[token]
-    results = {sid: acc for sid, (acc, _parts) in done.items()}
-    gap_parts = {sid: parts for sid, (_acc, parts) in done.items()}
+    results = {sid: r[0] for sid, r in done.items()}
+    gap_parts = {sid: r[1] for sid, r in done.items()}
     timings["sweeps_s"] = t_sweeps
     timings["fca_s"] = t_all - t_sweeps
+    cell_ids, people = pop["cell_id"].to_numpy(), pop["population"].to_numpy(dtype=float)
     for sid, acc in results.items():
         lost = np.flatnonzero(origins.ok & ~np.isfinite(acc.distance_m) & has_points[sid])
-        _unreachable(
-            "population",
-            pop["cell_id"].to_numpy()[lost],
-            sid,
-            "no road connection to any point offering the service",
-            pop["population"].to_numpy(dtype=float)[lost],
-        )
+        reason = "no road connection to any point offering the service"
+        _unreachable("population", cell_ids[lost], sid, reason, people[lost])
     fca_frames = []
     new_columns: dict[str, np.ndarray] = {}
     for sid, idx, catchment, a2, r2, ae, re_ in fca_out:
@@ -697,42 +672,61 @@ def find_gaps(
 
     say("gap areas and indicators")
     t2 = _time.perf_counter()
-    point_ids = pts["point_id"].to_numpy()
     for sid, acc in results.items():
         new_columns[f"{sid}_distance_m"] = acc.distance_m
         new_columns[f"{sid}_time_s"] = acc.time_s
         new_columns[f"{sid}_coverage"] = acc.coverage
-    # The long table (one row per cell and service), built column by column for all services.
-    n_pop, accs = len(pop), list(results.values())
-    columns: dict[str, np.ndarray] = {}
-    if accs:
-        n_svc = len(accs)
+    # The long table (one row per cell and service), built column by column for all services;
+    # text columns are taken from the per-cell (per-service, per-point) values by row numbers.
+    n_pop, accs, svc_names = len(pop), list(results.values()), list(results)
+    n_svc = len(accs)
+    cell_of_row = np.tile(np.arange(n_pop), n_svc)
+    svc_of_row = np.repeat(np.arange(n_svc), n_pop)
 
-        def tile(v: Any) -> np.ndarray:
-            return np.tile(np.asarray(v), n_svc)
+    def tile(v: Any) -> np.ndarray:
+        return np.tile(np.asarray(v), n_svc)
 
-        near = np.concatenate([a.nearest_point for a in accs])
-        pid = np.r_[point_ids.astype(object), np.array([None], dtype=object)]
-        columns = {
-            "cell_id": tile(pop["cell_id"].to_numpy()),
-            "_pos": tile(np.arange(n_pop)),
-            "service": np.repeat(np.array(list(results), dtype=object), n_pop),
-            "nearest_point_id": pid[np.where(near >= 0, near, len(point_ids))],
-            "distance_m": np.concatenate([a.distance_m for a in accs]),
-            "time_s": np.concatenate([a.time_s for a in accs]),
-            "coverage": np.concatenate([a.coverage for a in accs]),
-            "population": tile(popv),
-            "demand": np.concatenate([demand_of[sid] for sid in results]),
-            "age_65_plus": tile(ages["age_65_plus"]),
-            "age_0_14": tile(ages["age_0_14"]),
-            "age_15_64": tile(ages["age_15_64"]),
-            "sparse": tile(pop["sparse"].to_numpy()),
-            "municipality": tile(pop["municipality"].to_numpy()),
-            "area_class": tile(classes),
-            "suppressed": tile(pop["suppressed"].to_numpy()),
-            "snapped": tile(origins.ok),
-        }
-    access = pd.DataFrame(columns, copy=False) if columns else pd.DataFrame()  # fresh arrays: no copy
+    def joined(arrays: list[np.ndarray], dtype: Any) -> np.ndarray:
+        return np.concatenate(arrays) if arrays else np.zeros(0, dtype)
+
+    text: dict[str, tuple[Any, np.ndarray]] = {
+        "cell_id": (pop["cell_id"], cell_of_row),
+        "service": (pd.Series(svc_names, dtype=object), svc_of_row),
+        "nearest_point_id": (pts["point_id"], joined([a.nearest_point for a in accs], np.int64)),
+        "municipality": (pop["municipality"], cell_of_row),
+        "area_class": (pop["area_class"], cell_of_row),
+    }
+    columns: dict[str, Any] = {
+        "cell_id": None,
+        "_pos": cell_of_row,
+        "service": None,
+        "nearest_point_id": None,
+        "distance_m": joined([a.distance_m for a in accs], float),
+        "time_s": joined([a.time_s for a in accs], float),
+        "coverage": joined([a.coverage for a in accs], float),
+        "population": tile(popv),
+        "demand": joined([demand_of[sid] for sid in results], float),
+        "age_65_plus": tile(ages["age_65_plus"]),
+        "age_0_14": tile(ages["age_0_14"]),
+        "age_15_64": tile(ages["age_15_64"]),
+        "sparse": tile(pop["sparse"].to_numpy()),
+        "municipality": None,
+        "area_class": None,
+        "suppressed": tile(pop["suppressed"].to_numpy()),
+        "snapped": tile(origins.ok),
+    }
+
+    def long_frame(rows: np.ndarray | None) -> pd.DataFrame:
+        out = {}
+        for c, v in columns.items():
+            if c in text:
+                values, codes = text[c]
+                out[c] = _take_text(values, codes if rows is None else codes[rows])
+            else:
+                out[c] = v if rows is None else v[rows]
+        return pd.DataFrame(out, copy=False)  # fresh arrays: no copy
+
+    access = long_frame(None)
     # Per-service columns of the population layer, joined at once (not one insert each).
     ordered = {k: new_columns[k] for k in sorted(new_columns, key=lambda c: (c.rsplit("_", 2)[0], c))}
     geom_name = pop.geometry.name
@@ -741,58 +735,20 @@ def find_gaps(
     )
 
     # Gaps: cells with people that are not fully covered.
-    if columns:
-        is_gap = (columns["coverage"] < 1.0) & (columns["population"] > 0)
-        gaps_long = pd.DataFrame({c: v[is_gap] for c, v in columns.items()}, copy=False)
-    else:
-        gaps_long = access.copy()
-    gpos = gaps_long["_pos"].to_numpy()
+    gap_rows = np.flatnonzero((columns["coverage"] < 1.0) & (columns["population"] > 0))
+    gaps_long = long_frame(gap_rows)
+    gpos = cell_of_row[gap_rows]
     gaps_long["uncovered_population"] = gaps_long["population"] * (1 - gaps_long["coverage"])
-    gaps = gpd.GeoDataFrame(gaps_long, geometry=pop.geometry.iloc[gpos].to_numpy(), crs=CRS)
+    gaps = gpd.GeoDataFrame(gaps_long, geometry=pop.geometry.array.take(gpos), crs=CRS)
 
-    gap_areas = _gap_areas(gaps, gpos, ox, oy, pop, places, point_snap, pts, results, net, config, gap_parts)
+    gap_areas = _gap_areas(
+        gaps, gpos, svc_of_row[gap_rows], ox, oy, pop, places, pts, results, config, gap_parts
+    )
     timings["gap_areas_s"] = _time.perf_counter() - t2
 
     t3 = _time.perf_counter()
-    rows = []
-    names = dict(zip(municipalities["code"], municipalities["name"], strict=True))
-    per_service = _indicator_frame(access)
-    for r in per_service.to_dict("records"):
-        muni, sid = str(r["municipality"]), str(r["service"])
-        rows.append(
-            {
-                "municipality": muni,
-                "municipality_name": names.get(muni, ""),
-                "service": sid,
-                "service_label": config.services[sid].label.model_dump()[config.language],
-                **{k: v for k, v in r.items() if k not in ("municipality", "service")},
-            }
-        )
-    # One row per municipality across services.
-    muni_codes, muni_of_cell = np.unique(
-        pop["municipality"].astype(str).to_numpy(dtype=str), return_inverse=True
-    )
-    muni_of_cell = muni_of_cell.ravel()
-    min_cov = (
-        np.min(np.vstack([a.coverage for a in results.values()]), axis=0) if results else np.ones(len(pop))
-    )
-    pop_by_muni = np.bincount(muni_of_cell, weights=popv, minlength=len(muni_codes))
-    lacking = np.bincount(muni_of_cell, weights=popv * (min_cov < 1), minlength=len(muni_codes))
-    for k_m, muni in enumerate(muni_codes.tolist()):
-        share = per_service.loc[per_service["municipality"] == muni, "covered_share"].to_numpy(dtype=float)
-        rows.append(
-            {
-                "municipality": muni,
-                "municipality_name": names.get(muni, ""),
-                "service": "ALL",
-                "service_label": "kaikki palvelut" if config.language == "fi" else "all services",
-                "population": pop_by_muni[k_m],
-                "covered_share": float(np.nanmean(share)) if np.isfinite(share).any() else np.nan,
-                "services_with_gaps": int((share < 1).sum()),
-                "population_lacking_any_service": float(lacking[k_m]),
-            }
-        )
-    summary = pd.DataFrame(rows)
+    indicators = {sid: r[2] for sid, r in done.items()}
+    summary = _summary(config, municipalities, muni_codes, muni, popv, results, indicators)
     timings["indicators_s"] = _time.perf_counter() - t3
     timings["total_s"] = _time.perf_counter() - t0
 
@@ -819,6 +775,76 @@ def find_gaps(
         warnings=warnings,
         timings=timings,
     )
+
+
+def _take_text(values: Any, codes: np.ndarray) -> Any:
+    """A text column from a few values (one per code) taken by ``codes`` (``-1``: missing), without
+    converting each row's string again: pandas takes from its own array of ``values``."""
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    return series.array.take(codes, allow_fill=True)
+
+
+def _cell_points(geoms: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
+    """Where each cell is: its representative point (points stay as they are)."""
+    reps = geoms.copy()
+    poly = reps.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    if poly.any():
+        reps[poly] = geoms[poly].representative_point()
+    return reps.x.to_numpy(), reps.y.to_numpy()
+
+
+def _summary(
+    config: Config,
+    municipalities: gpd.GeoDataFrame,
+    muni_codes: np.ndarray,
+    muni: np.ndarray,
+    popv: np.ndarray,
+    results: dict[str, ServiceAccess],
+    indicators: dict[str, np.ndarray],
+) -> pd.DataFrame:
+    """The indicators per municipality × service (services in name order), then one row per
+    municipality across services."""
+    names = dict(zip(municipalities["code"], municipalities["name"], strict=True))
+    m_names = [names.get(m, "") for m in muni_codes.tolist()]
+    svcs = sorted(results)
+    n_m, n_s = len(muni_codes), len(svcs)
+    values = (
+        np.stack([indicators[s] for s in svcs], axis=1)
+        if svcs
+        else np.zeros((n_m, 0, len(INDICATOR_COLUMNS)))
+    )
+    label = {s: config.services[s].label.model_dump()[config.language] for s in svcs}
+    per_service = pd.DataFrame(
+        {
+            "municipality": np.repeat(muni_codes.astype(object), n_s),
+            "municipality_name": np.repeat(np.array(m_names, dtype=object), n_s),
+            "service": np.tile(np.array(svcs, dtype=object), n_m),
+            "service_label": np.tile(np.array([label[s] for s in svcs], dtype=object), n_m),
+            **dict(zip(INDICATOR_COLUMNS, values.reshape(n_m * n_s, -1).T, strict=True)),
+        }
+    )
+    # One row per municipality across services.
+    share = values[:, :, INDICATOR_COLUMNS.index("covered_share")]
+    min_cov = np.ones(len(popv))
+    for a in results.values():
+        np.minimum(min_cov, a.coverage, out=min_cov)
+    known = np.isfinite(share)
+    n_known = known.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):  # NaN where no service has demand
+        mean_share = np.where(n_known > 0, np.where(known, share, 0.0).sum(axis=1) / n_known, np.nan)
+    across = pd.DataFrame(
+        {
+            "municipality": muni_codes.astype(object),
+            "municipality_name": np.array(m_names, dtype=object),
+            "service": "ALL",
+            "service_label": "kaikki palvelut" if config.language == "fi" else "all services",
+            "population": np.bincount(muni, weights=popv, minlength=n_m),
+            "covered_share": mean_share,
+            "services_with_gaps": (share < 1).sum(axis=1),
+            "population_lacking_any_service": np.bincount(muni, weights=popv * (min_cov < 1), minlength=n_m),
+        }
+    )
+    return pd.concat([per_service, across], ignore_index=True)
 
 
 def _cell_size(pop: gpd.GeoDataFrame) -> float:
@@ -1066,18 +1092,20 @@ def _service_gap_parts(gpos: np.ndarray, shared: dict[str, Any]) -> GapParts:
 def _gap_areas(
     gaps: gpd.GeoDataFrame,
     gpos: np.ndarray,
+    gsvc: np.ndarray,
     ox: np.ndarray,
     oy: np.ndarray,
     pop: gpd.GeoDataFrame,
     places: gpd.GeoDataFrame | None,
-    point_snap: Snapped,
     pts: gpd.GeoDataFrame,
     results: dict[str, ServiceAccess],
-    net: Network,
     config: Config,
     parts: dict[str, GapParts] | None = None,
 ) -> gpd.GeoDataFrame:
     """Merge neighbouring gap cells (same service and municipality) into gap areas, vectorised.
+
+    ``gpos`` is the population row of every gap row and ``gsvc`` its service as a position in
+    ``results``; the rows of one service are contiguous.
 
     ``parts`` holds the clusters (and grid outlines) of each service computed beforehand, e.g.
     by the worker that swept it (:func:`_service_gap_parts`); missing services are done here.
@@ -1104,13 +1132,13 @@ def _gap_areas(
     x, y = ox[gpos], oy[gpos]
     # Clusters of gap cells within the merge distance, per service and municipality: the rows
     # of one service are contiguous, so its labels follow those of the services before it.
-    svc_rows = gaps["service"].to_numpy()
-    starts = np.r_[0, np.flatnonzero(svc_rows[1:] != svc_rows[:-1]) + 1]
+    svc_names = np.array(list(results), dtype=object)
+    starts = np.r_[0, np.flatnonzero(gsvc[1:] != gsvc[:-1]) + 1]
     lab_parts, geom_parts = [], []
     k = 0
     shared: dict[str, Any] | None = None
-    for a, b in zip(starts, np.r_[starts[1:], len(svc_rows)], strict=True):
-        sid_ = str(svc_rows[a])
+    for a, b in zip(starts, np.r_[starts[1:], len(gsvc)], strict=True):
+        sid_ = str(svc_names[gsvc[a]])
         part = (parts or {}).get(sid_)
         if part is None:
             if shared is None:
@@ -1149,7 +1177,7 @@ def _gap_areas(
         tree = cKDTree(np.column_stack([places.geometry.x, places.geometry.y]))
         _, kk = tree.query(np.column_stack([cx, cy]))
         place = places["name"].astype(str).to_numpy()[kk]
-    sid = gaps["service"].to_numpy()[site]
+    sid = svc_names[gsvc[site]]
     spos = gpos[site]
     point_ids = pts["point_id"].to_numpy()
     dist = np.empty(k)
@@ -1188,7 +1216,7 @@ def _gap_areas(
         pd.DataFrame(
             {
                 "service": sid,
-                "municipality": gaps["municipality"].to_numpy()[site],
+                "municipality": gaps["municipality"].array.take(site),
                 "cells": cnt,
                 "population": popsum,
                 "uncovered_population": wsum,
@@ -1198,7 +1226,7 @@ def _gap_areas(
                 "uncovered_65_plus": s(a65 * (1 - covv)),
                 "sparse_population": s(popv * gaps["sparse"].to_numpy(float)),
                 "place": place,
-                "site_cell_id": gaps["cell_id"].to_numpy()[site],
+                "site_cell_id": gaps["cell_id"].array.take(site),
                 "site_x": ox[spos].astype(float),
                 "site_y": oy[spos].astype(float),
                 "site_distance_m": dist,

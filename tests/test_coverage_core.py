@@ -10,8 +10,11 @@ from scipy import sparse
 
 from arjenturva.config import AreaClassConfig, ServiceConfig
 from arjenturva.coverage import (
+    INDICATOR_COLUMNS,
+    ServiceAccess,
     _gap_shared,
     _service_gap_parts,
+    _service_indicators,
     derive_area_classes,
     e2sfca_weights,
     thresholds_for,
@@ -207,3 +210,61 @@ def test_grid_outlines_equal_a_geometric_union(seed):
         assert g.is_valid
         assert g.area == pytest.approx(ref.area)
         assert shapely.symmetric_difference(g, ref).area == pytest.approx(0, abs=1e-6)
+
+
+def _reference_indicators(df: pd.DataFrame) -> dict[str, float]:
+    """Indicators of one municipality and service, one plain formula at a time."""
+
+    def wq(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+        ok = np.isfinite(values) & (weights > 0)
+        if not ok.any():
+            return float("nan")
+        order = np.argsort(values[ok])
+        v, cum = values[ok][order], np.cumsum(weights[ok][order])
+        return float(v[np.searchsorted(cum, q * cum[-1] * (1 - 1e-12))])
+
+    pop, demand, cov = df["population"].to_numpy(), df["demand"].to_numpy(), df["coverage"].to_numpy()
+    dist, time = df["distance_m"].to_numpy(), df["time_s"].to_numpy()
+    reach = np.isfinite(dist)
+    wpop = np.where(reach, pop, 0.0)
+    has_w = wpop.sum() > 0
+    return {
+        "population": pop.sum(),
+        "demand": demand.sum(),
+        "covered_share": (demand * cov).sum() / demand.sum() if demand.sum() > 0 else np.nan,
+        "uncovered_65_plus": (df["age_65_plus"].to_numpy() * (1 - cov)).sum(),
+        "uncovered_sparse": (pop * (1 - cov) * df["sparse"].to_numpy()).sum(),
+        "unreachable_population": pop[~reach].sum(),
+        "mean_distance_km": np.average(dist[reach], weights=wpop[reach]) / 1000 if has_w else np.nan,
+        "median_distance_km": wq(dist, wpop, 0.5) / 1000,
+        "p90_time_min": wq(time, wpop, 0.9) / 60,
+    }
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_service_indicators_equal_a_per_group_computation(seed):
+    rng = np.random.default_rng(seed)
+    n, n_muni = 400, 5
+    muni = rng.integers(0, n_muni, n)
+    muni[muni == 4] = 3  # municipality 4 has no cells: zeros and NaN
+    cells = {
+        "population": rng.integers(0, 50, n).astype(float),
+        "age_65_plus": rng.integers(0, 10, n).astype(float),
+        "age_0_14": rng.integers(0, 10, n).astype(float),
+        "sparse": (rng.random(n) < 0.3).astype(float),
+    }
+    dist = rng.choice([100.0, 2500.0, 7000.0, np.inf], n, p=[0.3, 0.3, 0.3, 0.1])
+    spread = rng.random(n) < 0.4  # many equal distances (ties), some spread out
+    dist[spread] = rng.uniform(0, 20_000, int(spread.sum()))
+    time = np.where(np.isfinite(dist), dist / 12 + rng.uniform(0, 30, n), np.inf)
+    acc = ServiceAccess("s", dist, time, np.zeros(n, np.int64), rng.choice([0.0, 0.5, 1.0], n),
+                        np.zeros(n), np.zeros(n))
+    demand = cells["age_65_plus"]
+    got = _service_indicators(muni, n_muni, cells, demand, acc)
+    df = pd.DataFrame({**cells, "demand": demand, "coverage": acc.coverage, "distance_m": dist,
+                       "time_s": time, "muni": muni})
+    for m in range(n_muni):
+        ref = _reference_indicators(df[df["muni"] == m])
+        row = dict(zip(INDICATOR_COLUMNS, got[m], strict=True))
+        for key, value in ref.items():
+            assert row[key] == pytest.approx(value, nan_ok=True, rel=1e-12), (m, key)
