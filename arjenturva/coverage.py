@@ -86,8 +86,11 @@ def derive_area_classes(
         return np.array([], dtype=object)
     gx = np.floor(np.asarray(x) / cell_size_m).astype(np.int64)
     gy = np.floor(np.asarray(y) / cell_size_m).astype(np.int64)
-    keys, inverse = np.unique(np.stack([gx, gy], axis=1), axis=0, return_inverse=True)
+    # Grid cells by one integer key (the same order as the (gx, gy) pairs, much faster to sort).
+    span = int(gy.max() - gy.min()) + 1
+    flat, inverse = np.unique((gx - gx.min()) * span + (gy - gy.min()), return_inverse=True)
     inverse = inverse.ravel()
+    keys = np.column_stack([flat // span + gx.min(), flat % span + gy.min()])
     cell_pop = np.bincount(inverse, weights=pop, minlength=len(keys))
     area_km2 = (cell_size_m / 1000.0) ** 2
     density = cell_pop / area_km2
@@ -174,9 +177,10 @@ class ServiceAccess:
 
 def thresholds_for(service: ServiceConfig, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distance (m) and time (s) thresholds per cell for its area class."""
-    uniq, inv = np.unique(classes.astype(str), return_inverse=True)
-    dm = np.array([service.threshold_m(c) for c in uniq])[inv]
-    ts = np.array([service.threshold_s(c) for c in uniq])[inv]
+    codes, uniq = pd.factorize(np.asarray(classes, dtype=object))
+    labels = [str(c) for c in uniq] + ["None"]  # code -1: no class (the defaults apply)
+    dm = np.array([service.threshold_m(c) for c in labels])[codes]
+    ts = np.array([service.threshold_s(c) for c in labels])[codes]
     return dm, ts
 
 
@@ -785,12 +789,20 @@ def _take_text(values: Any, codes: np.ndarray) -> Any:
 
 
 def _cell_points(geoms: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
-    """Where each cell is: its representative point (points stay as they are)."""
-    reps = geoms.copy()
-    poly = reps.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
-    if poly.any():
-        reps[poly] = geoms[poly].representative_point()
-    return reps.x.to_numpy(), reps.y.to_numpy()
+    """Where each cell is: its representative point (points stay as they are; the centre of an
+    axis-aligned rectangle, the usual grid cell, is found from its bounds)."""
+    g = np.asarray(geoms.array)
+    kind = shapely.get_type_id(g)
+    b = shapely.bounds(g)
+    x, y = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2  # points: their coordinates
+    poly = (kind == 3) | (kind == 6)
+    box = poly & (shapely.get_num_coordinates(g) == 5)
+    box[box] = shapely.area(g[box]) == (b[box, 2] - b[box, 0]) * (b[box, 3] - b[box, 1])
+    other = np.flatnonzero(poly & ~box)
+    if other.size:
+        reps = shapely.point_on_surface(g[other])
+        x[other], y[other] = shapely.get_x(reps), shapely.get_y(reps)
+    return x, y
 
 
 def _summary(
