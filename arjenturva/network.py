@@ -232,6 +232,30 @@ class Network:
     def _contraction(self) -> _Contraction:
         return _Contraction.build(self)
 
+    @cached_property
+    def _cost_per_metre(self) -> dict[str, float]:
+        """The lowest cost per metre of road polyline, per weight.
+
+        Any drive from a node to a point on a road costs at least this times their straight-line
+        distance (a road is at least as long as its chord), so nodes farther than ``limit /
+        factor`` from a target cannot be within ``limit`` of it. 0 when some road costs nothing.
+        """
+        off, xy = self.road_offsets, self.road_xy
+        step = np.hypot(np.diff(xy[:, 0]), np.diff(xy[:, 1])) if xy.shape[0] > 1 else np.zeros(0)
+        cum = np.concatenate([[0.0], np.cumsum(step)])
+        ok = np.diff(off) >= 2
+        glen = np.zeros(off.size - 1)
+        glen[ok] = cum[off[1:][ok] - 1] - cum[off[:-1][ok]]
+        out = {}
+        for w in ("length", "time"):
+            cost = self.road_cost(cast(Weight, w))
+            m = glen > 0
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ratio = cost[m] / glen[m]
+            f = float(np.min(ratio)) if ratio.size else 0.0
+            out[w] = f * (1 - 1e-9) if np.isfinite(f) and f > 0 else 0.0
+        return out
+
 
 @dataclass(frozen=True, eq=False)
 class Snapped:
@@ -2422,6 +2446,68 @@ def nearest_facility(
     return Nearest(cost=cost, facility=fac_idx, weight=w)
 
 
+def _pruned_rows(
+    net: Network, w: Weight, targets: Snapped, fid: np.ndarray, node: np.ndarray, seed_cost: np.ndarray,
+    ufac: np.ndarray, o: np.ndarray, na: np.ndarray, nb: np.ndarray, to_a: np.ndarray, to_b: np.ndarray,
+    limit: float, reach: float, batch: int,
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(origin, target, cost) entries within ``limit`` for :func:`cost_matrix`, batch by batch.
+
+    Targets are batched along a serpentine over a grid of ``reach``-sized cells, and each batch
+    is swept on the nodes within ``reach`` (straight line, bounding box) of its targets: no route
+    within ``limit`` leaves that box, so the costs are those of the whole network.
+    """
+    base = net.csr(w, transposed=True)
+    bi, bx, bd = base.indptr, base.indices, base.data
+    n = net.n_nodes
+    tx, ty = targets.x[ufac], targets.y[ufac]
+    gx = np.floor((tx - tx.min()) / reach).astype(np.int64)
+    gy = np.floor((ty - ty.min()) / reach).astype(np.int64)
+    gy = np.where(gx % 2 == 0, gy, gy.max() - gy)
+    torder = np.lexsort((gy, gx))
+    vrow = np.searchsorted(ufac, fid)
+    remap = np.full(n, -1, np.int64)
+    in_batch = np.full(ufac.size, -1, np.int64)
+    slack = reach * 1e-9 + 1.0
+    for s0 in range(0, ufac.size, batch):
+        part = torder[s0 : s0 + batch]
+        in_batch[part] = np.arange(part.size)
+        x0, x1 = tx[part].min() - reach - slack, tx[part].max() + reach + slack
+        y0, y1 = ty[part].min() - reach - slack, ty[part].max() + reach + slack
+        sel = np.flatnonzero((net.x >= x0) & (net.x <= x1) & (net.y >= y0) & (net.y <= y1))
+        remap[sel] = np.arange(sel.size)
+        # The box's rows of the transposed graph, keeping the edges that stay in the box.
+        starts, counts = bi[sel], bi[sel + 1] - bi[sel]
+        edge = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        col = remap[bx[edge]]
+        keep = col >= 0
+        # The batch's seeds (a seed outside the box costs more than ``limit``) as virtual rows.
+        sm = np.flatnonzero(in_batch[vrow] >= 0)
+        sm = sm[remap[node[sm]] >= 0]
+        sm = sm[np.argsort(in_batch[vrow[sm]], kind="stable")]
+        size = sel.size + part.size
+        kept = np.bincount(np.repeat(np.arange(sel.size), counts)[keep], minlength=sel.size)
+        per_row = np.concatenate([kept, np.bincount(in_batch[vrow[sm]], minlength=part.size)])
+        indptr = np.concatenate([[0], np.cumsum(per_row)])
+        g = sp.csr_array(
+            (np.concatenate([bd[edge[keep]], seed_cost[sm]]), np.concatenate([col[keep], remap[node[sm]]]),
+             indptr), shape=(size, size),
+        )
+        dist = dijkstra(g, directed=True, indices=sel.size + np.arange(part.size), limit=limit)
+        ra, rb = remap[na], remap[nb]
+        cand = np.flatnonzero((ra >= 0) | (rb >= 0))
+        ra, rb = ra[cand], rb[cand]
+        da = dist.take(np.maximum(ra, 0), axis=1)
+        da[:, ra < 0] = np.inf
+        db = dist.take(np.maximum(rb, 0), axis=1)
+        db[:, rb < 0] = np.inf
+        c = np.minimum(to_a[cand][None, :] + da, to_b[cand][None, :] + db)
+        ti, oj = np.nonzero(c <= limit)
+        yield o[cand[oj]], ufac[part][ti], c[ti, oj]
+        remap[sel] = -1
+        in_batch[part] = -1
+
+
 def cost_matrix(
     net: Network,
     origins: Snapped,
@@ -2472,7 +2558,17 @@ def cost_matrix(
     cols_l: list[np.ndarray] = []
     vals_l: list[np.ndarray] = []
     ufac = np.unique(fid)
-    if ufac.size and o.size:
+    factor = net._cost_per_metre[w]
+    if ufac.size and o.size and factor > 0 and np.isfinite(limit):
+        # Each batch of nearby targets is swept on the part of the network within reach of them.
+        for rows, cols, vals in _pruned_rows(
+            net, w, targets, fid, node, seed_cost, ufac, o, na, nb, to_a, to_b, limit, limit / factor,
+            min(batch, 16),
+        ):
+            rows_l.append(rows)
+            cols_l.append(cols)
+            vals_l.append(vals)
+    elif ufac.size and o.size:
         vrow = np.searchsorted(ufac, fid)
         g = _augmented(net, w, vrow, node, seed_cost, ufac.size)
         per_row = 8.0 * (n + ufac.size)

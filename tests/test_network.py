@@ -764,3 +764,31 @@ def test_contracted_sweep_on_rural_grid(seed: int, monkeypatch: pytest.MonkeyPat
     xy = np.column_stack([net.x, net.y])
     for nodes in (c.tree_nodes[::7], c.ch_nodes[::11]):
         _check_contracted(net, o, snap_points(net, xy[nodes] + [15.0, 0.0]), monkeypatch, weight="length")
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_cost_matrix_within_reach_equals_whole_network(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches swept on the nodes within reach of their targets give the whole network's costs.
+
+    A limit of a fifth of the grid prunes most nodes in every batch; the result equals the sweep
+    on the whole network (no pruning) exactly, and networkx per target, in both weights.
+    """
+    net = network_from_lines(_rural_lines(22, seed, oneway_share=0.15), oneway_column="oneway")
+    rng = np.random.default_rng(seed)
+    o = snap_points(net, _points_on(net, rng, 300))
+    t = snap_points(net, _points_on(net, rng, 40))
+    assert 0.9 < net._cost_per_metre["length"] <= 1.0
+    for weight, limit in (("length", 2000.0), ("time", 120.0)):
+        m = cost_matrix(net, o, t, weight=weight, limit=limit, batch=8)  # type: ignore[arg-type]
+        monkeypatch.setitem(net.__dict__, "_cost_per_metre", {"length": 0.0, "time": 0.0})
+        whole = cost_matrix(net, o, t, weight=weight, limit=limit)  # type: ignore[arg-type]
+        monkeypatch.undo()
+        np.testing.assert_array_equal(m.toarray(), whole.toarray())
+        assert 0 < m.nnz < 0.5 * len(o) * len(t)
+        dense = np.full((len(o), len(t)), np.inf)  # stored entries (explicit zeros too), else inf
+        coo = m.tocoo()
+        dense[coo.row, coo.col] = coo.data
+        for j in range(0, len(t), 8):
+            ref = reference_nearest(net, o, t.subset(np.array([j])), weight=weight)
+            ref = np.where(ref <= limit, ref, np.inf)
+            np.testing.assert_allclose(dense[:, j], ref, rtol=1e-9, atol=1e-6)
