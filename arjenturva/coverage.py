@@ -720,7 +720,7 @@ def find_gaps(
         "snapped": tile(origins.ok),
     }
 
-    def long_frame(rows: np.ndarray | None) -> pd.DataFrame:
+    def long_columns(rows: np.ndarray | None) -> dict[str, Any]:
         out = {}
         for c, v in columns.items():
             if c in text:
@@ -728,9 +728,9 @@ def find_gaps(
                 out[c] = _take_text(values, codes if rows is None else codes[rows])
             else:
                 out[c] = v if rows is None else v[rows]
-        return pd.DataFrame(out, copy=False)  # fresh arrays: no copy
+        return out
 
-    access = long_frame(None)
+    access = pd.DataFrame(long_columns(None), copy=False)  # fresh arrays: no copy
     # Per-service columns of the population layer, joined at once (not one insert each).
     ordered = {k: new_columns[k] for k in sorted(new_columns, key=lambda c: (c.rsplit("_", 2)[0], c))}
     geom_name = pop.geometry.name
@@ -740,10 +740,11 @@ def find_gaps(
 
     # Gaps: cells with people that are not fully covered.
     gap_rows = np.flatnonzero((columns["coverage"] < 1.0) & (columns["population"] > 0))
-    gaps_long = long_frame(gap_rows)
+    gaps_long = long_columns(gap_rows)
     gpos = cell_of_row[gap_rows]
     gaps_long["uncovered_population"] = gaps_long["population"] * (1 - gaps_long["coverage"])
-    gaps = gpd.GeoDataFrame(gaps_long, geometry=pop.geometry.array.take(gpos), crs=CRS)
+    gaps_long["geometry"] = pop.geometry.array.take(gpos)
+    gaps = gpd.GeoDataFrame(gaps_long, geometry="geometry", crs=CRS, copy=False)
 
     gap_areas = _gap_areas(
         gaps, gpos, svc_of_row[gap_rows], ox, oy, pop, places, pts, results, config, gap_parts
@@ -1101,6 +1102,27 @@ def _service_gap_parts(gpos: np.ndarray, shared: dict[str, Any]) -> GapParts:
     return lab, k, _outline_polygons(gi, gj, comp, lab, k, shared["x0"], shared["y0"], shared["size"])
 
 
+def _union_outlines(geom_all: np.ndarray, gpos: np.ndarray, lab: np.ndarray, cnt: np.ndarray,
+                    size: float) -> list[Any]:
+    """One outline per area (label ``lab`` of each gap row) by a union of its cells' geometries;
+    point cells become squares of the cell size around them."""
+    geoms: list[Any] = []
+    by = np.argsort(lab, kind="stable")
+    bounds = np.r_[0, np.cumsum(cnt)]
+    cell_pos_sorted = gpos[by]
+    seen: dict[bytes, Any] = {}  # areas of several services often hold the same cells
+    for i in range(cnt.size):
+        rows_i = by[bounds[i] : bounds[i + 1]]
+        key = np.sort(cell_pos_sorted[bounds[i] : bounds[i + 1]]).tobytes()
+        u = seen.get(key)
+        if u is None:
+            u = seen[key] = _union(geom_all[rows_i])
+        if u.geom_type in ("Point", "MultiPoint"):
+            u = u.buffer(size / 2).envelope if u.geom_type == "Point" else u.convex_hull.buffer(size / 2)
+        geoms.append(u)
+    return geoms
+
+
 def _gap_areas(
     gaps: gpd.GeoDataFrame,
     gpos: np.ndarray,
@@ -1209,20 +1231,8 @@ def _gap_areas(
     geoms: list[Any] = []
     if all(g is not None for g in geom_parts):
         geoms = [g for part_geoms in geom_parts for g in cast(list, part_geoms)]
-    geom_all = gaps.geometry.to_numpy()
-    by = np.argsort(lab, kind="stable")
-    bounds = np.r_[0, np.cumsum(cnt)]
-    cell_pos_sorted = gpos[by]
-    seen: dict[bytes, Any] = {}  # areas of several services often hold the same cells
-    for i in range(k if not geoms else 0):
-        rows_i = by[bounds[i] : bounds[i + 1]]
-        key = np.sort(cell_pos_sorted[bounds[i] : bounds[i + 1]]).tobytes()
-        u = seen.get(key)
-        if u is None:
-            u = seen[key] = _union(geom_all[rows_i])
-        if u.geom_type in ("Point", "MultiPoint"):
-            u = u.buffer(size / 2).envelope if u.geom_type == "Point" else u.convex_hull.buffer(size / 2)
-        geoms.append(u)
+    if not geoms:
+        geoms = _union_outlines(gaps.geometry.to_numpy(), gpos, lab, cnt, size)
     suppress = config.export.suppress_below
     out = gpd.GeoDataFrame(
         pd.DataFrame(
