@@ -926,51 +926,44 @@ def _trace_grid_parts(gi: np.ndarray, gj: np.ndarray, comp: np.ndarray) -> tuple
     n = gi.size
     w = int(gj.max()) + 3
     h = (int(gi.max()) + 3) * w
+    # Edges are numbered in the order of the cells by (part, i, j): the rings come out in a
+    # fixed order whatever the order of the rows.
+    o = np.argsort((comp * h + (gi + 1) * w + (gj + 1)).astype(np.int64), kind="stable")
+    gi, gj, comp = gi[o], gj[o], comp[o]
+    row_at = _grid_rows(gi, gj)
 
-    def key(c: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        return (c * h + (i + 1) * w + (j + 1)).astype(np.int64)
-
-    # Work in key order: every query below is then a sorted array, which searchsorted walks fast.
-    k0 = key(comp, gi, gj)
-    o = np.argsort(k0, kind="stable")
-    cells, gi, gj, comp = k0[o], gi[o], gj[o], comp[o]
-
-    def present(i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        q = key(comp, i, j)
-        pos = np.clip(np.searchsorted(cells, q), 0, n - 1)
-        return cells[pos] == q
-
-    # Boundary edges: (start vertex, direction 0 E, 1 N, 2 W, 3 S), part on the left.
-    sides = (  # (neighbour di, dj), start vertex offset, direction
-        ((0, -1), (0, 0), 0),  # bottom side, going east
-        ((1, 0), (1, 0), 1),  # right side, going north
-        ((0, 1), (1, 1), 2),  # top side, going west
-        ((-1, 0), (0, 1), 3),  # left side, going south
+    # Boundary edges: (start vertex, direction 0 E, 1 N, 2 W, 3 S), part on the left. The edge
+    # of direction d from a vertex is side d of one cell (its left cell), so (cell, side) names it.
+    sides = (  # (neighbour di, dj), start vertex offset
+        ((0, -1), (0, 0)),  # side 0: bottom, going east
+        ((1, 0), (1, 0)),  # side 1: right, going north
+        ((0, 1), (1, 1)),  # side 2: top, going west
+        ((-1, 0), (0, 1)),  # side 3: left, going south
     )
+    edge_of = np.full((n, 4), -1, np.int64)
     ex, ey, ed, ec = [], [], [], []
-    for (di, dj), (oi, oj), side_dir in sides:
-        m = ~present(gi + di, gj + dj)
-        ex.append(gi[m] + oi)
-        ey.append(gj[m] + oj)
-        ed.append(np.full(int(m.sum()), side_dir, np.int64))
-        ec.append(comp[m])
+    ne = 0
+    for side_dir, ((di, dj), (oi, oj)) in enumerate(sides):
+        nb = row_at(gi + di, gj + dj)
+        r = np.flatnonzero((nb < 0) | (comp[np.maximum(nb, 0)] != comp))
+        edge_of[r, side_dir] = ne + np.arange(r.size)
+        ne += r.size
+        ex.append(gi[r] + oi)
+        ey.append(gj[r] + oj)
+        ed.append(np.full(r.size, side_dir, np.int64))
+        ec.append(comp[r])
     x, y, d, c = (np.concatenate(v).astype(np.int64) for v in (ex, ey, ed, ec))
-    ne = x.size
     step_x, step_y = np.array([1, 0, -1, 0]), np.array([0, 1, 0, -1])
     endx, endy = x + step_x[d], y + step_y[d]
-    # Outgoing edges by (part, start vertex, direction).
-    okey = key(c, x, y) * 4 + d
-    order = np.argsort(okey)
-    sorted_keys = okey[order]
+    left_x, left_y = np.array([0, -1, -1, 0]), np.array([0, 0, -1, -1])  # left cell of a direction
     succ = np.full(ne, -1, np.int64)
-    bounds = np.r_[0, np.cumsum([v.size for v in ed])]  # edges of one direction, in key order
-    for dd in range(4):
-        for turn in (3, 0, 1):  # right turn first, then straight on, then left
-            todo = bounds[dd] + np.flatnonzero(succ[bounds[dd]:bounds[dd + 1]] < 0)
-            q = key(c[todo], endx[todo], endy[todo]) * 4 + (dd + turn) % 4
-            pos = np.clip(np.searchsorted(sorted_keys, q), 0, ne - 1)
-            hit = sorted_keys[pos] == q
-            succ[todo[hit]] = order[pos[hit]]
+    for turn in (3, 0, 1):  # right turn first, then straight on, then left
+        todo = np.flatnonzero(succ < 0)
+        nd = (d[todo] + turn) % 4
+        r = row_at(endx[todo] + left_x[nd], endy[todo] + left_y[nd])
+        e2 = np.where(r >= 0, edge_of[np.maximum(r, 0), nd], -1)
+        hit = (e2 >= 0) & (comp[np.maximum(r, 0)] == c[todo])
+        succ[todo[hit]] = e2[hit]
     if (succ < 0).any():  # pragma: no cover - every vertex of a cell boundary has an edge out
         msg = "internal error: open boundary while tracing gap-area outlines"
         raise RuntimeError(msg)
@@ -1000,6 +993,32 @@ def _trace_grid_parts(gi: np.ndarray, gj: np.ndarray, comp: np.ndarray) -> tuple
     part = np.empty(nring, np.int64)
     part[ring] = c
     return x[o].astype(float), y[o].astype(float), ring[o], part
+
+
+def _grid_rows(gi: np.ndarray, gj: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """A lookup ``(i, j) -> row`` of grid cells (``-1`` where no cell), for queries at most one
+    cell outside their range: a dense grid when it is small, sorted keys otherwise."""
+    i0, j0 = int(gi.min()) - 1, int(gj.min()) - 1
+    width = int(gj.max()) - j0 + 2
+    size = (int(gi.max()) - i0 + 2) * width
+    if size <= _DENSE_GRID_CELLS:
+        grid = np.full(size, -1, np.int64)
+        grid[(gi - i0) * width + (gj - j0)] = np.arange(gi.size)
+        return lambda i, j: grid[(i - i0) * width + (j - j0)]
+    keys = (gi - i0) * width + (gj - j0)
+    order = np.argsort(keys)
+    ks = keys[order]
+
+    def at(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        q = (i - i0) * width + (j - j0)
+        pos = np.clip(np.searchsorted(ks, q), 0, ks.size - 1)
+        return np.where(ks[pos] == q, order[pos], -1)
+
+    return at
+
+
+_DENSE_GRID_CELLS = 20_000_000
+"""Largest grid (cells, incl. the empty ones) looked up densely; 160 MB of int64."""
 
 
 def _grid_pairs(gi: np.ndarray, gj: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ import pytest
 import shapely
 from scipy import sparse
 
+from arjenturva import coverage
 from arjenturva.config import AreaClassConfig, ServiceConfig
 from arjenturva.coverage import (
     INDICATOR_COLUMNS,
@@ -192,8 +193,11 @@ def test_grid_outlines_hand_cases():
     assert a.area == 2 * km2 and b.area == km2 and a.geom_type == b.geom_type == "Polygon"
 
 
+@pytest.mark.parametrize("dense", [True, False])
 @pytest.mark.parametrize("seed", range(12))
-def test_grid_outlines_equal_a_geometric_union(seed):
+def test_grid_outlines_equal_a_geometric_union(seed, dense, monkeypatch):
+    if not dense:  # cells looked up by sorted keys, as for a grid too large to hold densely
+        monkeypatch.setattr(coverage, "_DENSE_GRID_CELLS", 0)
     rng = np.random.default_rng(seed)
     side = int(rng.integers(3, 12))
     keep = rng.random((side, side)) < rng.uniform(0.3, 0.8)
