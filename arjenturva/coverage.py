@@ -695,7 +695,7 @@ def find_gaps(
 
     text: dict[str, tuple[Any, np.ndarray]] = {
         "cell_id": (pop["cell_id"], cell_of_row),
-        "service": (pd.Series(svc_names, dtype=object), svc_of_row),
+        "service": (pd.Series(np.array(svc_names, dtype=object)), svc_of_row),
         "nearest_point_id": (pts["point_id"], joined([a.nearest_point for a in accs], np.int64)),
         "municipality": (pop["municipality"], cell_of_row),
         "area_class": (pop["area_class"], cell_of_row),
