@@ -2522,7 +2522,10 @@ def cost_matrix(
     """Sparse origin × target costs within ``limit``, from batched multi-source sweeps.
 
     Each batch of targets is swept at once on the transposed graph (compiled Dijkstra, one row
-    per target, bounded by ``limit``), so the cost counts from origin to target.
+    per target, bounded by ``limit``), so the cost counts from origin to target. Nearby targets
+    are batched together and swept only on the nodes within reach of them: every route costs at
+    least the network's lowest cost per metre of road times the straight-line distance it spans,
+    so no route within ``limit`` leaves that box (the result is the same as on the whole graph).
 
     Parameters
     ----------
@@ -2537,7 +2540,8 @@ def cost_matrix(
     access_speed_kmh
         Speed of the access legs for ``weight="time"``.
     batch
-        Targets per sweep (lowered automatically to stay within ``memory_mb``).
+        Targets per sweep (lowered automatically to stay within ``memory_mb``; at most 16 when
+        the sweeps are limited to the nodes within reach).
     memory_mb
         Memory budget for one batch's dense distance rows.
 
@@ -2559,11 +2563,13 @@ def cost_matrix(
     vals_l: list[np.ndarray] = []
     ufac = np.unique(fid)
     factor = net._cost_per_metre[w]
+    per_row = 8.0 * (n + ufac.size)
+    b = int(max(1, min(batch, (memory_mb * 2**20) // per_row)))
     if ufac.size and o.size and factor > 0 and np.isfinite(limit):
         # Each batch of nearby targets is swept on the part of the network within reach of them.
         for rows, cols, vals in _pruned_rows(
             net, w, targets, fid, node, seed_cost, ufac, o, na, nb, to_a, to_b, limit, limit / factor,
-            min(batch, 16),
+            min(b, 16),
         ):
             rows_l.append(rows)
             cols_l.append(cols)
@@ -2571,8 +2577,6 @@ def cost_matrix(
     elif ufac.size and o.size:
         vrow = np.searchsorted(ufac, fid)
         g = _augmented(net, w, vrow, node, seed_cost, ufac.size)
-        per_row = 8.0 * (n + ufac.size)
-        b = int(max(1, min(batch, (memory_mb * 2**20) // per_row)))
         for s0 in range(0, ufac.size, b):
             part = np.arange(s0, min(s0 + b, ufac.size))
             dist = dijkstra(g, directed=True, indices=n + part, limit=limit)
