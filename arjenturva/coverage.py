@@ -13,7 +13,7 @@ import os
 import sys
 import time as _time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -419,8 +419,7 @@ def _access_task(token: int, sid: str) -> tuple[ServiceAccess, GapParts, np.ndar
     st = _TASKS[token]
     config = st["config"]
     svc = config.services[sid]
-    idx = np.flatnonzero(st["offered"][sid] & st["point_snap"].ok)
-    w = point_weight(svc, st["modes"][idx], st["days"][idx]) if len(idx) else np.zeros(0)
+    idx, w = st["points_of"][sid]
     acc = service_access(
         st["net"], st["origins"], st["point_snap"].subset(idx), w, sid, svc, st["classes"],
         access_speed_kmh=config.network.access_speed_kmh, nearest_by=config.network.cost,
@@ -472,14 +471,26 @@ def _worker_count(workers: int | None, n_nodes: int, n_tasks: int) -> int:
     return min(workers or cores, max(n_tasks, 1))
 
 
+def _sweep_count(service: ServiceConfig, weights: np.ndarray) -> int:
+    """Sweeps :func:`service_access` runs for a service whose counted points have ``weights``:
+    length and time, plus one limited sweep per weight and metric with a threshold when the
+    points count differently."""
+    levels = np.unique(weights[weights > 0]).size
+    metrics = bool(service.threshold_km) + bool(service.threshold_min)
+    return 2 + (levels * metrics if levels > 1 else 0)
+
+
 def _run_tasks(
     token: int, access_ids: list[str], fca_ids: list[str], n_workers: int, say: Progress,
-    warnings: list[str],
+    warnings: list[str], work: dict[str, int] | None = None,
 ) -> tuple[dict[str, tuple[ServiceAccess, GapParts, np.ndarray]], list[tuple], float, float]:
     """Run the per-service sweeps and 2SFCA tasks, in forked worker processes when ``n_workers > 1``.
 
-    Returns the access and gap parts per service, the 2SFCA results and the seconds until the
-    sweeps and until everything was done.
+    ``work`` (sweeps per service) orders the services for the workers, the longest first, so
+    that no long one is left running alone at the end.
+
+    Returns the access and gap parts per service (in ``access_ids`` order), the 2SFCA results and
+    the seconds until the sweeps and until everything was done.
     """
     t0 = _time.perf_counter()
     results: dict[str, tuple[ServiceAccess, GapParts, np.ndarray]] = {}
@@ -488,15 +499,17 @@ def _run_tasks(
         try:
             ctx = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as ex:
-                # The longer 2SFCA tasks first, so that the sweeps fill in around them.
+                # The longer 2SFCA tasks first, so that the sweeps fill in around them; then the
+                # services with the most sweeps (ties in their order).
                 fut_f = [ex.submit(_fca_task, token, sid) for sid in fca_ids]
-                fut_a = [ex.submit(_access_task, token, sid) for sid in access_ids]
-                for k, (sid, fut) in enumerate(zip(access_ids, fut_a, strict=True)):
-                    results[sid] = fut.result()
-                    say(f"service {k + 1}/{len(access_ids)}: {sid} ({n_workers} processes)")
+                by_work = sorted(access_ids, key=lambda sid: -(work or {}).get(sid, 2))
+                fut_a = {ex.submit(_access_task, token, sid): sid for sid in by_work}
+                for k, fut in enumerate(as_completed(fut_a)):
+                    results[fut_a[fut]] = fut.result()
+                    say(f"service {k + 1}/{len(access_ids)}: {fut_a[fut]} ({n_workers} processes)")
                 t_sweeps = _time.perf_counter() - t0
                 fca = [f.result() for f in fut_f]
-            return results, fca, t_sweeps, _time.perf_counter() - t0
+            return {sid: results[sid] for sid in access_ids}, fca, t_sweeps, _time.perf_counter() - t0
         except BrokenProcessPool:
             warnings.append("a worker process stopped (out of memory?); the analysis ran in one process")
             results, fca = {}, []
@@ -607,6 +620,10 @@ def find_gaps(
     offered = {sid: np.array([sid in o for o in offers], dtype=bool) for sid in service_ids}
     capacity = pts["capacity"].to_numpy(dtype=float) if "capacity" in pts else np.full(len(pts), np.nan)
     has_points = {sid: bool((offered[sid] & point_snap.ok).any()) for sid in service_ids}
+    points_of = {}  # the snapped points offering each service, and how much each counts
+    for sid in service_ids:
+        idx = np.flatnonzero(offered[sid] & point_snap.ok)
+        points_of[sid] = (idx, point_weight(config.services[sid], modes[idx], days[idx]))
     for sid in service_ids:
         if not has_points[sid]:
             warnings.append(f"no service point offers '{sid}': every cell counts as uncovered")
@@ -638,12 +655,15 @@ def find_gaps(
     token = id(origins)
     _TASKS[token] = {
         "config": config, "net": net, "origins": origins, "point_snap": point_snap, "offered": offered,
-        "modes": modes, "days": days, "classes": classes, "capacity": capacity, "demand": demand_of,
+        "classes": classes, "capacity": capacity, "demand": demand_of,
         "populated": populated, "gap_shared": gap_shared, "muni": muni, "n_muni": len(muni_codes),
-        "cells": cells,
+        "cells": cells, "points_of": points_of,
     }
+    work = {sid: _sweep_count(config.services[sid], points_of[sid][1]) for sid in service_ids}
     try:
-        done, fca_out, t_sweeps, t_all = _run_tasks(token, service_ids, fca_ids, n_workers, say, warnings)
+        done, fca_out, t_sweeps, t_all = _run_tasks(
+            token, service_ids, fca_ids, n_workers, say, warnings, work
+        )
     finally:
         del _TASKS[token]
     results = {sid: r[0] for sid, r in done.items()}

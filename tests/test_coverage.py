@@ -187,6 +187,33 @@ def test_mobile_and_remote_weights(line_net):
     assert acc.loc["D", "nearest_point_id"] == "M"
 
 
+@pytest.mark.parametrize("minutes", [False, True])
+def test_sweep_count_is_what_service_access_runs(line_net, monkeypatch, minutes):
+    """The estimate that orders the worker tasks counts the sweeps a service really runs."""
+    import arjenturva.coverage as coverage
+
+    svc_dict = {**HEALTH, **({"threshold_min": {"default": 20}} if minutes else {})}
+    cfg = _config(health=svc_dict)
+    svc = cfg.services["health"]
+    points = [
+        *STATION,
+        {"point_id": "M", "name": "Auto", "services": ("health",), "mode": "mobile",
+         "days_per_week": 2.0, "x": X0 + 35_000, "y": Y0},
+        {"point_id": "R", "name": "Etä", "services": ("health",), "mode": "remote",
+         "days_per_week": np.nan, "x": X0 + 20_000, "y": Y0},
+    ]
+    munis, pop, sp = _layers(CELLS, points)
+    calls = []
+    real = coverage.nearest_facility
+    monkeypatch.setattr(coverage, "nearest_facility", lambda *a, **k: calls.append(1) or real(*a, **k))
+    for rows in ([0], [0, 1], [0, 1, 2]):  # one weight level, then 2 and 3 (1, 0.4 and 0.5)
+        calls.clear()
+        find_gaps(cfg, line_net, pop, sp.iloc[rows], munis, workers=1)
+        modes, days = sp["mode"].to_numpy()[rows], sp["days_per_week"].to_numpy()[rows]
+        expected = 2 + (len(rows) * (1 + minutes) if len(rows) > 1 else 0)
+        assert len(calls) == coverage._sweep_count(svc, coverage.point_weight(svc, modes, days)) == expected
+
+
 def test_unreachable_cells_are_reported(line_net):
     cfg = _config(health=HEALTH)
     cells = [
