@@ -106,13 +106,7 @@ def derive_area_classes(
         if not diagonal and len(pairs):
             d = np.abs(keys[idx][pairs[:, 0]] - keys[idx][pairs[:, 1]]).sum(axis=1)
             pairs = pairs[d == 1]
-        g = sparse.coo_array(
-            (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1]))
-            if len(pairs)
-            else (np.zeros(0), (np.zeros(0, int), np.zeros(0, int))),
-            shape=(len(idx), len(idx)),
-        )
-        _, labels = connected_components(g, directed=False)
+        labels = _components(len(idx), pairs[:, 0], pairs[:, 1])
         totals = np.bincount(labels, weights=cell_pop[idx])
         out[idx[totals[labels] >= total_min]] = True
         return out
@@ -441,7 +435,7 @@ def _fca_task(token: int, sid: str) -> tuple[str, np.ndarray, float, np.ndarray,
     config = st["config"]
     svc = config.services[sid]
     capacity = st["capacity"]
-    idx = np.flatnonzero(st["offered"][sid] & st["point_snap"].ok & np.isfinite(capacity) & (capacity > 0))
+    idx = st["fca_points"][sid]
     catchment = 1000.0 * max(svc.threshold_km.values())
     demand = st["demand"][sid]
     cm = cost_matrix(
@@ -593,14 +587,9 @@ def find_gaps(
                 )
             )
 
+    cell_ids, people = pop["cell_id"].to_numpy(), pop["population"].to_numpy(dtype=float)
     off = np.flatnonzero(~origins.ok)
-    _unreachable(
-        "population",
-        pop["cell_id"].to_numpy()[off],
-        "",
-        f"farther than {tol:g} m from any road",
-        pop["population"].to_numpy(dtype=float)[off],
-    )
+    _unreachable("population", cell_ids[off], "", f"farther than {tol:g} m from any road", people[off])
     off_pts = np.flatnonzero(~point_snap.ok)
     _unreachable(
         "service_points",
@@ -619,20 +608,18 @@ def find_gaps(
     offers = pts["services"].map(set).to_numpy()
     offered = {sid: np.array([sid in o for o in offers], dtype=bool) for sid in service_ids}
     capacity = pts["capacity"].to_numpy(dtype=float) if "capacity" in pts else np.full(len(pts), np.nan)
-    has_points = {sid: bool((offered[sid] & point_snap.ok).any()) for sid in service_ids}
     points_of = {}  # the snapped points offering each service, and how much each counts
     for sid in service_ids:
         idx = np.flatnonzero(offered[sid] & point_snap.ok)
         points_of[sid] = (idx, point_weight(config.services[sid], modes[idx], days[idx]))
+    has_points = {sid: points_of[sid][0].size > 0 for sid in service_ids}
     for sid in service_ids:
         if not has_points[sid]:
             warnings.append(f"no service point offers '{sid}': every cell counts as uncovered")
     # Capacity-aware access where points of a service carry capacities.
-    fca_ids = [
-        sid for sid in service_ids
-        if config.services[sid].threshold_km
-        and (offered[sid] & point_snap.ok & np.isfinite(capacity) & (capacity > 0)).any()
-    ]
+    with_capacity = np.isfinite(capacity) & (capacity > 0)
+    fca_points = {sid: idx[with_capacity[idx]] for sid, (idx, _w) in points_of.items()}
+    fca_ids = [sid for sid in service_ids if config.services[sid].threshold_km and fca_points[sid].size]
     demand_of = {
         sid: popv if config.services[sid].demand == "population" else ages[config.services[sid].demand]
         for sid in service_ids
@@ -654,8 +641,8 @@ def find_gaps(
         prepare_sweeps(net, origins, access_speed_kmh=config.network.access_speed_kmh)
     token = id(origins)
     _TASKS[token] = {
-        "config": config, "net": net, "origins": origins, "point_snap": point_snap, "offered": offered,
-        "classes": classes, "capacity": capacity, "demand": demand_of,
+        "config": config, "net": net, "origins": origins, "point_snap": point_snap,
+        "fca_points": fca_points, "classes": classes, "capacity": capacity, "demand": demand_of,
         "populated": populated, "gap_shared": gap_shared, "muni": muni, "n_muni": len(muni_codes),
         "cells": cells, "points_of": points_of,
     }
@@ -670,7 +657,6 @@ def find_gaps(
     gap_parts = {sid: r[1] for sid, r in done.items()}
     timings["sweeps_s"] = t_sweeps
     timings["fca_s"] = t_all - t_sweeps
-    cell_ids, people = pop["cell_id"].to_numpy(), pop["population"].to_numpy(dtype=float)
     for sid, acc in results.items():
         lost = np.flatnonzero(origins.ok & ~np.isfinite(acc.distance_m) & has_points[sid])
         reason = "no road connection to any point offering the service"
@@ -767,7 +753,7 @@ def find_gaps(
     gaps = gpd.GeoDataFrame(gaps_long, geometry="geometry", crs=CRS, copy=False)
 
     gap_areas = _gap_areas(
-        gaps, gpos, svc_of_row[gap_rows], ox, oy, pop, places, pts, results, config, gap_parts
+        gaps, gpos, svc_of_row[gap_rows], ox, oy, size, places, pts, results, config, gap_parts
     )
     timings["gap_areas_s"] = _time.perf_counter() - t2
 
@@ -988,9 +974,7 @@ def _trace_grid_parts(gi: np.ndarray, gj: np.ndarray, comp: np.ndarray) -> tuple
         msg = "internal error: open boundary while tracing gap-area outlines"
         raise RuntimeError(msg)
     # Rings: the cycles of ``succ``; each starts at its smallest edge, positions by list ranking.
-    ring = connected_components(
-        sparse.coo_array((np.ones(ne, np.int8), (np.arange(ne), succ)), shape=(ne, ne)), directed=False
-    )[1].astype(np.int64)
+    ring = _components(ne, np.arange(ne), succ)
     nring = int(ring.max()) + 1
     start = np.full(nring, ne, np.int64)
     np.minimum.at(start, ring, np.arange(ne))
@@ -1168,20 +1152,19 @@ def _gap_areas(
     gsvc: np.ndarray,
     ox: np.ndarray,
     oy: np.ndarray,
-    pop: gpd.GeoDataFrame,
+    size: float,
     places: gpd.GeoDataFrame | None,
     pts: gpd.GeoDataFrame,
     results: dict[str, ServiceAccess],
     config: Config,
-    parts: dict[str, GapParts] | None = None,
+    parts: dict[str, GapParts],
 ) -> gpd.GeoDataFrame:
     """Merge neighbouring gap cells (same service and municipality) into gap areas, vectorised.
 
     ``gpos`` is the population row of every gap row and ``gsvc`` its service as a position in
-    ``results``; the rows of one service are contiguous.
-
-    ``parts`` holds the clusters (and grid outlines) of each service computed beforehand, e.g.
-    by the worker that swept it (:func:`_service_gap_parts`); missing services are done here.
+    ``results``; the rows of one service are contiguous. ``parts`` holds the clusters (and grid
+    outlines) of each service, from the task that swept it (:func:`_service_gap_parts`); ``size``
+    is the cell size.
     """
     cols = [
         "gap_area_id",
@@ -1201,7 +1184,6 @@ def _gap_areas(
     ]
     if gaps.empty:
         return gpd.GeoDataFrame(columns=[*cols, "geometry"], geometry="geometry", crs=CRS)
-    size = _cell_size(pop)
     x, y = ox[gpos], oy[gpos]
     # Clusters of gap cells within the merge distance, per service and municipality: the rows
     # of one service are contiguous, so its labels follow those of the services before it.
@@ -1209,17 +1191,8 @@ def _gap_areas(
     starts = np.r_[0, np.flatnonzero(gsvc[1:] != gsvc[:-1]) + 1]
     lab_parts, geom_parts = [], []
     k = 0
-    shared: dict[str, Any] | None = None
-    for a, b in zip(starts, np.r_[starts[1:], len(gsvc)], strict=True):
-        sid_ = str(svc_names[gsvc[a]])
-        part = (parts or {}).get(sid_)
-        if part is None:
-            if shared is None:
-                populated = np.nan_to_num(pop["population"].to_numpy(dtype=float)) > 0
-                shared = _gap_shared(ox, oy, pop["municipality"].astype(str).to_numpy(),
-                                     pop.geometry.to_numpy(), populated, size, _merge_radius(config, size))
-            part = _service_gap_parts(gpos[a:b], shared)
-        lab_s, k_s, geoms_s = part
+    for a in starts:
+        lab_s, k_s, geoms_s = parts[str(svc_names[gsvc[a]])]
         lab_parts.append(lab_s + k)
         geom_parts.append(geoms_s)
         k += k_s
