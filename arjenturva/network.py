@@ -240,16 +240,11 @@ class Network:
         distance (a road is at least as long as its chord), so nodes farther than ``limit /
         factor`` from a target cannot be within ``limit`` of it. 0 when some road costs nothing.
         """
-        off, xy = self.road_offsets, self.road_xy
-        step = np.hypot(np.diff(xy[:, 0]), np.diff(xy[:, 1])) if xy.shape[0] > 1 else np.zeros(0)
-        cum = np.concatenate([[0.0], np.cumsum(step)])
-        ok = np.diff(off) >= 2
-        glen = np.zeros(off.size - 1)
-        glen[ok] = cum[off[1:][ok] - 1] - cum[off[:-1][ok]]
+        glen = _polyline_lengths(self.road_offsets, self.road_xy)
+        m = glen > 0
         out = {}
         for w in ("length", "time"):
             cost = self.road_cost(cast(Weight, w))
-            m = glen > 0
             with np.errstate(invalid="ignore", divide="ignore"):
                 ratio = cost[m] / glen[m]
             f = float(np.min(ratio)) if ratio.size else 0.0
