@@ -22,9 +22,9 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+from realdata import PILOT_CODES, build_pilot_workspace
 
 import arjenturva.api as api
-from arjenturva.realdata import PILOT_CODES, build_pilot_workspace
 
 DEFAULT_SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

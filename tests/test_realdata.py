@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from _examples import PILOT_CODES, build_pilot_workspace
 from pyproj import Transformer
 
 from arjenturva import api
 from arjenturva.config import load_config
 from arjenturva.errors import InputDataError, InputFileError, OutputExistsError
-from arjenturva.realdata import PILOT_CODES, build_pilot_workspace
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"

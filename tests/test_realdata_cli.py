@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from _examples import build_pilot_workspace
 from conftest import SHARED_DATA, requires_shared
 from typer.testing import CliRunner
 
 from arjenturva.cli import app
-from arjenturva.realdata import build_pilot_workspace
 
 pytestmark = [pytest.mark.shared, requires_shared]
 

@@ -5,6 +5,10 @@
 ordinary workspace and a generated ``arjenturva.yaml``. The result is then loaded and validated
 by the project's own loaders like any user workspace (:func:`arjenturva.api.load_workspace`).
 
+This is an example, not part of the installed package: it encodes the layout of the project's
+development data folder. Scripts in ``examples/`` import it as ``from realdata import ...``;
+elsewhere, put ``examples/`` on ``sys.path`` first.
+
 What goes in, and the choices made (all documented in the generated ``build.json``):
 
 * **municipalities**: Statistics Finland's 2025 boundaries (1:4.5M) with code, name, region
@@ -46,10 +50,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyogrio.errors import DataLayerError, DataSourceError
 
-from .errors import InputDataError, InputFileError
-from .io import ensure_writable, write_csv, write_gpkg, write_json, write_text
-from .schema import CRS, WGS84
+from arjenturva.errors import InputDataError, InputFileError
+from arjenturva.io import ensure_writable, write_csv, write_gpkg, write_json, write_text
+from arjenturva.schema import CRS, WGS84
 
 __all__ = [
     "PILOT_CODES",
@@ -140,8 +145,8 @@ def _csv(path: Path, **kwargs: Any) -> pd.DataFrame:
 def _read_geo(path: Path, **kwargs: Any) -> gpd.GeoDataFrame:
     try:
         gdf = gpd.read_file(f"zip://{path}" if path.suffix == ".zip" else path, **kwargs)
-    except Exception as e:  # pyogrio raises its own error types
-        text = str(e).splitlines()[0] if str(e) else type(e).__name__
+    except (OSError, ValueError, DataSourceError, DataLayerError) as e:
+        text = str(e).splitlines()[0] if str(e) else repr(e)
         msg = f"{path}: cannot read the layer ({text}). Fix: check that the file is the original one"
         raise InputFileError(msg) from e
     return gdf
@@ -320,7 +325,7 @@ def _config_text(names: list[str], language: str, buffer_m: float) -> str:
     attribution = "\n".join(textwrap.wrap(f"Attribution: {ATTRIBUTION}", 100, initial_indent="# ",
                                           subsequent_indent="#   "))
     return f"""\
-# arjenturva workspace built from REAL public data by arjenturva.realdata.build_pilot_workspace.
+# arjenturva workspace built from REAL public data by examples/realdata.py (build_pilot_workspace).
 # Municipalities: {title}.
 {attribution}
 # Caveats (see build.json): population = postal-area points (Paavo 2022), not a grid; age_65_plus
@@ -457,7 +462,7 @@ def build_pilot_workspace(shared_data: str | Path, out_dir: str | Path, *,
             notes.append(f"no health facility in {names[c]} ({c}) in the OSM-derived lists: its "
                          "health_station gaps are a data gap as much as a service gap")
     report = {
-        "built_by": "arjenturva.realdata.build_pilot_workspace",
+        "built_by": "examples/realdata.py build_pilot_workspace",
         "shared_data": str(shared_data.resolve()),
         "sources": PILOT_SOURCES,
         "attribution": ATTRIBUTION,
