@@ -1,0 +1,337 @@
+"""One loader per input layer: read, check against the data contract and normalise.
+
+Every loader returns the layer in EPSG:3067 with canonical columns (or ``None`` when it cannot be
+read) and appends what it finds to ``problems``.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+import geopandas as gpd
+import numpy as np
+
+from ..config import Config, InputSpec
+from ..errors import InputFileError, Problem
+from ..io import read_layer
+from ..schema import AGE_COLUMNS, AREA_CLASSES, MODES, SECTORS, normalise_code, parse_bool, split_list
+from .checks import (
+    _assign_municipality,
+    _at,
+    _check_ids,
+    _check_services,
+    _label,
+    _missing_columns,
+    _numbers,
+    _outside,
+    _repair_geometries,
+)
+
+
+def _read(
+    cfg: Config, name: str, spec: InputSpec, geometry: str, problems: list[Problem]
+) -> tuple[gpd.GeoDataFrame | None, str]:
+    label = _label(cfg, spec)
+    path = cfg.resolve(spec.path)
+    try:
+        gdf, read_problems = read_layer(
+            path,
+            layer=spec.layer,
+            columns=spec.columns,
+            crs=spec.crs,
+            encoding=spec.encoding,
+            geometry=geometry,
+        )
+    except InputFileError as e:
+        text = str(e)
+        prefix = f"{path}: "
+        text = text[len(prefix) :] if text.startswith(prefix) else text
+        msg, _, fix = text.partition(". Fix: ")
+        problems.append(Problem(label, "", "", msg, fix or "check the file"))
+        return None, label
+    for p in read_problems:
+        problems.append(Problem(label, p.where, p.column, p.message, p.fix, p.severity))
+    return gdf, label
+
+
+def _load_municipalities(cfg: Config, problems: list[Problem]) -> gpd.GeoDataFrame | None:
+    gdf, label = _read(cfg, "municipalities", cfg.inputs.municipalities, "required", problems)
+    if gdf is None or not _missing_columns(gdf, "municipalities", label, cfg.inputs.municipalities, problems):
+        return None
+    gdf = gdf.copy()
+    gdf["code"] = gdf["code"].map(normalise_code)
+    gdf["name"] = gdf["name"].astype("string").fillna("").astype(str)
+    _check_ids(gdf, "code", label, problems)
+    gdf = _repair_geometries(
+        gdf, label, ("Polygon", "MultiPolygon"), problems, "code", repair=cfg.inputs.municipalities.repair
+    )
+    keep = ["code", "name", *[c for c in ("region", "wellbeing_county") if c in gdf.columns], "_row"]
+    return gdf[[*keep, gdf.geometry.name]].reset_index(drop=True)
+
+
+def _load_population(
+    cfg: Config, munis: gpd.GeoDataFrame | None, problems: list[Problem]
+) -> gpd.GeoDataFrame | None:
+    spec = cfg.inputs.population
+    gdf, label = _read(cfg, "population", spec, "required", problems)
+    if gdf is None or not _missing_columns(gdf, "population", label, spec, problems):
+        return None
+    gdf = gdf.copy()
+    if "cell_id" not in gdf.columns:
+        gdf["cell_id"] = [f"cell_{r}" for r in gdf["_row"]]
+    gdf["cell_id"] = gdf["cell_id"].astype("string").fillna("").astype(str)
+    _check_ids(gdf, "cell_id", label, problems)
+    pop = _numbers(gdf, "population", label, problems, id_col="cell_id", allow_suppressed=True)
+    gdf["suppressed"] = pop.isna().to_numpy()
+    gdf["population"] = pop
+    for col in AGE_COLUMNS:
+        if col in gdf.columns:
+            gdf[col] = _numbers(gdf, col, label, problems, id_col="cell_id", allow_suppressed=True)
+        else:
+            gdf[col] = np.nan
+    if "area_class" in gdf.columns:
+        ac = gdf["area_class"].astype("string").str.strip().str.upper()
+        bad = ac.notna() & (ac != "") & ~ac.isin(AREA_CLASSES)
+        for i in np.flatnonzero(bad.to_numpy()):
+            problems.append(
+                Problem(
+                    label,
+                    _at(gdf, i, "cell_id"),
+                    "area_class",
+                    f"unknown area class '{gdf['area_class'].iloc[i]}'",
+                    f"use one of {', '.join(AREA_CLASSES)} or leave it blank",
+                )
+            )
+        gdf["area_class"] = ac.where(~bad & ac.notna() & (ac != ""), None).astype(object)
+    else:
+        gdf["area_class"] = None
+    gdf = _repair_geometries(
+        gdf, label, ("Polygon", "MultiPolygon", "Point"), problems, "cell_id", repair=spec.repair
+    )
+    if munis is not None:
+        reps = gdf.geometry.copy()
+        poly = reps.geom_type.isin(["Polygon", "MultiPolygon"])
+        reps[poly] = gdf.geometry[poly].representative_point()
+        gdf["municipality"] = _assign_municipality(reps, munis)
+        _outside(gdf, label, "cell_id", problems, "population cell")
+    else:
+        gdf["municipality"] = ""
+    keep = ["cell_id", "population", *AGE_COLUMNS, "area_class", "suppressed", "municipality", "_row"]
+    return gdf[[*keep, gdf.geometry.name]].reset_index(drop=True)
+
+
+def _load_service_points(
+    cfg: Config, munis: gpd.GeoDataFrame | None, problems: list[Problem]
+) -> gpd.GeoDataFrame | None:
+    spec = cfg.inputs.service_points
+    gdf, label = _read(cfg, "service_points", spec, "required", problems)
+    if gdf is None or not _missing_columns(gdf, "service_points", label, spec, problems):
+        return None
+    gdf = gdf.copy()
+    gdf["point_id"] = gdf["point_id"].astype("string").fillna("").str.strip().astype(str)
+    gdf["name"] = gdf["name"].astype("string").fillna("").astype(str)
+    _check_ids(gdf, "point_id", label, problems)
+    gdf["services"] = _check_services(gdf, label, cfg, problems, "point_id")
+    if "mode" in gdf.columns:
+        mode = gdf["mode"].astype("string").str.strip().str.lower().fillna("")
+        mode = mode.where(mode != "", "fixed")
+        bad = ~mode.isin(MODES)
+        for i in np.flatnonzero(bad.to_numpy()):
+            problems.append(
+                Problem(
+                    label,
+                    _at(gdf, i, "point_id"),
+                    "mode",
+                    f"unknown mode '{gdf['mode'].iloc[i]}'",
+                    f"use one of {', '.join(MODES)}",
+                )
+            )
+        gdf["mode"] = mode.astype(str)
+    else:
+        gdf["mode"] = "fixed"
+    if "days_per_week" in gdf.columns:
+        gdf["days_per_week"] = _numbers(gdf, "days_per_week", label, problems, id_col="point_id", maximum=7)
+    else:
+        gdf["days_per_week"] = np.nan
+    missing_days = (gdf["mode"] == "mobile") & gdf["days_per_week"].isna()
+    for i in np.flatnonzero(missing_days.to_numpy()):
+        problems.append(
+            Problem(
+                label,
+                _at(gdf, i, "point_id"),
+                "days_per_week",
+                "a mobile point needs the number of days it visits per week",
+                "fill in days_per_week (e.g. 1 for a weekly visit)",
+            )
+        )
+    if "capacity" in gdf.columns:
+        gdf["capacity"] = _numbers(gdf, "capacity", label, problems, id_col="point_id")
+    else:
+        gdf["capacity"] = np.nan
+    if "actor_id" in gdf.columns:
+        gdf["actor_id"] = gdf["actor_id"].astype("string").str.strip().fillna("").astype(str)
+    else:
+        gdf["actor_id"] = ""
+    gdf = _repair_geometries(gdf, label, ("Point",), problems, "point_id")
+    if munis is not None:
+        gdf["municipality"] = _assign_municipality(gdf.geometry, munis)
+        _outside(gdf, label, "point_id", problems, "service point")
+    else:
+        gdf["municipality"] = ""
+    keep = [
+        "point_id",
+        "name",
+        "services",
+        "actor_id",
+        "mode",
+        "days_per_week",
+        "capacity",
+        "municipality",
+        "_row",
+    ]
+    return gdf[[*keep, gdf.geometry.name]].reset_index(drop=True)
+
+
+def _load_actors(
+    cfg: Config, munis: gpd.GeoDataFrame | None, problems: list[Problem]
+) -> gpd.GeoDataFrame | None:
+    spec = cfg.inputs.actors
+    if spec is None:
+        return None
+    gdf, label = _read(cfg, "actors", spec, "optional", problems)
+    if gdf is None or not _missing_columns(gdf, "actors", label, spec, problems):
+        return None
+    gdf = gdf.copy()
+    gdf["actor_id"] = gdf["actor_id"].astype("string").fillna("").str.strip().astype(str)
+    gdf["name"] = gdf["name"].astype("string").fillna("").astype(str)
+    _check_ids(gdf, "actor_id", label, problems)
+    sector = gdf["sector"].astype("string").str.strip().str.lower().fillna("")
+    for i in np.flatnonzero((~sector.isin(SECTORS)).to_numpy()).tolist():
+        close = difflib.get_close_matches(str(sector.iloc[i]), SECTORS, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        problems.append(
+            Problem(
+                label,
+                _at(gdf, i, "actor_id"),
+                "sector",
+                f"unknown sector '{gdf['sector'].iloc[i]}'",
+                f"{hint}use one of {', '.join(SECTORS)}",
+            )
+        )
+    gdf["sector"] = sector.astype(str)
+    gdf["services"] = _check_services(gdf, label, cfg, problems, "actor_id")
+    for col, maximum in (("capacity", None), ("max_travel_km", None), ("cost_per_km", None)):
+        if col in gdf.columns:
+            gdf[col] = _numbers(gdf, col, label, problems, id_col="actor_id", maximum=maximum)
+        else:
+            gdf[col] = np.nan
+    if "capacity" in gdf.columns:
+        gdf["capacity"] = gdf["capacity"].fillna(np.inf)
+    if "modes" in gdf.columns:
+        modes = gdf["modes"].map(split_list)
+        for i, items in enumerate(modes):
+            for m in items:
+                if m not in MODES:
+                    problems.append(
+                        Problem(
+                            label,
+                            _at(gdf, i, "actor_id"),
+                            "modes",
+                            f"unknown mode '{m}'",
+                            f"use {', '.join(MODES)} separated by ';'",
+                        )
+                    )
+        gdf["modes"] = modes.map(lambda items: tuple(m for m in items if m in MODES) or ("fixed",))
+    else:
+        gdf["modes"] = [("fixed",)] * len(gdf)
+    known_codes = set(munis["code"]) if munis is not None else set()
+    if "municipalities" in gdf.columns:
+        lists = gdf["municipalities"].map(split_list)
+        out: list[tuple[str, ...]] = []
+        for i, items in enumerate(lists):
+            if not items or "*" in items:
+                out.append(("*",))
+                continue
+            codes = tuple(normalise_code(c) for c in items)
+            for c in codes:
+                if known_codes and c not in known_codes:
+                    problems.append(
+                        Problem(
+                            label,
+                            _at(gdf, i, "actor_id"),
+                            "municipalities",
+                            f"unknown municipality code '{c}'",
+                            f"use codes of the municipalities layer ({', '.join(sorted(known_codes))}) "
+                            "or '*' for all",
+                        )
+                    )
+            out.append(codes)
+        gdf["municipalities"] = out
+    else:
+        gdf["municipalities"] = [("*",)] * len(gdf)
+    if "employment_scheme" in gdf.columns:
+        vals = gdf["employment_scheme"].map(parse_bool)
+        for i in np.flatnonzero(vals.isna().to_numpy()).tolist():
+            problems.append(
+                Problem(
+                    label,
+                    _at(gdf, i, "actor_id"),
+                    "employment_scheme",
+                    f"'{gdf['employment_scheme'].iloc[i]}' is not yes/no",
+                    "write true or false",
+                )
+            )
+        gdf["employment_scheme"] = vals.fillna(False).astype(bool)
+    else:
+        gdf["employment_scheme"] = False
+    if "languages" in gdf.columns:
+        gdf["languages"] = gdf["languages"].map(lambda v: tuple(split_list(v)) or ("fi",))
+    else:
+        gdf["languages"] = [("fi",)] * len(gdf)
+    has_geom = ~(gdf.geometry.isna() | gdf.geometry.is_empty)
+    if munis is not None and has_geom.any():
+        gdf["base_municipality"] = _assign_municipality(gdf.geometry, munis)
+    else:
+        gdf["base_municipality"] = ""
+    needs_base = gdf["modes"].map(lambda m: "mobile" in m) & ~has_geom
+    for i in np.flatnonzero(needs_base.to_numpy()).tolist():
+        problems.append(
+            Problem(
+                label,
+                _at(gdf, i, "actor_id"),
+                "lon/lat",
+                "a mobile actor has no base location; it cannot be given mobile routes",
+                "add its base coordinates",
+                severity="warning",
+            )
+        )
+    keep = [
+        "actor_id",
+        "name",
+        "sector",
+        "services",
+        "capacity",
+        "municipalities",
+        "modes",
+        "max_travel_km",
+        "employment_scheme",
+        "cost_per_km",
+        "languages",
+        "base_municipality",
+        "_row",
+    ]
+    return gdf[[*keep, gdf.geometry.name]].reset_index(drop=True)
+
+
+def _load_places(cfg: Config, problems: list[Problem]) -> gpd.GeoDataFrame | None:
+    spec = cfg.inputs.places
+    if spec is None:
+        return None
+    gdf, label = _read(cfg, "places", spec, "required", problems)
+    if gdf is None or not _missing_columns(gdf, "places", label, spec, problems):
+        return None
+    gdf = gdf.copy()
+    gdf["name"] = gdf["name"].astype("string").fillna("").astype(str)
+    gdf = _repair_geometries(gdf, label, ("Point", "MultiPoint"), problems, None)
+    keep = ["name", *[c for c in ("kind", "population") if c in gdf.columns], "_row"]
+    return gdf[[*keep, gdf.geometry.name]].reset_index(drop=True)

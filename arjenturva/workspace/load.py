@@ -1,0 +1,93 @@
+"""Loading a workspace: every input read, checked against the data contract and normalised.
+
+All problems are collected and raised together as one :class:`~arjenturva.errors.ValidationError`,
+each naming the file, the row or id, the column and the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..config import Config
+from ..errors import Problem, ValidationError
+from .checks import _where
+from .layers import _load_actors, _load_municipalities, _load_places, _load_population, _load_service_points
+from .model import Workspace
+
+
+def load_workspace(config: Config, *, progress: Callable[[str], None] | None = None) -> Workspace:
+    """Read and validate every input named in the config.
+
+    Parameters
+    ----------
+    config
+        The workspace configuration (see :func:`arjenturva.config.load_config`).
+    progress
+        Optional callback receiving a short message per step.
+
+    Returns
+    -------
+    Workspace
+        The validated layers. Warnings (repaired geometries and similar) are in ``warnings``.
+
+    Raises
+    ------
+    ValidationError
+        With every problem found, when any input breaks the data contract.
+    """
+    problems: list[Problem] = []
+    say = progress or (lambda _msg: None)
+    say("municipalities")
+    munis = _load_municipalities(config, problems)
+    say("population")
+    pop = _load_population(config, munis, problems)
+    say("service points")
+    points = _load_service_points(config, munis, problems)
+    say("actors")
+    actors = _load_actors(config, munis, problems)
+    places = _load_places(config, problems)
+    if points is not None and actors is not None:
+        known = set(actors["actor_id"])
+        label = str(config.inputs.service_points.path)
+        for aid, row, pid in zip(points["actor_id"], points["_row"], points["point_id"], strict=True):
+            if aid and aid not in known:
+                problems.append(
+                    Problem(
+                        label,
+                        _where(row, pid),
+                        "actor_id",
+                        f"unknown actor '{aid}'",
+                        "use an actor_id from the actors file or leave it blank",
+                    )
+                )
+    if config.network.source:
+        src = config.resolve(config.network.source)
+        if not src.exists():
+            problems.append(
+                Problem(
+                    "arjenturva.yaml",
+                    "",
+                    "network.source",
+                    f"road network file {src} not found",
+                    "check `network.source` (relative to the config file)",
+                )
+            )
+    if any(p.severity == "error" for p in problems):
+        raise ValidationError(problems)
+    assert munis is not None and pop is not None and points is not None  # guaranteed when no errors
+    files = {
+        name: config.resolve(spec.path)
+        for name, spec in config.inputs.model_dump().items()
+        if spec is not None
+        for spec in [getattr(config.inputs, name)]
+    }
+    return Workspace(
+        config=config,
+        municipalities=munis,
+        population=pop,
+        service_points=points,
+        actors=actors,
+        places=places,
+        warnings=[p for p in problems if p.severity != "error"],
+        files=files,
+    )
