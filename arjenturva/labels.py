@@ -1,0 +1,303 @@
+"""Every user-facing word of arjenturva, in Finnish and English, in one place.
+
+Maps, reports, the web map, proposal rationales and the tables' label columns take their words
+from here; no other module holds a fi/en text. Each entry is a :class:`Word` with both languages,
+so a missing translation is impossible by construction (a test checks that none is empty).
+Numbers and dates are formatted per language by :func:`format_number` and :func:`format_date`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from typing import Any, Final, Literal
+
+Lang = Literal["fi", "en"]
+
+LANGUAGES: Final[tuple[Lang, ...]] = ("fi", "en")
+
+
+@dataclass(frozen=True)
+class Word:
+    """One user-facing text in both languages (may hold ``str.format`` fields)."""
+
+    fi: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        """The text in ``lang`` (``fi`` or ``en``)."""
+        return self.en if lang == "en" else self.fi
+
+
+SECTOR: Final[dict[str, Word]] = {
+    "municipality": Word("kunta", "municipality"),
+    "wellbeing_county": Word("hyvinvointialue", "wellbeing services county"),
+    "state": Word("valtio", "state"),
+    "association": Word("yhdistys", "association"),
+    "village_association": Word("kyläyhdistys", "village association"),
+    "foundation": Word("säätiö", "foundation"),
+    "parish": Word("seurakunta", "parish"),
+    "company": Word("yritys", "company"),
+    "cooperative": Word("osuuskunta", "cooperative"),
+    "volunteer": Word("vapaaehtoiset", "volunteers"),
+}
+"""Actor sectors (ids in :data:`arjenturva.schema.SECTORS`)."""
+
+AREA_CLASS: Final[dict[str, Word]] = {
+    "K1": Word("Sisempi kaupunkialue", "Inner urban area"),
+    "K2": Word("Ulompi kaupunkialue", "Outer urban area"),
+    "K3": Word("Kaupungin kehysalue", "Peri-urban area"),
+    "M4": Word("Maaseudun paikalliskeskus", "Local centre in rural area"),
+    "M5": Word("Kaupungin läheinen maaseutu", "Rural area close to urban area"),
+    "M6": Word("Ydinmaaseutu", "Rural heartland"),
+    "M7": Word("Harvaan asuttu maaseutu", "Sparsely populated rural area"),
+}
+"""SYKE urban–rural classes."""
+
+MODE: Final[dict[str, Word]] = {
+    "fixed": Word("kiinteä palvelupiste", "fixed service point"),
+    "mobile": Word("liikkuva palvelu", "mobile service"),
+    "remote": Word("etäpalvelu tukipisteellä", "remote service with a support point"),
+}
+"""Delivery modes: one wording each, used by maps, reports, the web map and rationales."""
+
+DEMAND: Final[dict[str, Word]] = {
+    "population": Word("koko väestö", "whole population"),
+    "age_65_plus": Word("yli 65-vuotiaat", "aged 65+"),
+    "age_0_14": Word("0–14-vuotiaat", "aged 0–14"),
+    "age_15_64": Word("15–64-vuotiaat", "aged 15–64"),
+}
+"""Demand groups (the population column a service's demand counts)."""
+
+ALL_SERVICES: Final = Word("kaikki palvelut", "all services")
+
+SYNTHETIC: Final = Word(
+    "Synteettinen esimerkkiaineisto: kunnat, asukkaat, toimijat ja tiet ovat keksittyjä.",
+    "Synthetic example data: the municipalities, residents, actors and roads are fictional.",
+)
+"""Shown on every map and report of a workspace whose config says ``synthetic: true``."""
+
+SOURCES_UNDECLARED: Final = Word(
+    "Aineistojen lähteitä ei ole ilmoitettu (arjenturva.yaml: inputs.*.attribution).",
+    "Data sources not declared (arjenturva.yaml: inputs.*.attribution).",
+)
+
+# --- interface words of maps, the web map and reports -----------------------------------------
+
+UI: Final[dict[str, Word]] = {
+    "distance_title": Word(
+        "{label}: tieetäisyys lähimpään palvelupisteeseen",
+        "{label}: road distance to the nearest service point",
+    ),
+    "overview_title": Word(
+        "{name} ({code}): arjen palvelujen saavutettavuus", "{name} ({code}): access to everyday services"
+    ),
+    "overview_sub": Word(
+        "Ruudun väri: kuinka monta palvelua ({n}) jää kynnysetäisyyden ulkopuolelle",
+        "Cell colour: how many of the {n} services are beyond their threshold",
+    ),
+    "threshold": Word("Kynnys", "Threshold"),
+    "demand": Word("Kysyntä", "Demand"),
+    "legend_distance": Word("Etäisyys tietä pitkin", "Road distance"),
+    "legend_lacking": Word("Palveluja saavuttamatta", "Services out of reach"),
+    "unreachable": Word("ei tieyhteyttä", "no road connection"),
+    "legend_points": Word("Palvelupisteet", "Service points"),
+    "legend_gaps": Word("Palveluaukko (alue)", "Coverage gap (area)"),
+    "new_site": Word("ehdotettu uusi piste", "proposed new site"),
+    "proposal": Word("ehdotettu reitti tai kohde", "proposed route or site"),
+    "legend_roads": Word("Tiet", "Roads"),
+    "main": Word("valta- ja kantatiet", "main roads"),
+    "regional": Word("seututiet", "regional roads"),
+    "local": Word("muut tiet", "other roads"),
+    "ferry": Word("lautta", "ferry"),
+    "legend_other": Word("Muut", "Other"),
+    "border": Word("kunnan raja", "municipal border"),
+    "north": Word("P", "N"),
+    "cells_note": Word(
+        "Alle {n} asukkaan ruutuja ei näytetä", "Cells with fewer than {n} residents are not shown"
+    ),
+    "created": Word("Laadittu {date}", "Created {date}"),
+    "layer_cells": Word("{label}", "{label}"),
+    "borders_layer": Word("Kuntarajat", "Municipal borders"),
+    "osm_layer": Word(
+        "OpenStreetMap-taustakartta (vaatii verkkoyhteyden)",
+        "OpenStreetMap background (needs a network connection)",
+    ),
+    "name": Word("Nimi", "Name"),
+    "services": Word("Palvelut", "Services"),
+    "operator": Word("Toimija", "Operator"),
+    "sector": Word("Sektori", "Sector"),
+    "mode": Word("Toimintamuoto", "Mode"),
+    "days": Word("Päiviä viikossa", "Days per week"),
+    "population": Word("Asukkaita", "Population"),
+    "uncovered": Word("Palvelun ulkopuolella", "Not covered"),
+    "age65": Word("Yli 65-vuotiaita", "Aged 65+"),
+    "distance": Word("Etäisyys lähimpään (km)", "Distance to nearest (km)"),
+    "place": Word("Alue", "Area"),
+    "service": Word("Palvelu", "Service"),
+    "rationale": Word("Perustelu", "Rationale"),
+    "actor": Word("Toimija", "Actor"),
+    "cell_distance": Word("Etäisyys", "Distance"),
+    "interactive_title": Word("{name}: palveluverkko", "{name}: service network"),
+    "hint": Word(
+        "Valitse palvelu oikean yläkulman valikosta.", "Pick a service in the menu at the top right."
+    ),
+    "km": Word("km", "km"),
+    "all_services": Word("kaikki palvelut", "all services"),
+    "title_all": Word("Arjen palveluverkko: kaikki kunnat", "Everyday service network: all municipalities"),
+    "title_muni": Word("Arjen palveluverkko: {name} ({code})", "Everyday service network: {name} ({code})"),
+    "contents": Word("Sisältö", "Contents"),
+    "overall": Word("Yhteenveto (kaikki kunnat)", "Overview (all municipalities)"),
+    "key": Word("Tunnusluvut", "Key figures"),
+    "services_section": Word("Palvelukohtaiset tunnusluvut", "Indicators per service"),
+    "municipalities": Word("Kunnat", "Municipalities"),
+    "gaps": Word("Suurimmat palveluaukot", "Largest coverage gaps"),
+    "proposals": Word("Kumppanuusehdotukset", "Partnership proposals"),
+    "maps": Word("Kartat", "Maps"),
+    "settings": Word("Asetukset", "Settings"),
+    "sources": Word("Aineistot ja lähteet", "Data and sources"),
+    "run_date": Word("Analyysi ajettu {date}", "Analysis run {date}"),
+    "report_date": Word("Raportti laadittu {date}", "Report created {date}"),
+    "k_population": Word("Asukkaita", "Population"),
+    "k_covered": Word("Kysynnästä palvelujen piirissä (keskiarvo)", "Demand covered (mean over services)"),
+    "k_services_gaps": Word("Palveluja, joissa aukkoja", "Services with gaps"),
+    "k_lacking": Word("Asukkaita, joilta puuttuu jokin palvelu", "Residents lacking at least one service"),
+    "k_points": Word("Palvelupisteitä", "Service points"),
+    "k_gap_areas": Word("Palveluaukkoalueita", "Gap areas"),
+    "municipality": Word("Kunta", "Municipality"),
+    "covered_share": Word("Piirissä", "Covered"),
+    "uncovered_population": Word("Ulkopuolella", "Not covered"),
+    "uncovered_65_plus": Word("Ulkopuolella 65+", "Not covered, 65+"),
+    "uncovered_sparse": Word("Ulkopuolella, harvaan asuttu", "Not covered, sparse areas"),
+    "unreachable_population": Word("Ei tieyhteyttä", "No road access"),
+    "mean_distance_km": Word("Etäisyys ka. (km)", "Mean distance (km)"),
+    "median_distance_km": Word("Mediaani (km)", "Median (km)"),
+    "p90_distance_km": Word("90 % (km)", "90th pct (km)"),
+    "mean_time_min": Word("Aika ka. (min)", "Mean time (min)"),
+    "services_with_gaps": Word("Palveluja, joissa aukkoja", "Services with gaps"),
+    "population_lacking_any_service": Word(
+        "Asukkaita, joilta puuttuu palvelu", "Residents lacking a service"
+    ),
+    "cells": Word("Ruutuja", "Cells"),
+    "age_65_plus": Word("65+", "65+"),
+    "site_distance_km": Word("Etäisyys lähimpään (km)", "Distance to nearest (km)"),
+    "no_gaps": Word("Ei palveluaukkoja.", "No coverage gaps."),
+    "no_proposals": Word(
+        "Ehdotuksia ei ole vielä laadittu (aja `arjenturva propose`).",
+        "No proposals yet (run `arjenturva propose`).",
+    ),
+    "no_maps": Word(
+        "Karttoja ei ole vielä piirretty (aja `arjenturva map`).", "No maps drawn yet (run `arjenturva map`)."
+    ),
+    "days_per_week": Word("Päiviä/vko", "Days/week"),
+    "covered": Word("Kattaa asukkaita", "Residents covered"),
+    "covered_65": Word("Kattaa 65+", "65+ covered"),
+    "distance_km": Word("Etäisyys (km)", "Distance (km)"),
+    "gap_area": Word("Aukkoalue", "Gap area"),
+    "settings_mobile": Word("Liikkuva palvelu", "Mobile service"),
+    "settings_remote": Word("Etäpalvelu", "Remote service"),
+    "sectors": Word("Sallitut sektorit", "Allowed sectors"),
+    "mobile_rule": Word("täysi kattavuus {d} pv/vko", "full coverage at {d} days/week"),
+    "remote_rule": Word("lasketaan {w}", "counts {w}"),
+    "not_counted": Word("ei lasketa", "not counted"),
+    "general": Word("Yleiset asetukset", "General settings"),
+    "suppress": Word(
+        "Alle {n} asukkaan ruutuja ei näytetä yksittäin; ne sisältyvät kaikkiin summiin.",
+        "Cells with fewer than {n} residents are not shown individually; they count in every total.",
+    ),
+    "cost": Word("Lähimmän palvelun mittari: {cost}", "Nearest service by: {cost}"),
+    "cost_distance": Word("tieetäisyys", "road distance"),
+    "cost_time": Word("matka-aika", "travel time"),
+    "area_classes": Word("Aluetyypit: {source}", "Area classes: {source}"),
+    "config_hash": Word("Asetusten tunniste (config hash): {h}", "Settings fingerprint (config hash): {h}"),
+    "inputs": Word("Lähtöaineistot", "Input data"),
+    "file": Word("Tiedosto", "File"),
+    "checksum": Word("Tarkiste (SHA-256, 16 merkkiä)", "Checksum (SHA-256, 16 characters)"),
+    "attribution": Word("Tekijänoikeudet ja lisenssit", "Copyright and licences"),
+    "overview_caption": Word(
+        "{name}: kuinka monta palvelua jää kynnysetäisyyden ulkopuolelle",
+        "{name}: how many services are beyond their threshold distance",
+    ),
+    "service_caption": Word(
+        "{label}: tieetäisyys lähimpään palvelupisteeseen",
+        "{label}: road distance to the nearest service point",
+    ),
+    "all_link": Word("Kaikki kunnat", "All municipalities"),
+    "print": Word("Tulosta", "Print"),
+    "top_n": Word(
+        "{n} suurinta aukkoaluetta asukasmäärän mukaan (kaikki: gap_areas.csv).",
+        "The {n} largest gap areas by population (all of them: gap_areas.csv).",
+    ),
+    "shares_note": Word(
+        "Piirissä = osuus palvelun kysynnästä kynnysetäisyyden sisällä; etäisyydet ovat väestöllä "
+        "painotettuja tieetäisyyksiä lähimpään palvelupisteeseen.",
+        "Covered = share of the service's demand within its threshold; distances are "
+        "population-weighted road distances to the nearest service point.",
+    ),
+}
+
+
+# --- proposal rationales -------------------------------------------------------------------------
+
+RATIONALE_HEAD: Final = Word(
+    "{place}: {people} asukasta ({p65} yli 65-vuotiasta) {distance}; {actor} ({sector}) tarjoaa sen: {mode}",
+    "{place}: {people} residents ({p65} aged 65+) {distance}; {actor} ({sector}) provides it as a {mode}",
+)
+RATIONALE_MOBILE: Final = Word(
+    " {days} päivänä viikossa, {base_km} km tukikohdasta",
+    " {days} day(s) a week, {base_km} km from its base",
+)
+DISTANCE_NOW: Final = Word(
+    "asuu nyt keskimäärin {km} km:n päässä palvelusta {service}",
+    "now live on average {km} km from a {service}",
+)
+DISTANCE_NONE: Final = Word(
+    "ei tavoita nyt tieverkolla yhtään palvelua {service}",
+    "cannot reach any {service} by road now",
+)
+
+
+# --- look-ups and formatting ---------------------------------------------------------------------
+
+
+@cache
+def ui(lang: str) -> Mapping[str, str]:
+    """The :data:`UI` words in one language, as a read-only mapping ``key -> text``."""
+    return {key: word.get(lang) for key, word in UI.items()}
+
+
+def label(group: Mapping[str, Word], key: str, lang: str) -> str:
+    """The word for ``key`` in ``group`` (e.g. :data:`SECTOR`), or ``key`` itself when unknown."""
+    word = group.get(key)
+    return word.get(lang) if word is not None else key
+
+
+def format_number(value: Any, lang: str, digits: int = 0) -> str:
+    """Format a number with the language's separators (``1 234,5`` in Finnish); blank for NaN."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return "" if value is None else str(value)
+    if not math.isfinite(x):
+        return ""
+    text = f"{x:,.{digits}f}"
+    if lang == "fi":
+        text = text.replace(",", "\u00a0").replace(".", ",")
+    return text.replace("-", "\u2212") if x < 0 else text
+
+
+def format_share(value: Any, lang: str, digits: int = 1) -> str:
+    """A share 0–1 as a percentage in the language's format (``64,9 %``); blank for NaN."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return ""
+    return f"{format_number(v * 100, lang, digits)}\u00a0%" if math.isfinite(v) else ""
+
+
+def format_date(d: date, lang: str) -> str:
+    """``29.11.2026`` in Finnish, ``2026-11-29`` in English."""
+    return f"{d.day}.{d.month}.{d.year}" if lang == "fi" else d.isoformat()

@@ -1,0 +1,385 @@
+"""The results folder as a contract: its files, layers and the schema of every table.
+
+A results folder is the interface between the analysis and everything a user reads: maps,
+reports, comparisons, Excel and QGIS. This module owns it. It names every file and layer, and it
+lists each table's columns with their dtype, unit and meaning. Every table is written by
+:func:`write_table` (or :func:`write_layers` / :func:`write_workbook`), which checks the frame
+against its schema, and read back by :func:`read_table` / :func:`read_layer`, which check the
+folder's results-format version and give each column its dtype. No other module guesses a
+results column.
+
+The schemas are frozen dataclasses rather than pandera or pyarrow schemas: they need no extra
+dependency or import time, they carry the unit and meaning a user reads in the docs (pyarrow
+schemas have no place for them but untyped metadata), and the few checks a writer needs (the
+column set and order, castable dtypes) are a dozen lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final, Literal
+
+from ..errors import InputFileError
+
+if TYPE_CHECKING:
+    pass
+
+RESULTS_FORMAT_VERSION: Final = 2
+"""Version of the folder layout and table schemas below; kept in ``run.json`` as ``results_format``.
+Version 1 is every folder written before the contract existed (its run.json has no such key)."""
+
+RUN_FILE: Final = "run.json"
+GPKG_FILE: Final = "results.gpkg"
+SUMMARY_XLSX: Final = "summary.xlsx"
+MAPS_DIR: Final = "maps"
+WEB_MAP_FILE: Final = "map.html"
+REPORT_FILE: Final = "report.html"
+
+DType = Literal["str", "float", "int", "bool"]
+
+
+class ResultsError(InputFileError):
+    """A results folder, or a table in it, breaks the results contract."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its name, dtype, unit (empty for none) and meaning."""
+
+    name: str
+    dtype: DType
+    unit: str
+    meaning: str
+    optional: bool = False
+    """True when the column is written only when its data exists (e.g. age groups)."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of the results folder: a CSV file, a GeoPackage layer, a workbook sheet, or several.
+
+    ``per_service`` columns repeat for every service, named ``<service>_<name>``; they follow
+    the fixed columns, services in alphabetical order.
+    """
+
+    name: str
+    meaning: str
+    columns: tuple[Column, ...]
+    csv: str | None = None
+    layer: str | None = None
+    sheet: str | None = None
+    geometry: str | None = None
+    per_service: tuple[Column, ...] = field(default=())
+
+    def column(self, name: str) -> Column:
+        """The column called ``name`` (per-service columns by their full name too)."""
+        for c in self.columns:
+            if c.name == name:
+                return c
+        for c in self.per_service:
+            if name.endswith("_" + c.name):
+                return c
+        msg = f"table {self.name!r} has no column {name!r}"
+        raise KeyError(msg)
+
+    def names(self, services: Iterable[str] = ()) -> list[str]:
+        """Every column name, with the per-service columns of ``services``."""
+        names = [c.name for c in self.columns]
+        for sid in sorted(services):
+            names += [f"{sid}_{c.name}" for c in self.per_service]
+        return names
+
+
+def _c(name: str, dtype: DType, unit: str, meaning: str, *, optional: bool = False) -> Column:
+    return Column(name, dtype, unit, meaning, optional)
+
+
+_MUNI = _c("municipality", "str", "", "municipality code (3 digits, leading zeros kept)")
+_MUNI_NAME = _c("municipality_name", "str", "", "municipality name")
+_SERVICE = _c("service", "str", "", "service id of the config's catalogue")
+_SERVICE_LABEL = _c("service_label", "str", "", "service name in the config's language")
+
+ACCESS: Final = Table(
+    "access",
+    "Every populated cell × service: the nearest service point and whether the cell is covered.",
+    (
+        _c("cell_id", "str", "", "population cell or point id"),
+        _SERVICE,
+        _c(
+            "nearest_point_id",
+            "str",
+            "",
+            "nearest service point by the config's cost (empty: none reachable)",
+        ),
+        _c("distance_m", "float", "m", "road distance to the nearest point (empty: unreachable)"),
+        _c("time_s", "float", "s", "travel time to the nearest point (empty: unreachable)"),
+        _c("coverage", "float", "share 0–1", "1 within the thresholds; mobile/remote points give partial"),
+    ),
+    csv="access.csv",
+)
+
+SUMMARY: Final = Table(
+    "summary",
+    "Indicators per municipality and service, and one ALL row per municipality across services.",
+    (
+        _MUNI,
+        _MUNI_NAME,
+        _c("service", "str", "", "service id, or ALL for the row across services"),
+        _SERVICE_LABEL,
+        _c("population", "float", "people", "residents"),
+        _c("demand", "float", "people", "residents of the service's demand group"),
+        _c("covered_demand", "float", "people", "demand within the thresholds (partial coverage counted)"),
+        _c("covered_share", "float", "share 0–1", "covered_demand / demand (ALL: mean over services)"),
+        _c("uncovered_population", "float", "people", "residents not covered (whole population)"),
+        _c("uncovered_demand", "float", "people", "demand not covered"),
+        _c("uncovered_65_plus", "float", "people", "residents aged 65+ not covered"),
+        _c("uncovered_0_14", "float", "people", "residents aged 0–14 not covered"),
+        _c("uncovered_sparse", "float", "people", "residents of sparsely populated areas not covered"),
+        _c("unreachable_population", "float", "people", "residents with no road route to any point"),
+        _c("mean_distance_km", "float", "km", "population-weighted mean road distance to the nearest point"),
+        _c("median_distance_km", "float", "km", "population-weighted median distance"),
+        _c("p90_distance_km", "float", "km", "population-weighted 90th percentile distance"),
+        _c("mean_time_min", "float", "min", "population-weighted mean travel time"),
+        _c("median_time_min", "float", "min", "population-weighted median travel time"),
+        _c("p90_time_min", "float", "min", "population-weighted 90th percentile travel time"),
+        _c("services_with_gaps", "float", "services", "ALL row: services whose covered share is below 1"),
+        _c("population_lacking_any_service", "float", "people", "ALL row: residents lacking any service"),
+    ),
+    csv="summary.csv",
+    sheet="summary",
+)
+
+GAP_AREAS: Final = Table(
+    "gap_areas",
+    "Connected areas of uncovered cells per service, with a candidate site for a new service.",
+    (
+        _c("gap_area_id", "str", "", "id: <service>-<municipality>-<number>"),
+        _SERVICE,
+        _MUNI,
+        _c("cells", "int", "cells", "cells in the area"),
+        _c("population", "float", "people", "residents (empty when below the suppression threshold)"),
+        _c("uncovered_population", "float", "people", "residents not covered"),
+        _c("age_0_14", "float", "people", "residents aged 0–14"),
+        _c("age_15_64", "float", "people", "residents aged 15–64"),
+        _c("age_65_plus", "float", "people", "residents aged 65+"),
+        _c("uncovered_65_plus", "float", "people", "residents aged 65+ not covered"),
+        _c("sparse_population", "float", "people", "residents in sparsely populated cells"),
+        _c("place", "str", "", "name of the nearest place (village) to the area"),
+        _c("site_cell_id", "str", "", "cell of the candidate site (most people within reach)"),
+        _c("site_x", "float", "m", "candidate site, EPSG:3067 easting"),
+        _c("site_y", "float", "m", "candidate site, EPSG:3067 northing"),
+        _c("site_distance_m", "float", "m", "road distance from the site to the nearest existing point"),
+        _c("site_time_s", "float", "s", "travel time from the site to the nearest existing point"),
+        _c("nearest_point_id", "str", "", "nearest existing point of the service"),
+        _c("mean_coverage", "float", "share 0–1", "mean coverage of the area's residents"),
+        _c("suppressed", "bool", "", "true when the counts are blanked (too few residents)"),
+    ),
+    csv="gap_areas.csv",
+    layer="gap_areas",
+    sheet="gap_areas",
+    geometry="MultiPolygon",
+)
+
+PROPOSALS: Final = Table(
+    "proposals",
+    "Partnership agreements: who covers which gap, how and where.",
+    (
+        _c("agreement_id", "str", "", "agreement id (P001, …)"),
+        _MUNI,
+        _MUNI_NAME,
+        _c("gap_areas", "str", "", "gap areas the agreement covers (;-separated ids)"),
+        _SERVICE,
+        _SERVICE_LABEL,
+        _c("actor_id", "str", "", "actor id"),
+        _c("actor_name", "str", "", "actor name"),
+        _c("sector", "str", "", "actor's sector"),
+        _c("mode", "str", "", "fixed, mobile or remote"),
+        _c("site_name", "str", "", "name of the site"),
+        _c("site_kind", "str", "", "gap_area, existing_point or actor_base"),
+        _c("site_x", "float", "m", "site, EPSG:3067 easting"),
+        _c("site_y", "float", "m", "site, EPSG:3067 northing"),
+        _c("days_per_week", "float", "days", "visit days per week (mobile only)"),
+        _c("demand_covered", "float", "people", "newly covered demand (the service's demand group)"),
+        _c("covered_65_plus", "float", "people", "newly covered residents aged 65+"),
+        _c("people_reached", "float", "people", "newly covered residents"),
+        _c("distance_from_base_km", "float", "km", "road distance from the actor's base to the site"),
+        _c("capacity_used", "float", "clients/week", "the actor's capacity used by all its agreements"),
+        _c("capacity_available", "float", "clients/week", "the actor's capacity (empty: unlimited)"),
+        _c("score", "float", "", "weighted newly covered demand minus cost (the objective's share)"),
+        _c("rationale", "str", "", "why this agreement, in the config's language"),
+    ),
+    csv="proposals.csv",
+    layer="proposals",
+    geometry="Point",
+)
+
+PROPOSALS_SUMMARY: Final = Table(
+    "proposals_summary",
+    "Coverage per municipality and service before and after the proposed agreements.",
+    (
+        _MUNI,
+        _SERVICE,
+        _c("demand", "float", "people", "residents of the service's demand group"),
+        _c("covered_share_before", "float", "share 0–1", "covered share of demand today"),
+        _c("covered_share_after", "float", "share 0–1", "covered share with the agreements"),
+        _c("uncovered_population_before", "float", "people", "residents not covered today"),
+        _c("uncovered_population_after", "float", "people", "residents not covered with the agreements"),
+        _c("uncovered_65_plus_before", "float", "people", "residents aged 65+ not covered today"),
+        _c("uncovered_65_plus_after", "float", "people", "residents aged 65+ not covered after"),
+        _c("agreements", "int", "agreements", "agreements for this municipality and service"),
+    ),
+    csv="proposals_summary.csv",
+)
+
+NEW_SITES: Final = Table(
+    "new_sites",
+    "Sites where at least one fixed service point is proposed.",
+    (
+        _c("site_name", "str", "", "name of the site"),
+        _MUNI,
+        _c("services", "str", "", "services proposed there (;-separated)"),
+        _c("actors", "str", "", "actors proposed there (;-separated)"),
+        _c("sectors", "str", "", "their sectors (;-separated)"),
+        _c("hub", "bool", "", "true when several services share the site"),
+    ),
+    layer="new_sites",
+    geometry="Point",
+)
+
+ACCESSIBILITY_2SFCA: Final = Table(
+    "accessibility_2sfca",
+    "Two-step floating catchment area supply ratios per service point with a capacity.",
+    (
+        _SERVICE,
+        _c("point_id", "str", "", "service point id"),
+        _c("capacity", "float", "clients/week", "the point's capacity"),
+        _c("ratio_2sfca", "float", "capacity/person", "capacity per resident within the catchment"),
+        _c("ratio_e2sfca", "float", "capacity/person", "the same with distance-decay weights (E2SFCA)"),
+        _c("catchment_km", "float", "km", "catchment radius"),
+    ),
+    csv="accessibility_2sfca.csv",
+)
+
+POPULATION: Final = Table(
+    "population",
+    "Population cells above the suppression threshold, with their access to every service.",
+    (
+        _c("cell_id", "str", "", "population cell or point id"),
+        _c("population", "float", "people", "residents"),
+        _c("age_0_14", "float", "people", "residents aged 0–14", optional=True),
+        _c("age_15_64", "float", "people", "residents aged 15–64", optional=True),
+        _c("age_65_plus", "float", "people", "residents aged 65+", optional=True),
+        _c("area_class", "str", "", "SYKE urban–rural class (K1–K3, M4–M7)"),
+        _MUNI,
+        _c("sparse", "bool", "", "true in sparsely populated areas"),
+    ),
+    layer="population",
+    per_service=(
+        _c("2sfca", "float", "capacity/person", "2SFCA accessibility", optional=True),
+        _c("coverage", "float", "share 0–1", "coverage of the service"),
+        _c("distance_m", "float", "m", "road distance to the nearest point"),
+        _c("e2sfca", "float", "capacity/person", "E2SFCA accessibility", optional=True),
+        _c("time_s", "float", "s", "travel time to the nearest point"),
+    ),
+)
+
+GAPS: Final = Table(
+    "gaps",
+    "Cells × services not fully covered.",
+    (
+        _c("cell_id", "str", "", "population cell or point id"),
+        _SERVICE,
+        _MUNI,
+        _c("area_class", "str", "", "SYKE urban–rural class"),
+        _c("population", "float", "people", "residents"),
+        _c("age_65_plus", "float", "people", "residents aged 65+"),
+        _c("coverage", "float", "share 0–1", "coverage of the service"),
+        _c("distance_m", "float", "m", "road distance to the nearest point"),
+        _c("time_s", "float", "s", "travel time to the nearest point"),
+        _c("nearest_point_id", "str", "", "nearest point of the service"),
+        _c("uncovered_population", "float", "people", "population × (1 − coverage)"),
+    ),
+    layer="gaps",
+)
+
+SERVICE_POINTS: Final = Table(
+    "service_points",
+    "The service points analysed (after any scenario).",
+    (
+        _c("point_id", "str", "", "service point id"),
+        _c("name", "str", "", "name"),
+        _c("services", "str", "", "services offered (;-separated)"),
+        _c("actor_id", "str", "", "operating actor"),
+        _c("mode", "str", "", "fixed, mobile or remote"),
+        _c("days_per_week", "float", "days", "visit days per week (mobile)"),
+        _c("capacity", "float", "clients/week", "capacity"),
+        _MUNI,
+        _c("snapped", "bool", "", "true when the point reached the road network"),
+    ),
+    layer="service_points",
+    geometry="Point",
+)
+
+MUNICIPALITIES: Final = Table(
+    "municipalities",
+    "The municipalities analysed.",
+    (
+        _c("code", "str", "", "municipality code (3 digits)"),
+        _c("name", "str", "", "name"),
+        _c("region", "str", "", "region (maakunta)", optional=True),
+        _c("wellbeing_county", "str", "", "wellbeing services county", optional=True),
+    ),
+    layer="municipalities",
+)
+
+UNREACHABLE: Final = Table(
+    "unreachable",
+    "Cells and points the road network does not reach.",
+    (
+        _c("layer", "str", "", "population or service_points"),
+        _c("id", "str", "", "cell or point id"),
+        _c("service", "str", "", "service (empty: every service)"),
+        _c("reason", "str", "", "why it is unreachable"),
+        _c("population", "float", "people", "residents (cells only)"),
+    ),
+    sheet="unreachable",
+)
+
+ABOUT: Final = Table(
+    "about",
+    "Provenance of the workbook: attribution, config hash, creation time.",
+    (_c("item", "str", "", "what"), _c("value", "str", "", "its value")),
+    sheet="about",
+)
+
+TABLES: Final[tuple[Table, ...]] = (
+    ACCESS,
+    SUMMARY,
+    GAP_AREAS,
+    PROPOSALS,
+    PROPOSALS_SUMMARY,
+    NEW_SITES,
+    ACCESSIBILITY_2SFCA,
+    POPULATION,
+    GAPS,
+    SERVICE_POINTS,
+    MUNICIPALITIES,
+    UNREACHABLE,
+    ABOUT,
+)
+"""Every table a run writes."""
+
+GAP_FILES: Final = (
+    GPKG_FILE,
+    "access.csv",
+    "summary.csv",
+    SUMMARY_XLSX,
+    "gap_areas.csv",
+    RUN_FILE,
+    "accessibility_2sfca.csv",
+)
+"""Files the gap analysis writes (``accessibility_2sfca.csv`` when capacities exist)."""
+
+PROPOSAL_FILES: Final = ("proposals.csv", "proposals_summary.csv")
+"""Files the proposals write (and the ``proposals`` and ``new_sites`` layers)."""
