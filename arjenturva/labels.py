@@ -13,7 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+from .errors import ArjenturvaError
+
+if TYPE_CHECKING:
+    from .config import Config, ServiceConfig
 
 Lang = Literal["fi", "en"]
 
@@ -301,3 +306,47 @@ def format_share(value: Any, lang: str, digits: int = 1) -> str:
 def format_date(d: date, lang: str) -> str:
     """``29.11.2026`` in Finnish, ``2026-11-29`` in English."""
     return f"{d.day}.{d.month}.{d.year}" if lang == "fi" else d.isoformat()
+
+
+def resolve_language(config: Config, lang: str | None) -> Lang:
+    """The language to use: ``lang`` when given, else ``config.language``.
+
+    Raises
+    ------
+    ArjenturvaError
+        When ``lang`` is not ``fi`` or ``en``.
+    """
+    value = lang or config.language
+    if value == "fi":
+        return "fi"
+    if value == "en":
+        return "en"
+    msg = f"unknown language '{value}'. Fix: use 'fi' or 'en'"
+    raise ArjenturvaError(msg)
+
+
+def service_label(config: Config, service: str, lang: str) -> str:
+    """The label of a service in ``lang`` (the id, spaced, when the service is not in the config)."""
+    svc = config.services.get(service)
+    return getattr(svc.label, lang) if svc is not None else service.replace("_", " ")
+
+
+def _digits(v: Any) -> int:
+    return 0 if float(v).is_integer() else 1
+
+
+def format_threshold(svc: ServiceConfig, lang: str) -> str:
+    """``25 km (M7: 40 km) · 60 min`` for a service's thresholds."""
+    parts = []
+    for limits, unit in ((svc.threshold_km, "km"), (svc.threshold_min, "min")):
+        if not limits:
+            continue
+        default = limits.get("default")
+        others = [
+            f"{k}: {format_number(v, lang, _digits(v))} {unit}" for k, v in limits.items() if k != "default"
+        ]
+        text = f"{format_number(default, lang, _digits(default))} {unit}" if default is not None else ""
+        if others:
+            text = f"{text} ({', '.join(others)})" if text else ", ".join(others)
+        parts.append(text)
+    return " · ".join(parts)
