@@ -57,6 +57,9 @@ class InputSpec(_Model):
     encoding: str | None = None
     crs: str | None = Field(default=None, description="CRS to assume when the file has none")
     repair: bool = Field(default=False, description="repair invalid geometries with make_valid (warn)")
+    attribution: str | None = Field(
+        default=None, description="source and licence, shown on maps and reports"
+    )
 
 
 class Inputs(_Model):
@@ -88,6 +91,9 @@ class NetworkConfig(_Model):
     access_speed_kmh: float = Field(default=30, gt=0)
     network_type: Literal["drive"] = "drive"
     cache: bool = True
+    attribution: str | None = Field(
+        default=None, description="source and licence of the roads"
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> NetworkConfig:
@@ -278,6 +284,7 @@ class Config(_Model):
 
     name: str = "arjenturva workspace"
     language: Literal["fi", "en"] = "fi"
+    synthetic: bool = Field(default=False, description="the data is made up: every map and report says so")
     inputs: Inputs
     network: NetworkConfig
     services: dict[str, ServiceConfig]
@@ -305,6 +312,15 @@ class Config(_Model):
         """Resolve a path from the config relative to the config's folder."""
         p = Path(path).expanduser()
         return p if p.is_absolute() else (self.base_dir / p)
+
+    def attributions(self) -> list[str]:
+        """The sources and licences the inputs declare, each once, in input order (roads last)."""
+        specs = [self.inputs.municipalities, self.inputs.population, self.inputs.service_points,
+                 self.inputs.actors, self.inputs.places]
+        found = [s.attribution for s in specs if s is not None and s.attribution]
+        if self.network.attribution:
+            found.append(self.network.attribution)
+        return list(dict.fromkeys(found))
 
     def digest(self) -> str:
         """A stable hash of the settings (for run.json and cache keys)."""

@@ -1,0 +1,187 @@
+"""Writing the tables of a run: the gap analysis and the proposals, through the results contract.
+
+Small cells (fewer people than ``export.suppress_below``, or suppressed in the source) never
+appear individually in any file; they count in every aggregate. Every table goes through the
+checked writers of :mod:`arjenturva.results`, and every write is atomic.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .. import labels
+from .. import results as R
+from ..io import ensure_writable, file_hash
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from ..config import Config
+    from ..coverage import GapResult
+    from ..proposals import ProposalResult
+
+
+def small_cells(df: pd.DataFrame, threshold: int) -> np.ndarray:
+    """Mask of rows whose population is below ``threshold`` or suppressed (unknown)."""
+    pop = df["population"].to_numpy(dtype=float)
+    supp = df["suppressed"].to_numpy(dtype=bool) if "suppressed" in df else np.zeros(len(df), bool)
+    return supp | ~np.isfinite(pop) | (pop < threshold)
+
+
+def public_population(result: GapResult, threshold: int) -> gpd.GeoDataFrame:
+    """The population layer without cells below the suppression threshold."""
+    pop = result.population
+    return pop.loc[~small_cells(pop, threshold)].reset_index(drop=True)
+
+
+def public_gap_areas(result: GapResult) -> gpd.GeoDataFrame:
+    """Gap areas; those with fewer people than the threshold have their counts blanked."""
+    from ..coverage import GAP_AREA_COUNT_COLUMNS
+
+    ga = result.gap_areas.copy()
+    if ga.empty:
+        return ga
+    sup = ga["suppressed"].to_numpy(dtype=bool)
+    for c in GAP_AREA_COUNT_COLUMNS:
+        ga[c] = ga[c].astype(float)
+        ga.loc[sup, c] = np.nan
+    return ga
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": sys.version.split()[0], "platform": platform.platform()}
+    for pkg in ("arjenturva", "numpy", "scipy", "pandas", "geopandas", "shapely", "networkx", "osmnx"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def attribution_lines(config: Config, lang: str) -> list[str]:
+    """What every map and report credits: the sources the config declares, and the synthetic note."""
+    lines = config.attributions() or [labels.SOURCES_UNDECLARED.get(lang)]
+    return ([labels.SYNTHETIC.get(lang)] if config.synthetic else []) + lines
+
+
+def run_record(
+    config: Config,
+    *,
+    inputs: dict[str, Path],
+    network_info: dict[str, Any],
+    timings: dict[str, float],
+    warnings: list[str],
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The content of ``run.json``: versions, config hash, input hashes, timings, warnings and the
+    attribution the config declares."""
+    hashes = {}
+    for name, path in inputs.items():
+        p = Path(path)
+        hashes[name] = {"path": str(p), "sha256_16": file_hash(p) if p.is_file() else None}
+    return {
+        "tool": "arjenturva",
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": _versions(),
+        "config": str(config.path) if config.path else None,
+        "config_hash": config.digest(),
+        "inputs": hashes,
+        "network": {k: v for k, v in network_info.items() if k not in ("components_sizes",)},
+        "timings_s": {k: round(v, 3) for k, v in timings.items()},
+        "warnings": warnings,
+        "synthetic": config.synthetic,
+        "attribution": config.attributions(),
+        **(extra or {}),
+    }
+
+
+def _public_unreachable(df: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Unreachable cells with fewer people than the threshold are not listed one by one."""
+    pop = df["population"].to_numpy(dtype=float)
+    small = (df["layer"] == "population").to_numpy() & ~(pop >= threshold)
+    return df.loc[~small].reset_index(drop=True)
+
+
+def write_gap_results(
+    result: GapResult, out_dir: Path, config: Config, *, force: bool, record: dict[str, Any]
+) -> list[Path]:
+    """Write the gap analysis to ``out_dir``: the layers of ``results.gpkg`` (population, gaps,
+    gap_areas, service_points, municipalities), ``access.csv``, ``summary.csv``, ``summary.xlsx``,
+    ``gap_areas.csv``, ``accessibility_2sfca.csv`` (when computed) and ``run.json``.
+
+    Raises
+    ------
+    OutputExistsError
+        When any of those files exists and ``force`` is false.
+    """
+    out_dir = Path(out_dir)
+    ensure_writable([out_dir / f for f in R.GAP_FILES], force=force)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    thr = config.export.suppress_below
+    pop = public_population(result, thr).drop(columns=["suppressed"], errors="ignore")
+    gaps = result.gaps.loc[~small_cells(result.gaps, thr)].reset_index(drop=True)
+    access = result.access.loc[~small_cells(result.access, thr)]
+    gap_areas = public_gap_areas(result)
+    sp = result.service_points.copy()
+    sp["services"] = sp["services"].map(lambda v: ";".join(v))
+    about = pd.DataFrame(
+        {
+            "item": ["attribution", "config_hash", "created"],
+            "value": ["; ".join(attribution_lines(config, "en")), record["config_hash"], record["created"]],
+        }
+    )
+    written = [
+        R.write_layers(
+            {
+                R.POPULATION: pop,
+                R.GAPS: gaps[[*R.GAPS.names(), "geometry"]],
+                R.GAP_AREAS: gap_areas,
+                R.SERVICE_POINTS: sp,
+                R.MUNICIPALITIES: result.municipalities,
+            },
+            out_dir,
+        ),
+        R.write_table(access[R.ACCESS.names()], R.ACCESS, out_dir),
+        R.write_table(result.summary, R.SUMMARY, out_dir),
+        R.write_table(gap_areas, R.GAP_AREAS, out_dir),
+        R.write_workbook(
+            [
+                (R.SUMMARY, result.summary),
+                (R.GAP_AREAS, gap_areas),
+                (R.UNREACHABLE, _public_unreachable(result.unreachable, thr)),
+                (R.ABOUT, about),
+            ],
+            out_dir / R.SUMMARY_XLSX,
+        ),
+        R.write_run(record, out_dir),
+    ]
+    if result.accessibility is not None:
+        written.append(R.write_table(result.accessibility, R.ACCESSIBILITY_2SFCA, out_dir))
+    return written
+
+
+def write_proposal_results(result: ProposalResult, out_dir: Path, *, force: bool) -> list[Path]:
+    """Write proposals: ``proposals.csv``, ``proposals_summary.csv`` and the ``proposals`` and
+    ``new_sites`` layers added to ``results.gpkg`` (rewritten atomically with its other layers).
+
+    Raises
+    ------
+    OutputExistsError
+        When ``proposals.csv`` exists and ``force`` is false.
+    """
+    out_dir = Path(out_dir)
+    ensure_writable([out_dir / f for f in R.PROPOSAL_FILES], force=force)
+    written = [
+        R.write_table(result.proposals, R.PROPOSALS, out_dir),
+        R.write_table(result.summary, R.PROPOSALS_SUMMARY, out_dir),
+        R.write_layers({R.PROPOSALS: result.proposals, R.NEW_SITES: result.new_sites}, out_dir, add=True),
+    ]
+    return written
