@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import platform
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -66,10 +67,16 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def attribution_lines(config: Config, lang: str) -> list[str]:
-    """What every map and report credits: the sources the config declares, and the synthetic note."""
-    lines = config.attributions() or [labels.SOURCES_UNDECLARED.get(lang)]
-    return ([labels.SYNTHETIC.get(lang)] if config.synthetic else []) + lines
+def credits(attribution: Sequence[str], synthetic: bool, lang: str) -> list[str]:
+    """What every map and report credits: the synthetic-data note when it applies, then the
+    sources and licences the workspace declares (or a note that it declares none)."""
+    lines = list(attribution) or [labels.SOURCES_UNDECLARED.get(lang)]
+    return ([labels.SYNTHETIC.get(lang)] if synthetic else []) + lines
+
+
+def run_credits(run: R.RunInfo, lang: str) -> list[str]:
+    """:func:`credits` of a results folder, from its ``run.json``."""
+    return credits(run.attribution, run.synthetic, lang)
 
 
 def run_record(
@@ -135,7 +142,7 @@ def write_gap_results(
     about = pd.DataFrame(
         {
             "item": ["attribution", "config_hash", "created"],
-            "value": ["; ".join(attribution_lines(config, "en")), record["config_hash"], record["created"]],
+            "value": ["; ".join(credits(config.attributions(), config.synthetic, "en")), record["config_hash"], record["created"]],
         }
     )
     written = [
