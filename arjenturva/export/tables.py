@@ -142,7 +142,11 @@ def write_gap_results(
     about = pd.DataFrame(
         {
             "item": ["attribution", "config_hash", "created"],
-            "value": ["; ".join(credits(config.attributions(), config.synthetic, "en")), record["config_hash"], record["created"]],
+            "value": [
+                "; ".join(credits(config.attributions(), config.synthetic, "en")),
+                record["config_hash"],
+                record["created"],
+            ],
         }
     )
     written = [
