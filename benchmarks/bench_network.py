@@ -35,7 +35,6 @@ import networkx as nx
 import numpy as np
 import shapely
 
-import arjenturva.network as netmod
 from arjenturva.config import NetworkConfig
 from arjenturva.network import (
     Network,
@@ -46,6 +45,8 @@ from arjenturva.network import (
     save_network,
     snap_points,
 )
+from arjenturva.network.contraction import _Contraction
+from arjenturva.network.snapping import _SnapIndex
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 NLS = SHARED / "mml-general-map-1m" / "mml_yleiskartta_1milj_2012.gpkg"
@@ -108,7 +109,7 @@ def bench(name: str, net: Network, build_s: float, rows: list[dict[str, Any]], *
     assert loaded.n_nodes == net.n_nodes
     lo, hi = [net.x.min(), net.y.min()], [net.x.max(), net.y.max()]
     pts = rng.uniform(lo, hi, (100_000, 2))
-    index_s, _ = timed(lambda: netmod._SnapIndex.build(net.road_offsets, net.road_xy))  # a fresh one
+    index_s, _ = timed(lambda: _SnapIndex.build(net.road_offsets, net.road_xy))  # a fresh one
     snap_s, origins = timed(lambda: snap_points(net, pts, tolerance_m=5000))
     # Origins at every node for the comparison with networkx.
     node_pts = snap_points(net, np.column_stack([net.x, net.y]))
@@ -123,7 +124,7 @@ def bench(name: str, net: Network, build_s: float, rows: list[dict[str, Any]], *
                          f"{int(origins.ok.sum()):,} within 5 km"})
     G = None if skip_nx else to_networkx(net)
     # The contracted sweep graph is built once per network (and per weight), on first use.
-    contract_s, ctr = timed(lambda: netmod._Contraction(net))  # a fresh one: net's may be cached
+    contract_s, ctr = timed(lambda: _Contraction(net))  # a fresh one: net's may be cached
     weighted_s, _ = timed(lambda: ctr.weighted(net, "length"))
     rows.append({**base, "what": "contract sweep graph (once)", "engine_s": contract_s + weighted_s,
                  "other_s": None, "ratio": None,
@@ -136,11 +137,9 @@ def bench(name: str, net: Network, build_s: float, rows: list[dict[str, Any]], *
         eng_s, res = timed(lambda fac=fac: nearest_facility(net, node_pts, fac, weight="length"), repeat=3)
         lim_s, _ = timed(lambda fac=fac: nearest_facility(net, node_pts, fac, weight="length", limit=25_000),
                          repeat=3)
-        netmod._CONTRACT = "never"
-        try:
-            full_s, _ = timed(lambda fac=fac: nearest_facility(net, node_pts, fac, weight="length"), repeat=3)
-        finally:
-            netmod._CONTRACT = "auto"
+        full_s, _ = timed(
+            lambda fac=fac: nearest_facility(net, node_pts, fac, weight="length", contract="never"), repeat=3
+        )
         nx_s = None
         note = f"limit=25 km: {lim_s:.3f} s; uncontracted {full_s:.3f} s"
         if G is not None:

@@ -655,15 +655,9 @@ def _points_on(net: Network, rng: np.random.Generator, k: int) -> np.ndarray:
     return np.column_stack([x, y])
 
 
-def _check_contracted(net: Network, o: Snapped, f: Snapped, monkeypatch: pytest.MonkeyPatch,
-                      **kw: object) -> None:
-    import arjenturva.network as netmod
-
-    monkeypatch.setattr(netmod, "_CONTRACT", "always")
-    got = nearest_facility(net, o, f, **kw)  # type: ignore[arg-type]
-    monkeypatch.setattr(netmod, "_CONTRACT", "never")
-    full = nearest_facility(net, o, f, **kw)  # type: ignore[arg-type]
-    monkeypatch.setattr(netmod, "_CONTRACT", "auto")
+def _check_contracted(net: Network, o: Snapped, f: Snapped, **kw: object) -> None:
+    got = nearest_facility(net, o, f, contract="always", **kw)  # type: ignore[arg-type]
+    full = nearest_facility(net, o, f, contract="never", **kw)  # type: ignore[arg-type]
     ref = reference_nearest(net, o, f, weight=str(kw.get("weight", "length")),
                             access_speed_kmh=float(kw.get("access_speed_kmh", 30.0)))  # type: ignore[arg-type]
     limit = kw.get("limit")
@@ -708,8 +702,7 @@ def test_contraction_structure(contractible: Network) -> None:
 
 
 @pytest.mark.parametrize("weight", ["length", "time"])
-def test_contracted_sweep_equals_networkx(contractible: Network, weight: str,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_contracted_sweep_equals_networkx(contractible: Network, weight: str) -> None:
     net = contractible
     rng = np.random.default_rng(11)
     node_xy = np.column_stack([net.x, net.y])
@@ -726,9 +719,15 @@ def test_contracted_sweep_equals_networkx(contractible: Network, weight: str,
     cases += [_points_on(net, rng, k) for k in (1, 2, 3, 5, 8, 13)]
     for fxy in cases:
         f = snap_points(net, fxy)
-        _check_contracted(net, o, f, monkeypatch, weight=weight, access_speed_kmh=40.0)
+        _check_contracted(net, o, f, weight=weight, access_speed_kmh=40.0)
     f = snap_points(net, _points_on(net, rng, 4))
-    _check_contracted(net, o, f, monkeypatch, weight=weight, limit=900.0 if weight == "length" else 60.0)
+    _check_contracted(net, o, f, weight=weight, limit=900.0 if weight == "length" else 60.0)
+
+
+def test_contract_choice_is_checked(contractible: Network) -> None:
+    s = snap_points(contractible, np.column_stack([contractible.x[:5], contractible.y[:5]]))
+    with pytest.raises(ValueError, match="contract must be"):
+        nearest_facility(contractible, s, s, contract="sometimes")  # type: ignore[arg-type]
 
 
 def _rural_lines(n_side: int, seed: int, oneway_share: float) -> gpd.GeoDataFrame:
@@ -750,7 +749,7 @@ def _rural_lines(n_side: int, seed: int, oneway_share: float) -> gpd.GeoDataFram
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_contracted_sweep_on_rural_grid(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_contracted_sweep_on_rural_grid(seed: int) -> None:
     net = network_from_lines(_rural_lines(22, seed, oneway_share=0.15), oneway_column="oneway")
     c = net._contraction
     assert c.tree_nodes.size > 20 and c.ch_nodes.size > 50 and c.core.size < net.n_nodes / 2
@@ -758,12 +757,12 @@ def test_contracted_sweep_on_rural_grid(seed: int, monkeypatch: pytest.MonkeyPat
     o = snap_points(net, np.vstack([np.column_stack([net.x, net.y]), _points_on(net, rng, 200)]))
     for k in (1, 4, 30):
         f = snap_points(net, _points_on(net, rng, k))
-        _check_contracted(net, o, f, monkeypatch, weight="length")
-        _check_contracted(net, o, f, monkeypatch, weight="time", limit=300.0)
+        _check_contracted(net, o, f, weight="length")
+        _check_contracted(net, o, f, weight="time", limit=300.0)
     # All facilities inside trees, then all inside chains.
     xy = np.column_stack([net.x, net.y])
     for nodes in (c.tree_nodes[::7], c.ch_nodes[::11]):
-        _check_contracted(net, o, snap_points(net, xy[nodes] + [15.0, 0.0]), monkeypatch, weight="length")
+        _check_contracted(net, o, snap_points(net, xy[nodes] + [15.0, 0.0]), weight="length")
 
 
 @pytest.mark.parametrize("seed", [0, 1])

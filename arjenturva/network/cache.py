@@ -1,0 +1,215 @@
+"""The network cache: key, NPZ save and load, and :func:`build_network` (the cached build).
+
+The key is the sha256 of the source file's bytes (or the place name) and the settings that
+shape the network, so editing either rebuilds it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..config import NetworkConfig
+from ..errors import NetworkError
+from .assemble import _assemble
+from .model import Network, Progress
+from .osm import _read_place
+from .sources import load_network_source
+
+CACHE_FORMAT_VERSION = 1
+"""Bump when the cache layout or the meaning of a stored array changes."""
+
+
+_ARRAYS = (
+    "node_ids", "x", "y", "road_a", "road_b", "road_fwd", "road_bwd", "road_length_m", "road_time_s",
+    "road_class", "road_offsets", "road_xy", "edge_u", "edge_v", "edge_length_m", "edge_time_s",
+    "edge_class", "edge_road", "edge_reversed", "component",
+)
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _settings_key(cfg: NetworkConfig) -> dict[str, Any]:
+    return {
+        "format": CACHE_FORMAT_VERSION,
+        "layer": cfg.layer,
+        "speeds": sorted(cfg.speeds().items()),
+        "class_column": cfg.class_column,
+        "class_speeds_kmh": sorted(cfg.class_speeds_kmh.items()),
+        "oneway_column": cfg.oneway_column,
+        "merge_tolerance_m": cfg.merge_tolerance_m,
+        "network_type": cfg.network_type,
+    }
+
+
+def cache_key(cfg: NetworkConfig, *, base_dir: Path) -> str:
+    """The cache key: sha256 of the source file's bytes (or the place name) and the settings."""
+    h = hashlib.sha256()
+    if cfg.source:
+        h.update(_file_sha256(_resolve_source(cfg, base_dir)).encode())
+    else:
+        h.update(f"place:{cfg.place}".encode())
+    h.update(json.dumps(_settings_key(cfg), sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def _resolve_source(cfg: NetworkConfig, base_dir: Path) -> Path:
+    p = Path(str(cfg.source)).expanduser()
+    return p if p.is_absolute() else Path(base_dir) / p
+
+
+def save_network(net: Network, path: Path) -> None:
+    """Write a network to a compact NPZ file (arrays plus a JSON header with the format version).
+
+    The file is written to a temporary name and renamed, so an interrupted write leaves no
+    half file.
+    """
+    arrays: dict[str, np.ndarray] = {k: getattr(net, k) for k in _ARRAYS}
+    for name in ("csr_length", "csr_time", "csr_length_t", "csr_time_t"):
+        m = getattr(net, name)
+        arrays[f"{name}_data"] = m.data
+        if name in ("csr_length", "csr_length_t"):
+            arrays[f"{name}_indices"] = m.indices
+            arrays[f"{name}_indptr"] = m.indptr
+    info = {k: v for k, v in net.info.items() if k not in ("cache_path", "from_cache", "seconds")}
+    header = {"format": CACHE_FORMAT_VERSION, "class_names": list(net.class_names), "info": info}
+    arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, allow_pickle=True, **arrays)  # numpy's default, named so ** can't fill it
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def load_network(path: Path) -> Network:
+    """Read a network written by :func:`save_network`.
+
+    Raises
+    ------
+    NetworkError
+        When the file is unreadable or was written by another cache format version.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            header = json.loads(bytes(z["header"]).decode())
+            if header.get("format") != CACHE_FORMAT_VERSION:
+                msg = (
+                    f"{path}: network cache format {header.get('format')} is not "
+                    f"{CACHE_FORMAT_VERSION}. Fix: delete the file; it is rebuilt from the source"
+                )
+                raise NetworkError(msg)
+            arr = {k: z[k] for k in z.files if k != "header"}
+    except NetworkError:
+        raise
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as e:
+        msg = f"{path}: cannot read the network cache ({e}). Fix: delete the file; it is rebuilt"
+        raise NetworkError(msg) from e
+    n = int(arr["node_ids"].shape[0])
+    mats = {}
+    for name in ("csr_length", "csr_time", "csr_length_t", "csr_time_t"):
+        base = "csr_length" if name in ("csr_length", "csr_time") else "csr_length_t"
+        mats[name] = sp.csr_array(
+            (arr[f"{name}_data"], arr[f"{base}_indices"], arr[f"{base}_indptr"]), shape=(n, n)
+        )
+    net = Network(
+        **{k: arr[k] for k in _ARRAYS}, class_names=tuple(header["class_names"]), **mats,
+        info=dict(header["info"]),
+    )
+    return net
+
+
+def build_network(
+    cfg: NetworkConfig,
+    *,
+    base_dir: Path | str = ".",
+    cache_dir: Path | str | None = None,
+    progress: Progress | None = None,
+) -> Network:
+    """Build the road network of a workspace, or load it from the cache when still valid.
+
+    Parameters
+    ----------
+    cfg
+        The ``network`` section of the config.
+    base_dir
+        Folder that ``cfg.source`` is relative to (the config file's folder).
+    cache_dir
+        Folder for the cache file ``network-<key>.npz``; ``None`` or ``cfg.cache = False``
+        disables the cache. The key is the sha256 of the source file's bytes plus the settings
+        that shape the network, so editing either rebuilds it.
+    progress
+        Called with short status messages.
+
+    Returns
+    -------
+    Network
+        ``info`` holds nodes, edges, roads, km, components, largest_nodes, largest_share,
+        km_outside_largest, source, cache_path, from_cache and seconds.
+
+    Raises
+    ------
+    NetworkError
+        The source is missing, unreadable, has no CRS or no drivable roads.
+    OfflineError
+        ``cfg.place`` is given and there is no internet connection.
+    """
+    t0 = time.perf_counter()
+    base = Path(base_dir)
+    src_label = str(_resolve_source(cfg, base)) if cfg.source else f"place '{cfg.place}'"
+    if cfg.source:
+        p = _resolve_source(cfg, base)
+        if not p.exists():
+            msg = (
+                f"{p}: road network file not found (network.source = '{cfg.source}'). Fix: check "
+                "the path in the config (relative to the config file), or use `network.place`"
+            )
+            raise NetworkError(msg)
+    cache_path: Path | None = None
+    if cache_dir is not None and cfg.cache:
+        cache_path = Path(cache_dir) / f"network-{cache_key(cfg, base_dir=base)[:24]}.npz"
+        if cache_path.exists():
+            try:
+                net = load_network(cache_path)
+            except NetworkError as e:
+                if progress:
+                    progress(f"network: cache unusable ({e}); rebuilding")
+            else:
+                net.info.update(cache_path=str(cache_path), from_cache=True,
+                                seconds=round(time.perf_counter() - t0, 3), source=src_label)
+                if progress:
+                    progress(f"network: loaded from cache {cache_path.name}")
+                return net
+    if cfg.source:
+        net = load_network_source(_resolve_source(cfg, base), cfg, progress=progress)
+    else:
+        roads = _read_place(str(cfg.place), cfg.speeds(), Path(cache_dir) if cache_dir else None, progress)
+        net = _assemble(roads, speeds=cfg.speeds(), source=src_label, progress=progress)
+    net.info.update(source=src_label)
+    if cache_path is not None:
+        save_network(net, cache_path)
+        if progress:
+            progress(f"network: cached as {cache_path.name}")
+    net.info.update(cache_path=str(cache_path) if cache_path else None, from_cache=False,
+                    seconds=round(time.perf_counter() - t0, 3))
+    return net
