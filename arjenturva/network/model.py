@@ -25,7 +25,10 @@ if TYPE_CHECKING:
 
 
 Weight = Literal["length", "time", "distance"]
+"""What a route costs: ``"length"`` (metres; alias ``"distance"``) or ``"time"`` (seconds)."""
+
 Progress = Callable[[str], None]
+"""Called with short status messages."""
 
 
 @dataclass(frozen=True, eq=False)
