@@ -11,33 +11,50 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from .config import DEFAULT_CONFIG_NAME, Config, load_config
-from .coverage import GapResult
-from .coverage import find_gaps as _find_gaps
 from .errors import ArjenturvaError, OutputExistsError
-from .io import ensure_writable
-from .network import Network
-from .network import build_network as _build_network
-from .outputs import GAP_FILES, PROPOSAL_FILES, run_record, write_gap_results, write_proposal_results
-from .proposals import LocationResult, ProposalResult
-from .proposals import locate_facilities as _locate_facilities
-from .proposals import propose_partnerships as _propose
-from .scenarios import apply_scenario, scenario_config
-from .workspace import Workspace
-from .workspace import load_workspace as _load_workspace
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .coverage import GapResult
+    from .export.compare import ComparisonResult
+    from .fetch import FetchResult
+    from .network import Network
+    from .proposals import LocationResult, ProposalResult
+    from .workspace import Workspace
+
+# Heavy libraries (geopandas, scipy, osmnx, matplotlib, folium) are imported inside the
+# functions that need them, so that `import arjenturva.api` and the CLI's --help stay fast.
+
+DEFAULT_CONFIG_NAME = "arjenturva.yaml"
+CACHE_DIR_NAME = ".arjenturva-cache"
 
 Progress = Callable[[str], None]
 
 
+def version() -> str:
+    """The installed arjenturva version."""
+    from . import __version__
+
+    return __version__
+
+
 def as_config(config: Config | str | Path) -> Config:
     """Accept a loaded :class:`Config` or a path to ``arjenturva.yaml`` (or its folder)."""
+    from .config import Config, load_config
+
     return config if isinstance(config, Config) else load_config(config)
+
+
+def _as_workspace(config: Config | str | Path | Workspace, progress: Progress | None) -> Workspace:
+    from .workspace import Workspace
+
+    return config if isinstance(config, Workspace) else load_workspace(config, progress=progress)
 
 
 def load_workspace(
@@ -62,8 +79,9 @@ def load_workspace(
     ConfigError, ValidationError
         When the config or the inputs are invalid; ``ValidationError.problems`` lists them all.
     """
-    cfg = as_config(config)
-    return _load_workspace(cfg, progress=progress)
+    from .workspace import load_workspace as _load_workspace
+
+    return _load_workspace(as_config(config), progress=progress)
 
 
 def demo_source_dir() -> Path:
@@ -120,8 +138,6 @@ def copy_demo(directory: str | Path, *, force: bool = False) -> Path:
 # Network and gaps
 # ---------------------------------------------------------------------------------------------
 
-CACHE_DIR_NAME = ".arjenturva-cache"
-
 
 def default_results_dir(config: Config) -> Path:
     """``results/`` beside the config file."""
@@ -142,6 +158,8 @@ def build_network(
         The routable network; ``network.info`` holds nodes, edges, km, components, source,
         cache path and seconds.
     """
+    from .network import build_network as _build_network
+
     cfg = as_config(config)
     cache_dir = cfg.base_dir / CACHE_DIR_NAME if (use_cache and cfg.network.cache) else None
     return _build_network(cfg.network, base_dir=cfg.base_dir, cache_dir=cache_dir, progress=progress)
@@ -173,7 +191,9 @@ def find_gaps(
     GapResult
         Per-cell access, gaps, gap areas and indicators.
     """
-    ws = config if isinstance(config, Workspace) else load_workspace(config, progress=progress)
+    from .coverage import find_gaps as _find_gaps
+
+    ws = _as_workspace(config, progress)
     net = network if network is not None else build_network(ws.config, progress=progress)
     return _find_gaps(
         ws.config,
@@ -198,7 +218,9 @@ def write_gaps(
     timings: dict[str, float] | None = None,
     scenario: str | None = None,
 ) -> list[Path]:
-    """Write the gap analysis to a results folder (see :mod:`arjenturva.outputs`)."""
+    """Write the gap analysis to a results folder (tables of :mod:`arjenturva.results`)."""
+    from .export.tables import run_record, write_gap_results
+
     record = run_record(
         ws.config,
         inputs={
@@ -252,7 +274,9 @@ def propose_partnerships(
         ``proposals`` (one row per agreement with its rationale), ``new_sites``, ``summary``
         (coverage before and after per municipality and service), and the solver's status and gap.
     """
-    ws = config if isinstance(config, Workspace) else load_workspace(config, progress=progress)
+    from .proposals import propose_partnerships as _propose
+
+    ws = _as_workspace(config, progress)
     net = network if network is not None else build_network(ws.config, progress=progress)
     g = gaps if gaps is not None else find_gaps(ws, network=net, progress=progress)
     return _propose(
@@ -281,7 +305,9 @@ def locate_facilities(
     progress: Progress | None = None,
 ) -> LocationResult:
     """Run a classic location model (LSCP, MCLP, p-median) for one service on the road network."""
-    ws = config if isinstance(config, Workspace) else load_workspace(config, progress=progress)
+    from .proposals import locate_facilities as _locate_facilities
+
+    ws = _as_workspace(config, progress)
     net = network if network is not None else build_network(ws.config, progress=progress)
     g = gaps if gaps is not None else find_gaps(ws, network=net, services=[service], progress=progress)
     return _locate_facilities(
@@ -315,6 +341,129 @@ def write_maps_and_reports(
     if reports:
         files += _report.write_reports(results_dir, config, lang=lang, force=force)
     return files
+
+
+def write_proposals(result: ProposalResult, out_dir: str | Path, *, force: bool = False) -> list[Path]:
+    """Write proposals to a results folder: ``proposals.csv``, ``proposals_summary.csv`` and the
+    ``proposals`` and ``new_sites`` layers of ``results.gpkg``."""
+    from .export.tables import write_proposal_results
+
+    return write_proposal_results(result, Path(out_dir), force=force)
+
+
+def write_locations(result: LocationResult, out_dir: str | Path, *, force: bool = False) -> Path:
+    """Write a classic location model's sites as ``location_<model>_<service>.csv``.
+
+    Raises
+    ------
+    OutputExistsError
+        When the file exists and ``force`` is false.
+    """
+    from . import results as R
+    from .io import ensure_writable
+
+    path = R.csv_path(out_dir, R.LOCATIONS, model=result.model, service=result.service)
+    ensure_writable([path], force=force)
+    sites = result.sites
+    frame = sites.assign(x=sites.geometry.x, y=sites.geometry.y).drop(columns="geometry")
+    return R.write_table(frame, R.LOCATIONS, out_dir, model=result.model, service=result.service)
+
+
+def has_gap_results(out_dir: str | Path) -> bool:
+    """Whether ``out_dir`` already holds a gap analysis (its ``results.gpkg``)."""
+    from . import results as R
+
+    return (Path(out_dir) / R.GPKG_FILE).is_file()
+
+
+_WRITES: dict[str, tuple[str, ...]] = {
+    "gaps": ("GAP_FILES",),
+    "proposals": ("PROPOSAL_FILES",),
+    "run": ("GAP_FILES", "PROPOSAL_FILES", "WEB_MAP_FILE", "REPORT_FILE"),
+}
+
+
+def check_writable(out_dir: str | Path, what: Literal["gaps", "proposals", "run"], *, force: bool) -> None:
+    """Fail before any work when ``what`` would overwrite files in ``out_dir`` without ``force``.
+
+    Raises
+    ------
+    OutputExistsError
+        Naming the files that exist.
+    """
+    from . import results as R
+    from .io import ensure_writable
+
+    names: list[str] = []
+    for attr in _WRITES[what]:
+        value = getattr(R, attr)
+        names += [value] if isinstance(value, str) else list(value)
+    ensure_writable([Path(out_dir) / n for n in names], force=force)
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparing results and fetching public data
+# ---------------------------------------------------------------------------------------------
+
+
+def compare_results(
+    results: Sequence[str | Path],
+    *,
+    by: Literal["municipality", "run"] | None = None,
+    indicator: str = "uncovered_population",
+    services: Sequence[str] | None = None,
+) -> ComparisonResult:
+    """Compare municipalities or runs (scenarios) of several results folders side by side.
+
+    Parameters
+    ----------
+    results
+        Results folders (or workspace folders holding ``results/``).
+    by
+        ``"run"`` (runs side by side, with differences to the first) or ``"municipality"``;
+        default: ``run`` for several folders, ``municipality`` for one.
+    indicator
+        The indicator of the by-municipality table and of the chart (a ``summary`` column).
+    services
+        Only these services.
+    """
+    from .export.compare import compare_results as _compare
+
+    return _compare(list(results), by=by, indicator=indicator, services=services)
+
+
+def write_comparison(result: ComparisonResult, out_dir: str | Path, *, force: bool = False) -> list[Path]:
+    """Write a comparison as ``comparison.csv``, ``.xlsx``, ``.json`` and ``.png``."""
+    from .export.compare import write_comparison as _write
+
+    return _write(result, out_dir, force=force)
+
+
+def fetch_workspace(
+    codes: str | Sequence[str],
+    out_dir: str | Path,
+    *,
+    year: int = 2023,
+    roads: bool = True,
+    mapping: str | Path | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> FetchResult:
+    """Download public data (Statistics Finland's WFS, OpenStreetMap) into a ready workspace.
+
+    Needs internet; responses are cached. See :func:`arjenturva.fetch.fetch_workspace`.
+    """
+    from .fetch import fetch_workspace as _fetch
+
+    return _fetch(
+        codes,
+        out_dir,
+        year=year,
+        roads="osmnx" if roads else None,
+        force=force,
+        mapping=mapping,
+        progress=progress,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -367,6 +516,8 @@ def run_pipeline(
     -------
     RunResult
     """
+    from .scenarios import apply_scenario, scenario_config
+
     say = progress or (lambda _m: None)
     done = step_done or (lambda _s, _t: None)
     timings: dict[str, float] = {}
@@ -385,9 +536,7 @@ def run_pipeline(
         target = Path(out_dir)
     else:
         target = default_results_dir(cfg) if scenario is None else cfg.base_dir / f"results-{scenario}"
-    ensure_writable(
-        [target / f for f in (*GAP_FILES, *PROPOSAL_FILES, "map.html", "report.html")], force=force
-    )
+    check_writable(target, "run", force=force)
     ws = timed("validate", lambda: load_workspace(cfg, progress=say))
     if scenario is not None:
         ws = apply_scenario(ws, scenario)
@@ -400,7 +549,7 @@ def run_pipeline(
     files = write_gaps(gaps, ws, net, target, force=force, timings=timings, scenario=scenario)
     extras: dict[str, Any] = {"scenario": scenario}
     if proposals is not None:
-        files += write_proposal_results(proposals, target, force=force)
+        files += write_proposals(proposals, target, force=force)
         extras["proposals"] = {
             "agreements": len(proposals.proposals),
             "status": proposals.status,

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from arjenturva import api
-from arjenturva.compare import COMPARISON_FILES, RUN_INDICATORS, compare_results, write_comparison
+from arjenturva.export.compare import COMPARISON_FILES, RUN_INDICATORS, compare_results, write_comparison
 from arjenturva.errors import ArjenturvaError, InputFileError, OutputExistsError
 
 HEALTH_OLD = "threshold_km: {default: 25, M4: 10, M5: 20, M6: 30, M7: 40}"
@@ -118,7 +118,8 @@ def test_scenario_name_labels_the_run(two_runs, tmp_path):
     # Two folders with the same name get their parent folder's name.
     twin = tmp_path / "other" / "baseline"
     twin.mkdir(parents=True)
-    (twin / "summary.csv").write_bytes((base / "summary.csv").read_bytes())
+    for name in ("summary.csv", "run.json"):
+        (twin / name).write_bytes((base / name).read_bytes())
     assert len(set(compare_results([base, twin]).runs)) == 2
 
 
@@ -144,21 +145,32 @@ def test_files_written_atomically_and_not_overwritten(two_runs, tmp_path):
 
 def test_bad_folder_is_a_clear_error(two_runs, tmp_path):
     base, _ = two_runs
-    with pytest.raises(InputFileError, match=r"not found.*arjenturva gaps"):
+    with pytest.raises(InputFileError, match=r"not found.*arjenturva run"):
         compare_results([base, tmp_path / "missing"])
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(InputFileError, match=r"empty: not a results folder.*arjenturva gaps"):
+    with pytest.raises(InputFileError, match=r"empty: not a results folder.*arjenturva run"):
         compare_results([empty])
     broken = tmp_path / "broken"
     broken.mkdir()
+    (broken / "run.json").write_bytes((base / "run.json").read_bytes())
     (broken / "summary.csv").write_text("a,b\n1,2\n", encoding="utf-8")
-    with pytest.raises(InputFileError, match="missing column"):
+    with pytest.raises(InputFileError, match=r"missing column\(s\) municipality, municipality_name"):
         compare_results([broken])
+    # A folder written before the results contract (format 1: no results_format key).
+    old = tmp_path / "old"
+    old.mkdir()
+    run = json.loads((base / "run.json").read_text(encoding="utf-8"))
+    del run["results_format"]
+    (old / "run.json").write_text(json.dumps(run), encoding="utf-8")
+    (old / "summary.csv").write_bytes((base / "summary.csv").read_bytes())
+    with pytest.raises(InputFileError, match=r"results format 1, but this arjenturva reads format 2"):
+        compare_results([old])
     with pytest.raises(InputFileError, match="no results folder"):
         compare_results([])
     # A workspace folder with results/ inside is accepted.
     ws = tmp_path / "ws"
     (ws / "results").mkdir(parents=True)
-    (ws / "results" / "summary.csv").write_bytes((base / "summary.csv").read_bytes())
+    for name in ("summary.csv", "run.json"):
+        (ws / "results" / name).write_bytes((base / name).read_bytes())
     assert compare_results([ws]).runs == ("results",)

@@ -89,15 +89,26 @@ def conform(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
 # --- writing -------------------------------------------------------------------------------------
 
 
-def write_table(frame: pd.DataFrame, table: Table, out_dir: str | Path) -> Path:
-    """Write ``table`` as its CSV file in ``out_dir`` after checking it against its schema."""
-    from ..io import write_csv
-
+def csv_path(out_dir: str | Path, table: Table, **names: str) -> Path:
+    """The CSV file of ``table`` in ``out_dir``; ``names`` fill a file-name pattern such as
+    ``location_{model}_{service}.csv``, each reduced to letters, digits, ``-`` and ``_``."""
     if table.csv is None:
         msg = f"table {table.name!r} has no CSV file"
         raise ValueError(msg)
+    safe = {
+        k: "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in str(v)) or "_"
+        for k, v in names.items()
+    }
+    return Path(out_dir) / table.csv.format(**safe)
+
+
+def write_table(frame: pd.DataFrame, table: Table, out_dir: str | Path, **names: str) -> Path:
+    """Write ``table`` as its CSV file in ``out_dir`` after checking it against its schema
+    (``names``: see :func:`csv_path`)."""
+    from ..io import write_csv
+
     return write_csv(
-        conform(frame.drop(columns="geometry", errors="ignore"), table), Path(out_dir) / table.csv
+        conform(frame.drop(columns="geometry", errors="ignore"), table), csv_path(out_dir, table, **names)
     )
 
 

@@ -333,6 +333,21 @@ MUNICIPALITIES: Final = Table(
     layer="municipalities",
 )
 
+LOCATIONS: Final = Table(
+    "locations",
+    "Sites a classic location model (LSCP, MCLP, p-median) chose for one service.",
+    (
+        _c("model", "str", "", "lscp, mclp or pmedian"),
+        _SERVICE,
+        _c("site_name", "str", "", "name of the site"),
+        _c("site_kind", "str", "", "gap_area, existing_point or actor_base"),
+        _c("demand_served", "float", "people", "demand assigned to (or covered by) the site"),
+        _c("x", "float", "m", "site, EPSG:3067 easting"),
+        _c("y", "float", "m", "site, EPSG:3067 northing"),
+    ),
+    csv="location_{model}_{service}.csv",
+)
+
 UNREACHABLE: Final = Table(
     "unreachable",
     "Cells and points the road network does not reach.",
@@ -360,6 +375,7 @@ TABLES: Final[tuple[Table, ...]] = (
     PROPOSALS,
     PROPOSALS_SUMMARY,
     NEW_SITES,
+    LOCATIONS,
     ACCESSIBILITY_2SFCA,
     POPULATION,
     GAPS,

@@ -1,4 +1,4 @@
-"""Comparing results folders: municipalities and runs (scenarios) side by side (design.md §1, §9).
+"""Comparing results folders: municipalities and runs (scenarios) side by side.
 
 Each results folder written by ``arjenturva gaps`` or ``arjenturva run`` holds ``summary.csv``
 (indicators per municipality × service plus one ``service == "ALL"`` row per municipality) and
@@ -26,8 +26,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .errors import ArjenturvaError, InputFileError
-from .io import atomic_path, ensure_writable, write_csv, write_json, write_xlsx
+from .. import results as R
+from ..errors import ArjenturvaError, InputFileError
+from ..io import atomic_path, ensure_writable, write_csv, write_json, write_xlsx
 
 __all__ = [
     "COMPARISON_FILES",
@@ -38,11 +39,6 @@ __all__ = [
     "read_results",
     "write_comparison",
 ]
-
-SUMMARY_COLUMNS: tuple[str, ...] = (
-    "municipality", "municipality_name", "service", "service_label", "population",
-)
-"""Columns every ``summary.csv`` must have."""
 
 INDICATORS: tuple[str, ...] = (
     "population", "demand", "covered_demand", "covered_share", "uncovered_population", "uncovered_demand",
@@ -106,41 +102,8 @@ class ComparisonResult:
 # ---------------------------------------------------------------------------------------------
 
 
-def _summary_path(directory: Path) -> Path:
-    """``summary.csv`` of a results folder, or of ``results/`` inside a workspace folder."""
-    if not directory.exists():
-        msg = f"{directory}: results folder not found. Fix: check the path, or {_FIX}"
-        raise InputFileError(msg)
-    if not directory.is_dir():
-        msg = f"{directory}: not a folder. Fix: pass the results folder that holds summary.csv, or {_FIX}"
-        raise InputFileError(msg)
-    for cand in (directory / "summary.csv", directory / "results" / "summary.csv"):
-        if cand.is_file():
-            return cand
-    msg = f"{directory}: not a results folder (no summary.csv in it). Fix: {_FIX}"
-    raise InputFileError(msg)
-
-
-def _run_label(results: Path) -> tuple[str, str | None]:
-    """(label, scenario) of a results folder: the scenario of run.json, else the folder name."""
-    run_json = results / "run.json"
-    scenario: str | None = None
-    if run_json.is_file():
-        try:
-            data = json.loads(run_json.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            msg = f"{run_json}: not valid JSON ({e}). Fix: re-run the analysis ({_FIX})"
-            raise InputFileError(msg) from e
-        value = data.get("scenario") if isinstance(data, dict) else None
-        if isinstance(value, dict):
-            value = value.get("name") or value.get("id")
-        if value not in (None, ""):
-            scenario = str(value)
-    return (scenario or results.resolve().name), scenario
-
-
 def read_results(directory: str | Path) -> tuple[pd.DataFrame, str, str | None]:
-    """Read the indicators of one results folder.
+    """Read the indicators of one results folder through the results contract.
 
     Parameters
     ----------
@@ -150,38 +113,25 @@ def read_results(directory: str | Path) -> tuple[pd.DataFrame, str, str | None]:
     Returns
     -------
     (pandas.DataFrame, str, str or None)
-        ``summary.csv`` (municipality codes as text; missing indicator columns added empty),
-        the run label, and the scenario name when ``run.json`` names one.
+        ``summary.csv`` with the schema's dtypes, the run label (the scenario of ``run.json``,
+        else the folder name) and the scenario name when there is one.
 
     Raises
     ------
-    InputFileError
-        When the folder or its ``summary.csv`` is missing, unreadable or lacks required columns.
+    ResultsError
+        When the folder is not a results folder of this results format, or its ``summary.csv``
+        is missing, unreadable, lacks a column or has no rows.
     """
-    path = _summary_path(Path(directory))
-    try:
-        df = pd.read_csv(path, dtype={"municipality": str, "municipality_name": str, "service": str,
-                                      "service_label": str})
-    except (UnicodeDecodeError, ValueError, pd.errors.ParserError) as e:
-        msg = f"{path}: cannot read the table ({e}). Fix: {_FIX}"
-        raise InputFileError(msg) from e
-    missing = [c for c in SUMMARY_COLUMNS if c not in df.columns]
-    if missing:
-        msg = (f"{path}: not an arjenturva summary (missing column(s) {', '.join(missing)}). "
-               f"Fix: {_FIX}")
-        raise InputFileError(msg)
+    folder = R.results_dir_of(directory)
+    run = R.read_run(folder)
+    df = R.read_table(folder, R.SUMMARY)
     if df.empty:
-        msg = f"{path}: the summary has no rows. Fix: {_FIX}"
-        raise InputFileError(msg)
-    for col in INDICATORS:
-        if col not in df.columns:
-            df[col] = np.nan
-        df[col] = pd.to_numeric(df[col], errors="coerce")
+        msg = f"{folder / str(R.SUMMARY.csv)}: the summary has no rows. Fix: {_FIX}"
+        raise R.ResultsError(msg)
     df["municipality"] = df["municipality"].fillna("").astype(str)
     df["municipality_name"] = df["municipality_name"].fillna("").astype(str)
     df["service_label"] = df["service_label"].fillna(df["service"]).astype(str)
-    label, scenario = _run_label(path.parent)
-    return df, label, scenario
+    return df, (run.scenario or folder.resolve().name), run.scenario
 
 
 def _unique_labels(labels: list[str], dirs: list[Path]) -> list[str]:

@@ -1,0 +1,244 @@
+"""Console output of the CLI: rich tables, JSON, progress and problem lists.
+
+The CLI's own formatting helper: it only formats what :mod:`arjenturva.api` returns.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import ValidationError
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def print_json(obj: Any) -> None:
+    typer.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
+
+
+def progress(quiet: bool) -> Callable[[str], None]:
+    if quiet or not sys.stderr.isatty():
+        return lambda _msg: None
+    return lambda msg: err.print(f"[dim]… {msg}[/dim]")
+
+
+def print_problems(e: ValidationError) -> None:
+    table = Table(
+        title=f"{len(e.problems)} problem(s) in the inputs",
+        title_justify="left",
+        show_lines=False,
+        expand=False,
+    )
+    for col in ("file", "row / id", "column", "problem", "fix"):
+        table.add_column(col, overflow="fold")
+    for p in e.problems:
+        table.add_row(p.file, p.where, p.column, p.message, p.fix)
+    err.print(table)
+    if e.warnings:
+        err.print(f"[yellow]{len(e.warnings)} warning(s):[/yellow]")
+        for w in e.warnings:
+            err.print(f"  [yellow]-[/yellow] {w}")
+
+
+def summary_table(summary: dict[str, Any]) -> Table:
+    t = Table(title=f"Workspace: {summary['name']}", title_justify="left", show_header=False)
+    t.add_column("what", style="bold")
+    t.add_column("value")
+    for layer, n in summary["layers"].items():
+        t.add_row(f"{layer}", f"{n} features")
+    t.add_row("municipality list", ", ".join(summary["municipalities"]))
+    t.add_row(
+        "population total",
+        f"{summary['population_total']:,}".replace(",", " ")
+        + f" ({summary['population_suppressed_cells']} suppressed cells)",
+    )
+    t.add_row("services (config)", ", ".join(summary["services_configured"]))
+    t.add_row("services with points", ", ".join(summary["services_with_points"]))
+    t.add_row("point modes", ", ".join(f"{k} {v}" for k, v in summary["modes"].items()))
+    t.add_row("actor sectors", ", ".join(f"{k} {v}" for k, v in summary["sectors"].items()) or "-")
+    return t
+
+
+def network_table(info: dict[str, Any]) -> Table:
+    t = Table(title="Road network", title_justify="left", show_header=False)
+    t.add_column("what", style="bold")
+    t.add_column("value")
+    rows = [
+        ("source", str(info.get("source", ""))),
+        ("nodes", f"{info.get('nodes', 0):,}"),
+        ("edges (directed)", f"{info.get('edges', 0):,}"),
+        ("road length", f"{info.get('km', 0):,.1f} km"),
+        ("components", f"{info.get('components', 0):,}"),
+        ("share of nodes in the largest", f"{100 * info.get('largest_share', 0):.1f} %"),
+        ("road outside the largest", f"{info.get('km_outside_largest', 0):,.1f} km"),
+        ("cache", str(info.get("cache_path") or "-")),
+        ("loaded from cache", "yes" if info.get("from_cache") else "no"),
+        ("seconds", f"{info.get('seconds', 0):.2f}"),
+    ]
+    for k, v in rows:
+        t.add_row(k, v.replace(",", " "))
+    return t
+
+
+def gaps_table(summary: Any, language: str) -> Table:
+    """Services as rows, municipalities as columns: uncovered population (covered share)."""
+    per = summary[summary["service"] != "ALL"]
+    t = Table(
+        title="Uncovered population by service and municipality (covered share of demand)",
+        title_justify="left",
+    )
+    t.add_column("service", style="bold")
+    munis = list(dict.fromkeys(zip(per["municipality"], per["municipality_name"], strict=True)))
+    for code, name in munis:
+        t.add_column(f"{code} {name}", justify="right")
+    for sid, df in per.groupby("service", sort=False):
+        by = df.set_index("municipality")
+        cells = []
+        for code, _name in munis:
+            if code in by.index:
+                r = by.loc[code]
+                share = r["covered_share"]
+                share_txt = f" ({100 * share:.0f} %)" if share == share else ""
+                cells.append(f"{r['uncovered_population']:,.0f}{share_txt}".replace(",", " "))
+            else:
+                cells.append("-")
+        t.add_row(str(sid), *cells)
+    return t
+
+
+def print_proposals(res: Any) -> None:
+    if res.proposals.empty:
+        out.print(f"[bold]Proposals:[/bold] {res.message or 'none'}")
+        return
+    sol = res.solution
+    for muni, df in res.proposals.groupby(["municipality", "municipality_name"], sort=True):
+        t = Table(title=f"Proposed agreements: {muni[0]} {muni[1]}", title_justify="left", show_lines=False)
+        for col, just in (
+            ("id", "left"),
+            ("service", "left"),
+            ("actor (sector)", "left"),
+            ("mode", "left"),
+            ("site", "left"),
+            ("people", "right"),
+            ("65+", "right"),
+        ):
+            t.add_column(col, justify=just, overflow="fold")  # type: ignore[arg-type]
+        for r in df.itertuples(index=False):
+            mode = r.mode + (f" {r.days_per_week:.0f} d/wk" if r.mode == "mobile" else "")
+            t.add_row(
+                r.agreement_id,
+                r.service_label,
+                f"{r.actor_name} ({r.sector})",
+                mode,
+                r.site_name,
+                f"{r.people_reached:,.0f}".replace(",", " "),
+                f"{r.covered_65_plus:,.0f}".replace(",", " "),
+            )
+        out.print(t)
+        for r in df.itertuples(index=False):
+            out.print(f"  [bold]{r.agreement_id}[/bold] {r.rationale}", highlight=False)
+    if sol is not None:
+        gap = "" if sol.mip_gap != sol.mip_gap else f", gap {100 * sol.mip_gap:.2f} %"
+        out.print(
+            f"Solver: {sol.solver}, status {sol.status}{gap}, {sol.seconds:.1f} s; "
+            f"{res.n_units} demand units × {res.n_options} options."
+        )
+    for w in res.warnings:
+        err.print(f"[yellow]Note:[/yellow] {w}")
+
+
+def proposal_json(res: Any) -> dict[str, Any]:
+    sol = res.solution
+    return {
+        "status": res.status,
+        "message": res.message,
+        "solver": None
+        if sol is None
+        else {
+            "name": sol.solver,
+            "status": sol.status,
+            "objective": sol.objective,
+            "bound": sol.bound,
+            "mip_gap": sol.mip_gap,
+            "seconds": sol.seconds,
+        },
+        "agreements": json.loads(res.proposals.drop(columns="geometry").to_json(orient="records")),
+        "coverage": json.loads(res.summary.to_json(orient="records")),
+        "warnings": res.warnings,
+    }
+
+
+def print_files(files: list[Path], what: str, as_json: bool) -> None:
+    if as_json:
+        print_json({"files": [str(f) for f in files]})
+        return
+    out.print(f"{len(files)} {what} written:")
+    for f in files:
+        out.print(f"  {f}")
+
+
+def frame_table(df: Any, title: str) -> Table:
+    frame = df.reset_index() if getattr(df.index, "name", None) or df.index.nlevels > 1 else df
+    t = Table(title=title, title_justify="left")
+    for c in frame.columns:
+        t.add_column(str(c), justify="right" if str(frame[c].dtype).startswith(("float", "int")) else "left")
+    for row in frame.itertuples(index=False):
+        cells = []
+        for v in row:
+            if isinstance(v, float):
+                cells.append(
+                    ""
+                    if v != v
+                    else "0"
+                    if v == 0
+                    else (f"{v:.3f}" if abs(v) < 1 else f"{v:,.0f}".replace(",", " "))
+                )
+            else:
+                cells.append(str(v))
+        t.add_row(*cells)
+    return t
+
+
+def print_locations(loc: Any, path: Path, *, as_json: bool) -> None:
+    """The sites a classic location model chose, as a table or JSON."""
+    sites = loc.sites.assign(x=loc.sites.geometry.x, y=loc.sites.geometry.y).drop(columns="geometry")
+    if as_json:
+        print_json(
+            {
+                "model": loc.model,
+                "service": loc.service,
+                "status": loc.status,
+                "objective": loc.objective,
+                "mip_gap": loc.mip_gap,
+                "seconds": loc.seconds,
+                "demand_total": loc.demand_total,
+                "demand_covered": loc.demand_covered,
+                "excluded_demand": loc.excluded_demand,
+                "sites": json.loads(sites.to_json(orient="records")),
+                "file": str(path),
+            }
+        )
+        return
+    t = Table(
+        title=f"{loc.model.upper()} for {loc.service}: {len(sites)} sites ({loc.status})",
+        title_justify="left",
+    )
+    for col in ("site", "kind", "demand served", "x", "y"):
+        t.add_column(col)
+    for r in sites.itertuples(index=False):
+        t.add_row(str(r.site_name), str(r.site_kind), f"{r.demand_served:,.0f}", f"{r.x:.0f}", f"{r.y:.0f}")
+    out.print(t)
+    out.print(
+        f"Objective {loc.objective:,.1f}; demand covered {loc.demand_covered:,.0f} of "
+        f"{loc.demand_total:,.0f} (not reachable from any candidate: {loc.excluded_demand:,.0f}). "
+        f"Written {path}"
+    )
