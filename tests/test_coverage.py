@@ -190,7 +190,7 @@ def test_mobile_and_remote_weights(line_net):
 @pytest.mark.parametrize("minutes", [False, True])
 def test_sweep_count_is_what_service_access_runs(line_net, monkeypatch, minutes):
     """The estimate that orders the worker tasks counts the sweeps a service really runs."""
-    import arjenturva.coverage as coverage
+    from arjenturva.coverage import access
 
     svc_dict = {**HEALTH, **({"threshold_min": {"default": 20}} if minutes else {})}
     cfg = _config(health=svc_dict)
@@ -204,14 +204,14 @@ def test_sweep_count_is_what_service_access_runs(line_net, monkeypatch, minutes)
     ]
     munis, pop, sp = _layers(CELLS, points)
     calls = []
-    real = coverage.nearest_facility
-    monkeypatch.setattr(coverage, "nearest_facility", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = access.nearest_facility
+    monkeypatch.setattr(access, "nearest_facility", lambda *a, **k: calls.append(1) or real(*a, **k))
     for rows in ([0], [0, 1], [0, 1, 2]):  # one weight level, then 2 and 3 (1, 0.4 and 0.5)
         calls.clear()
         find_gaps(cfg, line_net, pop, sp.iloc[rows], munis, workers=1)
         modes, days = sp["mode"].to_numpy()[rows], sp["days_per_week"].to_numpy()[rows]
         expected = 2 + (len(rows) * (1 + minutes) if len(rows) > 1 else 0)
-        assert len(calls) == coverage._sweep_count(svc, coverage.point_weight(svc, modes, days)) == expected
+        assert len(calls) == access._sweep_count(svc, access.point_weight(svc, modes, days)) == expected
 
 
 def test_unreachable_cells_are_reported(line_net):
@@ -292,7 +292,7 @@ def test_worker_processes_give_the_same_results(tmp_path):
     import multiprocessing
 
     from arjenturva import api
-    from arjenturva.coverage import _worker_count
+    from arjenturva.coverage.parallel import _worker_count
 
     if "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("the OS cannot fork")
@@ -318,3 +318,73 @@ def test_worker_processes_give_the_same_results(tmp_path):
     assert _worker_count(8, 1_000_000, 3) == 3  # never more processes than tasks
     with pytest.raises(ValueError, match="workers must be"):
         _worker_count(-1, 1_000_000, 20)
+
+
+def _fork_or_skip() -> None:
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("the OS cannot fork")
+
+
+def test_forked_workers_inherit_their_tasks():
+    """The tasks (bound to their context) reach the workers by the fork, never pickled; the
+    results come back in the order of the tasks."""
+    import os
+    import threading
+
+    from arjenturva.coverage.parallel import _run_forked
+
+    _fork_or_skip()
+    lock = threading.Lock()  # cannot be pickled
+    tasks = [lambda i=i: (i * i, lock is not None, os.getpid()) for i in range(7)]
+    finished: list[int] = []
+    out = _run_forked(tasks, 2, finished.append)
+    assert [r[0] for r in out] == [i * i for i in range(7)] and all(r[1] for r in out)
+    assert sorted(finished) == list(range(7))
+    assert os.getpid() not in {r[2] for r in out}
+
+
+def test_errors_in_forked_workers_reach_the_caller():
+    from arjenturva.coverage.parallel import _run_forked
+
+    _fork_or_skip()
+
+    def fail() -> int:
+        raise KeyError("no such service")
+
+    with pytest.raises(KeyError, match="no such service") as info:
+        _run_forked([lambda: 1, fail], 2, lambda _i: None)
+    assert "in fail" in str(info.value.__cause__)  # the worker's traceback
+
+
+def test_a_stopped_worker_breaks_the_pool():
+    import os
+    from concurrent.futures.process import BrokenProcessPool
+
+    from arjenturva.coverage.parallel import _run_forked
+
+    _fork_or_skip()
+    with pytest.raises(BrokenProcessPool):
+        _run_forked([lambda: os._exit(3), lambda: 1], 2, lambda _i: None)
+
+
+def test_the_analysis_runs_here_when_a_worker_stops(line_net, monkeypatch):
+    from concurrent.futures.process import BrokenProcessPool
+
+    from arjenturva.coverage import parallel
+
+    _fork_or_skip()
+    cfg = _config(health=HEALTH, shop={**HEALTH, "label": {"fi": "kauppa", "en": "shop"}})
+    munis, pop, sp = _layers(CELLS, STATION)
+    one = find_gaps(cfg, line_net, pop, sp, munis, workers=1)
+
+    def stopped(*_a: object, **_k: object) -> None:
+        raise BrokenProcessPool("a worker process stopped")
+
+    monkeypatch.setattr(parallel, "_run_forked", stopped)
+    two = find_gaps(cfg, line_net, pop, sp, munis, workers=2)
+    stop = "a worker process stopped (out of memory?); the analysis ran in one process"
+    assert two.warnings == [*one.warnings, stop]
+    pd.testing.assert_frame_equal(one.access, two.access)
+    pd.testing.assert_frame_equal(one.summary, two.summary)

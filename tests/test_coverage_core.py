@@ -8,19 +8,18 @@ import pytest
 import shapely
 from scipy import sparse
 
-from arjenturva import coverage
 from arjenturva.config import AreaClassConfig, ServiceConfig
 from arjenturva.coverage import (
     INDICATOR_COLUMNS,
     ServiceAccess,
-    _gap_shared,
-    _service_gap_parts,
-    _service_indicators,
     derive_area_classes,
     e2sfca_weights,
     thresholds_for,
     two_step_fca,
 )
+from arjenturva.coverage import outlines as coverage_outlines
+from arjenturva.coverage.gap_areas import _gap_shared, _service_gap_parts
+from arjenturva.coverage.indicators import _service_indicators
 
 
 def test_degurba_classes_hand_case():
@@ -197,7 +196,7 @@ def test_grid_outlines_hand_cases():
 @pytest.mark.parametrize("seed", range(12))
 def test_grid_outlines_equal_a_geometric_union(seed, dense, monkeypatch):
     if not dense:  # cells looked up by sorted keys, as for a grid too large to hold densely
-        monkeypatch.setattr(coverage, "_DENSE_GRID_CELLS", 0)
+        monkeypatch.setattr(coverage_outlines, "_DENSE_GRID_CELLS", 0)
     rng = np.random.default_rng(seed)
     side = int(rng.integers(3, 12))
     keep = rng.random((side, side)) < rng.uniform(0.3, 0.8)
