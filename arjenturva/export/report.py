@@ -1,0 +1,254 @@
+"""HTML reports of a results folder: ``report.html`` (all municipalities) and ``report_<code>.html``.
+
+Each report holds key figures, indicator tables from ``summary.csv``, the largest gap areas, the
+partnership proposals with their rationales (the rows of ``proposals.csv``, when it exists), the
+maps of ``maps/``, the settings (thresholds per service), the data sources with their credits and
+the dates. The tables are read through the results contract (:mod:`arjenturva.results`), the
+words come from :mod:`arjenturva.labels`, and the HTML is laid out by the Jinja2 templates
+``templates/report*.html.j2`` with autoescaping, so every text from data or config is escaped.
+Plain HTML and CSS (``templates/report.css``) with a print style sheet. Table cells carry their
+results column in ``data-col`` and its exact value in ``data-value``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .. import labels
+from .. import results as R
+from ..io import atomic_path, ensure_writable
+from . import report_sections as S
+from .tables import run_credits
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+    from ..config import Config
+
+TEMPLATE: str = "report.html.j2"
+"""The page template (in ``arjenturva/export/templates``)."""
+
+#: The sections of a report in the navigation: (anchor, word).
+NAV_SECTIONS: tuple[tuple[str, str], ...] = (
+    ("key", "key"),
+    ("services", "services_section"),
+    ("gaps", "gaps"),
+    ("proposals", "proposals"),
+    ("maps", "maps"),
+    ("settings", "settings"),
+    ("sources", "sources"),
+)
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """The parts of a results folder a report shows, read through the results contract."""
+
+    summary: pd.DataFrame
+    run: R.RunInfo
+    gap_areas: pd.DataFrame | None
+    proposals: pd.DataFrame | None
+    points: pd.Series | None
+    """Service points per municipality code (None without the ``service_points`` layer)."""
+
+    @property
+    def municipalities(self) -> pd.DataFrame:
+        """``municipality`` and ``municipality_name`` of the summary, one row each, by code."""
+        return (
+            self.summary[["municipality", "municipality_name"]]
+            .drop_duplicates("municipality")
+            .sort_values("municipality")
+            .reset_index(drop=True)
+        )
+
+
+def read_report_data(results_dir: str | Path) -> ReportData:
+    """Read the tables a report shows from a results folder.
+
+    Raises
+    ------
+    ResultsError
+        When ``summary.csv`` or ``run.json`` is missing, or a table breaks the results contract.
+    """
+    d = Path(results_dir)
+    if not R.has_table(d, R.SUMMARY):
+        msg = (
+            f"{d / str(R.SUMMARY.csv)}: not found. Fix: run `arjenturva gaps` (or `run`) to write "
+            "this results folder first"
+        )
+        raise R.ResultsError(msg)
+    summary = R.read_table(d, R.SUMMARY)
+    gap_areas = R.read_table(d, R.GAP_AREAS) if R.has_table(d, R.GAP_AREAS) else None
+    proposals = R.read_table(d, R.PROPOSALS) if R.has_table(d, R.PROPOSALS) else None
+    points = None
+    if R.SERVICE_POINTS.layer in R.list_layers(d):
+        sp = R.read_layer(d, R.SERVICE_POINTS)
+        points = sp["municipality"].astype(str).value_counts()
+    return ReportData(summary, R.read_run(d), gap_areas, proposals, points)
+
+
+def report_file_names(summary: pd.DataFrame) -> list[str]:
+    """File names of the reports of a summary: ``report.html`` and ``report_<code>.html``."""
+    codes = sorted(set(summary["municipality"].astype(str)))
+    return [R.REPORT_FILE] + [f"report_{c}.html" for c in codes]
+
+
+def report_environment() -> Environment:
+    """The Jinja2 environment of the report templates (autoescaping on, undefined names fail)."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    return Environment(
+        loader=PackageLoader("arjenturva.export", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _run_date(run: R.RunInfo, lang: str) -> str:
+    created = run.created[:10]
+    try:
+        return labels.format_date(date.fromisoformat(created), lang)
+    except ValueError:
+        return created
+
+
+def _words(lang: str) -> dict[str, str]:
+    """Every word the templates use: :func:`labels.ui` and the report's own missing words."""
+    return {**{k: w.get(lang) for k, w in S.MISSING_WORDS.items()}, **labels.ui(lang)}
+
+
+def _nav(munis: pd.DataFrame, current: str | None, lang: str) -> dict[str, list[tuple[str, str]]]:
+    """Links to the sections, and to the other reports."""
+    others = [] if current is None else [(R.REPORT_FILE, S.word("all_link", lang))]
+    others += [
+        (f"report_{code}.html", str(name))
+        for code, name in zip(munis["municipality"], munis["municipality_name"], strict=True)
+        if str(code) != current
+    ]
+    sections = [(f"#{anchor}", S.word(key, lang)) for anchor, key in NAV_SECTIONS]
+    return {"nav": sections, "others": others}
+
+
+def _page_context(
+    data: ReportData,
+    results_dir: Path,
+    config: Config,
+    lang: str,
+    *,
+    code: str | None,
+    embed: bool,
+) -> dict[str, Any]:
+    """What the page template shows for all municipalities (``code`` None) or one."""
+    munis = data.municipalities
+    if code is None:
+        summary, shown = data.summary, munis
+        title = S.word("title_all", lang)
+    else:
+        summary = data.summary.loc[data.summary["municipality"] == code]
+        shown = munis.loc[munis["municipality"] == code]
+        title = S.word("title_muni", lang).format(name=shown["municipality_name"].iloc[0], code=code)
+    codes = set(shown["municipality"].astype(str))
+    overall = code is None
+    dates = (
+        f"{S.word('run_date', lang).format(date=_run_date(data.run, lang))} · "
+        f"{S.word('report_date', lang).format(date=labels.format_date(date.today(), lang))}"
+    )
+    return {
+        "lang": lang,
+        "w": _words(lang),
+        "title": title,
+        "subtitle": config.name,
+        "dates": dates,
+        **_nav(munis, code, lang),
+        "cards": S.key_figures(summary, data.gap_areas, data.points, lang),
+        "service_tables": S.service_tables(summary, config, lang, overall=overall),
+        "has_gap_areas": data.gap_areas is not None,
+        "gaps": None if data.gap_areas is None else S.gap_table(data.gap_areas, codes, config, lang),
+        "proposals": (
+            None
+            if data.proposals is None
+            else S.proposal_table(data.proposals, codes, config, lang, overall=overall)
+        ),
+        "figures": S.map_figures(results_dir, shown, config, lang, embed=embed),
+        "settings": S.settings(config, data.run, lang),
+        "credits": run_credits(data.run, lang),
+        "inputs": S.input_files(data.run),
+    }
+
+
+def render_report(env: Environment, context: Mapping[str, Any]) -> str:
+    """The HTML of one report."""
+    return env.get_template(TEMPLATE).render(context)
+
+
+def write_reports(
+    results_dir: str | Path,
+    config: Config,
+    *,
+    lang: str | None = None,
+    force: bool = False,
+    embed_images: bool = False,
+) -> list[Path]:
+    """Write the HTML reports of a results folder.
+
+    ``report.html`` covers all municipalities (a comparison table, a table per service with one
+    row per municipality); ``report_<code>.html`` one municipality (one table, a row per
+    service). Both hold key figures, the largest gap areas, the proposals with their
+    rationales when ``proposals.csv`` exists, the maps found in ``maps/``, the settings
+    (thresholds per service), the data sources, credits and dates.
+
+    Parameters
+    ----------
+    results_dir
+        A results folder holding ``summary.csv`` and ``run.json`` (and ``gap_areas.csv``,
+        ``proposals.csv``, ``results.gpkg`` and ``maps/`` when present).
+    config
+        The workspace config (labels, thresholds).
+    lang
+        ``fi`` or ``en`` (default ``config.language``).
+    force
+        Overwrite existing reports.
+    embed_images
+        Embed the maps as base64 data (one self-contained file each) instead of linking
+        ``maps/*.png`` relatively.
+
+    Returns
+    -------
+    list of Path
+        The reports written, the overall one first.
+
+    Raises
+    ------
+    InputFileError
+        When ``summary.csv`` is missing, or a table breaks the results contract
+        (:class:`~arjenturva.results.ResultsError`).
+    OutputExistsError
+        When a report exists and ``force`` is false.
+    """
+    language = labels.resolve_language(config, lang)
+    results_dir = Path(results_dir)
+    data = read_report_data(results_dir)
+    targets = [results_dir / n for n in report_file_names(data.summary)]
+    ensure_writable(targets, force=force)
+    env = report_environment()
+    codes: list[str | None] = [None, *(str(c) for c in data.municipalities["municipality"])]
+    written = []
+    for target, code in zip(targets, codes, strict=True):
+        context = _page_context(data, results_dir, config, language, code=code, embed=embed_images)
+        written.append(_write(render_report(env, context), target))
+    return written
+
+
+def _write(text: str, path: Path) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return path
