@@ -21,7 +21,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from arjenturva.optimize import FIXED, MOBILE, REMOTE, ProposalProblem, solve_greedy, solve_mip
+from arjenturva.proposals import FIXED, MOBILE, REMOTE, ProposalProblem, solve_greedy, solve_mip
 
 
 def generate_region(

@@ -1,4 +1,4 @@
-"""Tests for the array core of the partnership proposals (:mod:`arjenturva.optimize`)."""
+"""Tests for the array core of the partnership proposals (problem, MIP, greedy, classic models)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 from arjenturva.errors import ProposalError
-from arjenturva.optimize import (
+from arjenturva.proposals import (
     FIXED,
     MOBILE,
     REMOTE,
@@ -436,13 +436,18 @@ def test_highspy_backend_matches_scipy(seed):
 @pytest.mark.parametrize("seed", range(4))
 def test_highspy_start_is_a_feasible_incumbent(seed):
     pytest.importorskip("highspy")
-    from arjenturva.optimize import _best_greedy, _build_index, _build_mip, _mip_start, _run_highspy
+    from arjenturva.proposals.evaluate import _build_index
+    from arjenturva.proposals.greedy import _best_greedy
+    from arjenturva.proposals.highs import _run_highspy
+    from arjenturva.proposals.mip import _build_mip, _mip_start
 
     prob = random_problem(np.random.default_rng(200 + seed), n=60, m=50, n_actors=6, n_munis=3)
     ix = _build_index(prob)
-    c, integrality, bounds, cons, off = _build_mip(prob, ix)
-    ev, picked, _ = _best_greedy(prob, ix)
-    start = _mip_start(prob, ix, off, bounds, picked)
+    model = _build_mip(prob, ix)
+    c, bounds, cons = model.c, model.bounds, model.constraints
+    run = _best_greedy(prob, ix)
+    ev = run.evaluation
+    start = _mip_start(prob, ix, model, run.chosen)
     # The completed start satisfies every row and bound and its objective is minus the greedy score.
     rows = cons[0].A @ start
     assert (rows >= cons[0].lb - 1e-9).all()
@@ -451,7 +456,7 @@ def test_highspy_start_is_a_feasible_incumbent(seed):
     assert (start <= bounds.ub).all()
     assert c @ start == pytest.approx(-ev.score)
     # HiGHS accepts it: stopped at once it still returns a solution at least as good.
-    res = _run_highspy(c, integrality, bounds, cons, 1e-4, 1e-9, start)
+    res = _run_highspy(model, time_limit_s=1e-4, mip_gap=1e-9, start=start)
     assert res.x is not None
     assert c @ res.x <= c @ start + 1e-6
     # Through the public entry point with a tiny time limit: never worse than the greedy.
@@ -471,10 +476,23 @@ def test_highspy_explicit_start_and_bad_arguments():
         solve_mip(prob, backend="gurobi")
 
 
-def test_scipy_backend_without_highspy(monkeypatch):
-    import arjenturva.optimize as optimize
+def test_highs_options_reach_highspy():
+    pytest.importorskip("highspy")
+    prob = random_problem(np.random.default_rng(7), n=40, m=30, n_actors=6, n_munis=3)
+    ref = solve_mip(prob, mip_gap=1e-9, backend="highspy")
+    tuned = solve_mip(prob, mip_gap=1e-9, backend="highspy", highs_options={"presolve": "off"})
+    assert tuned.status == "optimal"
+    assert tuned.score == pytest.approx(ref.score, abs=1e-6)
+    with pytest.raises(ProposalError, match="rejected the option no_such_option"):
+        solve_mip(prob, backend="highspy", highs_options={"no_such_option": 1})
+    with pytest.raises(ProposalError, match="need backend='highspy'"):
+        solve_mip(prob, backend="scipy", highs_options={"presolve": "off"})
 
-    monkeypatch.setattr(optimize, "highspy", None)
+
+def test_scipy_backend_without_highspy(monkeypatch):
+    import arjenturva.proposals.highs as highs
+
+    monkeypatch.setattr(highs, "highspy", None)
     sol = solve_mip(capacity_problem(15.0))
     assert sol.solver == "highs"
     assert chosen(sol) == [1]
@@ -506,7 +524,7 @@ def with_duplicated_fixed(prob: ProposalProblem, rng: np.random.Generator) -> Pr
 
 
 def test_cover_groups_only_identical_full_columns_at_one_site():
-    from arjenturva.optimize import _build_index
+    from arjenturva.proposals.evaluate import _build_index
 
     fixed = {"mode": FIXED, "site": 0}
     prob = make_problem(
@@ -531,12 +549,15 @@ def test_cover_groups_only_identical_full_columns_at_one_site():
 
 def lp_bound(prob: ProposalProblem) -> float:
     """Optimal value of the MIP's LP relaxation (maximisation sense)."""
-    from arjenturva.optimize import _build_index, _build_mip
-
-    c, _, bounds, cons, _ = _build_mip(prob, _build_index(prob))
     from scipy.optimize import milp
 
-    res = milp(c, integrality=np.zeros(c.size), bounds=bounds, constraints=cons)
+    from arjenturva.proposals.evaluate import _build_index
+    from arjenturva.proposals.mip import _build_mip
+
+    model = _build_mip(prob, _build_index(prob))
+    res = milp(
+        model.c, integrality=np.zeros(model.c.size), bounds=model.bounds, constraints=model.constraints
+    )
     assert res.status == 0
     return -float(res.fun)
 
@@ -546,7 +567,7 @@ def no_cover_groups(coverage, *_):
 
 
 def test_cover_groups_tighten_the_lp(monkeypatch):
-    import arjenturva.optimize as optimize
+    import arjenturva.proposals.evaluate as evaluate
 
     # Two actors at site 0 cover unit 0, one at site 1 covers unit 1; one new site. Without the
     # group the LP opens both sites half and covers unit 0 fully with two half options (15).
@@ -562,23 +583,23 @@ def test_cover_groups_tighten_the_lp(monkeypatch):
     )
     assert lp_bound(prob) == pytest.approx(10.0)
     assert solve_mip(prob).score == pytest.approx(10.0)
-    monkeypatch.setattr(optimize, "_cover_groups", no_cover_groups)
+    monkeypatch.setattr(evaluate, "_cover_groups", no_cover_groups)
     assert lp_bound(prob) == pytest.approx(15.0)
     assert solve_mip(prob).score == pytest.approx(10.0)
 
 
 @pytest.mark.parametrize("seed", range(6))
 def test_cover_groups_keep_the_optimum_and_tighten_the_lp(seed, monkeypatch):
-    import arjenturva.optimize as optimize
+    import arjenturva.proposals.evaluate as evaluate
 
     rng = np.random.default_rng(300 + seed)
     prob = with_duplicated_fixed(random_problem(rng, n=10, m=7, max_new_sites=1), rng)
-    assert (optimize._build_index(prob).grp_of >= 0).any()
+    assert (evaluate._build_index(prob).grp_of >= 0).any()
     best = brute_force_best(prob)
     grouped = solve_mip(prob, mip_gap=1e-9)
     lp_grouped = lp_bound(prob)
     # The same model without cover groups (the previous formulation).
-    monkeypatch.setattr(optimize, "_cover_groups", no_cover_groups)
+    monkeypatch.setattr(evaluate, "_cover_groups", no_cover_groups)
     plain = solve_mip(prob, mip_gap=1e-9)
     assert grouped.score == pytest.approx(best, abs=1e-6)
     assert plain.score == pytest.approx(best, abs=1e-6)
