@@ -10,8 +10,8 @@ from shapely.geometry import LineString, Point, box
 
 from arjenturva.config import config_from_dict
 from arjenturva.coverage import find_gaps
+from arjenturva.export.tables import public_gap_areas, small_cells, write_gap_results
 from arjenturva.network import network_from_lines
-from arjenturva.outputs import public_gap_areas, small_cells, write_gap_results
 
 X0, Y0 = 400_000.0, 7_300_000.0
 

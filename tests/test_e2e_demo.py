@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pytest
 from conftest import DEMO_DIR
 from shapely.geometry import Point
 from typer.testing import CliRunner
@@ -16,17 +14,8 @@ from typer.testing import CliRunner
 from arjenturva.cli import app
 
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory) -> tuple[Path, dict]:
-    out = tmp_path_factory.mktemp("demo") / "run"
-    runner = CliRunner(env={"COLUMNS": "200", "NO_COLOR": "1"})
-    result = runner.invoke(app, ["demo", "--out", str(out), "--json"])
-    assert result.exit_code == 0, result.output
-    return out, json.loads(result.stdout)
-
-
 def test_demo_writes_every_output(demo_run):
-    out, data = demo_run
+    out, data = demo_run.workspace, demo_run.output
     res = out / "results"
     for name in ("results.gpkg", "access.csv", "summary.csv", "summary.xlsx", "gap_areas.csv", "run.json"):
         assert (res / name).is_file(), name
@@ -53,7 +42,7 @@ def test_demo_writes_every_output(demo_run):
 
 
 def test_demo_gap_areas_are_where_the_generator_put_them(demo_run):
-    out, _ = demo_run
+    out = demo_run.workspace
     expected = json.loads((DEMO_DIR / "expected_gaps.json").read_text())
     areas = gpd.read_file(out / "results" / "results.gpkg", layer="gap_areas")
     for service in ("health_station", "grocery"):
@@ -67,7 +56,7 @@ def test_demo_gap_areas_are_where_the_generator_put_them(demo_run):
 
 
 def test_ferry_keeps_salmenkyla_covered(demo_run):
-    out, _ = demo_run
+    out = demo_run.workspace
     expected = json.loads((DEMO_DIR / "expected_gaps.json").read_text())
     village = expected["ferry_dependent"][0]
     pop = gpd.read_file(out / "results" / "results.gpkg", layer="population")
@@ -78,7 +67,7 @@ def test_ferry_keeps_salmenkyla_covered(demo_run):
 
 
 def test_demo_suppresses_small_cells(demo_run):
-    out, _ = demo_run
+    out = demo_run.workspace
     pop = gpd.read_file(out / "results" / "results.gpkg", layer="population")
     assert (pop["population"] >= 10).all()
     src = gpd.read_file(DEMO_DIR / "population.gpkg")
@@ -86,14 +75,14 @@ def test_demo_suppresses_small_cells(demo_run):
 
 
 def test_demo_refuses_to_overwrite(demo_run):
-    out, _ = demo_run
+    out = demo_run.workspace
     result = CliRunner().invoke(app, ["demo", "--out", str(out)])
     assert result.exit_code == 1
     assert "--force" in result.output
 
 
 def test_gaps_command_json(demo_run, tmp_path):
-    out, _ = demo_run
+    out = demo_run.workspace
     runner = CliRunner(env={"COLUMNS": "200"})
     result = runner.invoke(
         app, ["gaps", "-c", str(out), "--out", str(tmp_path / "g"), "--service", "health_station", "--json"]

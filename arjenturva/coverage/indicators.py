@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import Config
+from ..labels import ALL_SERVICES
 from .access import ServiceAccess
 
 INDICATOR_COLUMNS = (
@@ -148,8 +149,7 @@ def _summary(
             "municipality": muni_codes.astype(object),
             "municipality_name": np.array(m_names, dtype=object),
             "service": "ALL",
-            # TODO(labels): move this label to arjenturva/labels.py.
-            "service_label": "kaikki palvelut" if config.language == "fi" else "all services",
+            "service_label": ALL_SERVICES.get(config.language),
             "population": np.bincount(muni, weights=popv, minlength=n_m),
             "covered_share": mean_share,
             "services_with_gaps": (share < 1).sum(axis=1),
