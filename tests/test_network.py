@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -451,16 +450,15 @@ def test_cache_round_trip_and_invalidation(tmp_path: Path) -> None:
 
 @pytest.mark.shared
 @pytest.mark.skipif(not NLS.exists(), reason="shared data absent")
-def test_cache_is_faster_than_build(tmp_path: Path) -> None:
+def test_cache_gives_back_the_built_network(tmp_path: Path) -> None:
+    # How much faster the cache is, is measured by benchmarks/bench_network.py, not here.
     cfg = NetworkConfig(source=str(NLS), layer="road", class_column="DXF_LAYER")
-    t0 = time.perf_counter()
     a = build_network(cfg, base_dir=tmp_path, cache_dir=tmp_path)
-    t_build = time.perf_counter() - t0
-    t0 = time.perf_counter()
     b = build_network(cfg, base_dir=tmp_path, cache_dir=tmp_path)
-    t_load = time.perf_counter() - t0
-    assert b.info["from_cache"] and b.n_nodes == a.n_nodes == 9342
-    assert t_load * 5 < t_build  # the benchmark shows ≥10×; keep slack for a busy test machine
+    assert not a.info["from_cache"] and b.info["from_cache"] and b.n_nodes == a.n_nodes == 9342
+    for weight in ("length", "time"):
+        ga, gb = a.csr(weight), b.csr(weight)
+        assert (ga != gb).nnz == 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -526,15 +524,17 @@ def test_missing_layer_and_column() -> None:
 def test_place_offline_raises_offline_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import requests
 
+    calls: list[object] = []
+
     def no_net(*args: object, **kwargs: object) -> None:
+        calls.append(args)
         raise requests.exceptions.ConnectionError("Failed to resolve 'nominatim.openstreetmap.org'")
 
     monkeypatch.setattr(requests, "get", no_net)
     monkeypatch.setattr(requests.Session, "request", no_net)
-    t0 = time.perf_counter()
     with pytest.raises(OfflineError, match=r"no internet.*network\.source"):
         build_network(NetworkConfig(place="Posio, Finland"), base_dir=tmp_path, cache_dir=tmp_path)
-    assert time.perf_counter() - t0 < 10
+    assert len(calls) <= 2  # fails at once: no retry loop
 
 
 # --------------------------------------------------------------------------------------------
