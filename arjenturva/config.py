@@ -76,7 +76,7 @@ def _default_speed_kmh() -> dict[str, float]:
 
 
 class NetworkConfig(_Model):
-    """Road network source and travel cost (design.md §4)."""
+    """Road network source and travel cost."""
 
     source: str | None = None
     place: str | None = None
@@ -120,7 +120,7 @@ class MobileRule(_Model):
 
 
 class ServiceConfig(_Model):
-    """One service in the catalogue (design.md §3, §5)."""
+    """One service in the catalogue."""
 
     label: Label
     demand: str = "population"
@@ -193,7 +193,7 @@ class ServiceConfig(_Model):
 
 
 class AreaClassConfig(_Model):
-    """Area classes: from the population layer's ``area_class`` column or derived (design.md §5)."""
+    """Area classes: from the population layer's ``area_class`` column or derived."""
 
     source: Literal["auto", "column", "derive"] = "auto"
     urban_centre_density: float = 1500
@@ -213,7 +213,7 @@ class GapConfig(_Model):
 
 
 class ProposalConfig(_Model):
-    """Partnership proposal settings (design.md §6)."""
+    """Partnership proposal settings."""
 
     max_new_sites: int = Field(default=5, ge=0)
     max_mobile_routes: int = Field(default=5, ge=0)

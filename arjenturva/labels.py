@@ -264,6 +264,35 @@ DISTANCE_NONE: Final = Word(
     "cannot reach any {service} by road now",
 )
 
+NOTHING_TO_PROPOSE: Final[dict[str, Word]] = {
+    "no_actors_given": Word(
+        "toimijoita ei ole annettu (inputs.actors): ei ehdotettavaa",
+        "no actors given (inputs.actors): nothing to propose",
+    ),
+    "no_gaps": Word("ei katvealueita: ei ehdotettavaa", "no coverage gaps: nothing to propose"),
+    "unreachable": Word(
+        "kaikki palvelun ulkopuolelle jäävät ruudut ovat tieverkon ulkopuolella "
+        "(network.snap_tolerance_m): uusi palvelupiste ei tavoittaisi niitä; ks. summary.xlsx",
+        "every uncovered cell is off the road network (beyond network.snap_tolerance_m): "
+        "nothing a new site could reach; see the unreachable cells in summary.xlsx",
+    ),
+    "no_actors": Word("ei toimijoita: ei ehdotettavaa", "no actors given: nothing to propose"),
+    "no_sites": Word("ei ehdokaspaikkoja tieverkolla", "no candidate sites on the road network"),
+    "no_options": Word(
+        "mikään toimija ei voi kattaa katvealueita: palvelu, sektori, toimintatapa tai "
+        "toiminta-alue ei sovi (tarkista toimijoiden palvelut, kunnat, toimintatavat ja "
+        "max_travel_km sekä palvelujen sektorit)",
+        "no actor can cover the gaps: none offers the service there with an allowed sector, "
+        "mode and operating area (check actors' services, municipalities, modes and "
+        "max_travel_km, and the services' sectors)",
+    ),
+    "at_capacity": Word(
+        "kaikki mahdolliset toimijat ovat täynnä tai toiminta-alueensa ulkopuolella",
+        "every actor that could help is at capacity or outside its area: nothing to propose",
+    ),
+}
+"""Why the proposals hold no agreement, per cause."""
+
 
 # --- look-ups and formatting ---------------------------------------------------------------------
 

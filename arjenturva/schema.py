@@ -21,7 +21,7 @@ SECTORS: Final = (
     "cooperative",
     "volunteer",
 )
-"""Sectors an actor can belong to (design.md §2)."""
+"""Sectors an actor can belong to."""
 
 SECTOR_LABELS: Final = {
     "municipality": {"fi": "kunta", "en": "municipality"},

@@ -24,7 +24,7 @@ from .mip import solve_mip
 from .options import CandidateOptions
 from .problem import FIXED, MOBILE, REMOTE, ProposalProblem, ProposalSolution
 from .propose import propose_partnerships
-from .rationale import MODE_CODES, MODE_LABELS, MODE_NAMES
+from .rationale import MODE_CODES, MODE_NAMES
 from .readback import ProposalResult
 from .solver import solve
 
@@ -32,7 +32,6 @@ __all__ = [
     "FIXED",
     "MOBILE",
     "MODE_CODES",
-    "MODE_LABELS",
     "MODE_NAMES",
     "REMOTE",
     "BuiltProblem",
