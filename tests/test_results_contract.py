@@ -115,3 +115,10 @@ def test_usage_errors_exit_2(demo_run):
     assert r.exit_code == 2 and "--service" in r.output
     r = runner.invoke(app, ["compare", str(demo_run.results), "--by", "colour"])
     assert r.exit_code == 2 and "--by" in r.output
+
+
+def test_the_documented_contract_is_the_contract():
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "results.md"
+    assert doc.read_text(encoding="utf-8") == R.schema_markdown(), "regenerate: python -m arjenturva.results"

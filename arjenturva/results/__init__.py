@@ -49,6 +49,7 @@ from .tables import (
     Column,
     ResultsError,
     Table,
+    schema_markdown,
 )
 
 __all__ = [
@@ -92,4 +93,5 @@ __all__ = [
     "write_run",
     "write_table",
     "write_workbook",
+    "schema_markdown",
 ]

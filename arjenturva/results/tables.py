@@ -399,3 +399,35 @@ GAP_FILES: Final = (
 
 PROPOSAL_FILES: Final = ("proposals.csv", "proposals_summary.csv")
 """Files the proposals write (and the ``proposals`` and ``new_sites`` layers)."""
+
+
+def schema_markdown() -> str:
+    """The results contract as Markdown: every table's files, layers and columns (``docs/results.md``)."""
+    lines = [
+        "# The results folder",
+        "",
+        "Generated from `arjenturva/results/tables.py` by `python -m arjenturva.results`; "
+        "do not edit by hand.",
+        f"Results format version: **{RESULTS_FORMAT_VERSION}** (`results_format` in `{RUN_FILE}`).",
+        "",
+    ]
+    for table in TABLES:
+        where = []
+        if table.csv:
+            where.append(f"`{table.csv}`")
+        if table.layer:
+            where.append(
+                f"layer `{table.layer}` of `{GPKG_FILE}`" + (f" ({table.geometry})" if table.geometry else "")
+            )
+        if table.sheet:
+            where.append(f"sheet `{table.sheet}` of `{SUMMARY_XLSX}`")
+        lines += [f"## {table.name}", "", f"{table.meaning} In: {', '.join(where)}.", ""]
+        lines += ["| column | dtype | unit | meaning |", "|---|---|---|---|"]
+        for c in table.columns:
+            opt = " (optional)" if c.optional else ""
+            lines.append(f"| `{c.name}` | {c.dtype} | {c.unit} | {c.meaning}{opt} |")
+        for c in table.per_service:
+            opt = " (optional)" if c.optional else ""
+            lines.append(f"| `<service>_{c.name}` | {c.dtype} | {c.unit} | {c.meaning}, per service{opt} |")
+        lines.append("")
+    return "\n".join(lines)
