@@ -79,8 +79,8 @@ class _Cells(HTMLParser):
             self.table = a.get("class", "")
         elif tag == "tbody":
             self.in_body = True
-        elif tag == "tr" and self.section == "proposals" and self.in_body:
-            self.proposals.append({})
+        elif tag == "tr" and self.section == "proposals" and self.in_body and a.get("class") != "detail":
+            self.proposals.append({})  # a detail row continues its agreement's row
         elif tag == "tr" and self.table == "indicators" and "data-municipality" in a:
             self.row = a
         elif tag == "td" and "data-col" in a and "data-value" in a:

@@ -27,9 +27,7 @@ from ..labels import Word
 if TYPE_CHECKING:
     from ..config import Config
 
-Kind = Literal[
-    "text", "int", "share", "km", "min", "m_as_km", "service", "sector", "mode", "demand", "list", "wide"
-]
+Kind = Literal["text", "int", "share", "km", "min", "m_as_km", "service", "sector", "mode", "demand", "list"]
 
 # --- words the central labels module does not have yet (to be moved to labels.UI) --------------
 MISSING_WORDS: Final[dict[str, Word]] = {
@@ -80,7 +78,8 @@ GAP_COLUMNS: Final[tuple[tuple[str, str, Kind], ...]] = (
 )
 
 #: Columns of the proposals table (of :data:`R.PROPOSALS`): (column, header word, kind). The
-#: municipality column is shown in the report of all municipalities only.
+#: municipality column is shown in the report of all municipalities only; the rationale (the
+#: last) in a row of its own under each agreement, so the table fits a printed page.
 PROPOSAL_COLUMNS: Final[tuple[tuple[str, str, Kind], ...]] = (
     ("agreement_id", "agreement", "text"),
     ("municipality_name", "municipality", "text"),
@@ -95,7 +94,7 @@ PROPOSAL_COLUMNS: Final[tuple[tuple[str, str, Kind], ...]] = (
     ("demand_covered", "demand", "demand"),
     ("covered_65_plus", "covered_65", "int"),
     ("distance_from_base_km", "distance_from_base_km", "km"),
-    ("rationale", "rationale", "wide"),
+    ("rationale", "rationale", "text"),
 )
 
 GAP_ROWS: Final = 15
@@ -109,8 +108,8 @@ class Cell:
     text: str
     col: str | None = None
     value: str | None = None
-    numeric: bool = False
-    wide: bool = False
+    css: str = ""
+    """The cell's class: ``n`` for a figure (right-aligned), ``id`` for ids that may break anywhere."""
     note: str = ""
     """A second, muted line under the text (the demand group of a proposal's demand)."""
 
@@ -121,6 +120,8 @@ class Row:
 
     cells: tuple[Cell, ...]
     attrs: tuple[tuple[str, str], ...] = ()
+    detail: Cell | None = None
+    """A long text shown in a second row under the cells, across the table (a rationale)."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,8 @@ class Grid:
     headers: tuple[str, ...]
     rows: tuple[Row, ...]
     css_class: str = ""
+    detail_label: str = ""
+    """The word before each row's detail text."""
 
 
 @dataclass(frozen=True)
@@ -211,7 +214,7 @@ def format_value(value: Any, kind: Kind, lang: str) -> str:
 
 def number_cell(col: str, value: Any, kind: Kind, lang: str) -> Cell:
     """A right-aligned figure cell of results column ``col``."""
-    return Cell(format_value(value, kind, lang), col=col, value=exact(value), numeric=True)
+    return Cell(format_value(value, kind, lang), col=col, value=exact(value), css="n")
 
 
 def _service_text(config: Config, service: str, fallback: Any, lang: str) -> str:
@@ -310,7 +313,7 @@ def _cell(col: str, value: Any, kind: Kind, service: str, config: Config, lang: 
     if kind == "demand":
         svc = config.services.get(service)
         note = labels.label(labels.DEMAND, svc.demand, lang) if svc is not None else ""
-        return Cell(format_value(value, "int", lang), col=col, value=raw, numeric=True, note=note)
+        return Cell(format_value(value, "int", lang), col=col, value=raw, css="n", note=note)
     if raw == "":
         text = ""
     elif kind == "service":
@@ -323,7 +326,7 @@ def _cell(col: str, value: Any, kind: Kind, service: str, config: Config, lang: 
         text = "; ".join(raw.split(";"))
     else:
         text = raw
-    return Cell(text, col=col, value=raw, wide=kind == "wide")
+    return Cell(text, col=col, value=raw, css="id" if kind == "list" else "")
 
 
 def gap_table(gap_areas: pd.DataFrame, codes: set[str], config: Config, lang: str) -> Grid | None:
@@ -349,17 +352,21 @@ def proposal_table(
     df = proposals.loc[proposals["municipality"].astype(str).isin(codes)]
     if df.empty:
         return None
-    columns = [spec for spec in PROPOSAL_COLUMNS if overall or spec[0] != "municipality_name"]
+    *columns, (detail, detail_word, detail_kind) = [
+        spec for spec in PROPOSAL_COLUMNS if overall or spec[0] != "municipality_name"
+    ]
     rows = []
     for _, r in df.iterrows():
-        cells = tuple(_cell(c, r[c], k, str(r["service"]), config, lang) for c, _w, k in columns)
+        service = str(r["service"])
+        cells = tuple(_cell(c, r[c], k, service, config, lang) for c, _w, k in columns)
         attrs = (
             ("agreement", exact(r["agreement_id"])),
             ("municipality", exact(r["municipality"])),
-            ("service", exact(r["service"])),
+            ("service", service),
         )
-        rows.append(Row(cells, attrs))
-    return Grid(tuple(word(w, lang) for _c, w, _k in columns), tuple(rows), "proposals")
+        rows.append(Row(cells, attrs, _cell(detail, r[detail], detail_kind, service, config, lang)))
+    headers = tuple(word(w, lang) for _c, w, _k in columns)
+    return Grid(headers, tuple(rows), "proposals", word(detail_word, lang))
 
 
 def map_file_names(service_ids: Sequence[str], codes: Sequence[str]) -> list[str]:
