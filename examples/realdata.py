@@ -336,10 +336,18 @@ name: Arjen turva pilot municipalities (real data)
 language: {language}
 
 inputs:                           # paths are relative to this file
-  municipalities: {{path: municipalities.gpkg}}   # 2025 boundaries; neighbours holding service points too
-  population: {{path: population.csv}}            # postal-area points, x/y EPSG:3067
-  service_points: {{path: service_points.csv}}    # lon/lat WGS84
-  places: {{path: places.gpkg}}                   # general map settlements (villages, centres, towns)
+  municipalities:                 # 2025 boundaries; neighbours holding service points too
+    path: municipalities.gpkg
+    attribution: "© Statistics Finland (Tilastokeskus), CC BY 4.0"
+  population:                     # postal-area points (Paavo), x/y EPSG:3067; area classes with SYKE
+    path: population.csv
+    attribution: "© Statistics Finland (Paavo), CC BY 4.0; urban settlements © SYKE, CC BY 4.0"
+  service_points:                 # lon/lat WGS84
+    path: service_points.csv
+    attribution: "© OpenStreetMap contributors, ODbL 1.0"
+  places:                         # general map settlements (villages, centres, towns)
+    path: places.gpkg
+    attribution: "© National Land Survey of Finland, General Map 1:1 000 000, 2012, CC BY 4.0"
 
 network:
   source: roads.gpkg              # NLS general map roads within the area's box + {buffer_m / 1000:g} km
@@ -348,6 +356,7 @@ network:
   class_speeds_kmh: {{MOOTTORIT: 120, VALTAT: 100, MAANT: 80, PAIKALLIST: 70, LOSSI: 10}}
   cost: distance
   snap_tolerance_m: 10000         # the 1:1M map has public roads only: villages can lie far from one
+  attribution: "© National Land Survey of Finland, General Map 1:1 000 000, 2012, CC BY 4.0"
 
 area_classes:
   source: column                  # K2/M4 inside SYKE urban settlements, else by municipal rural type (M7...)

@@ -379,14 +379,15 @@ def fetch_workspace(
         files["places"] = write_csv(places, targets["places"])
 
     service_ids = list(catalogue)
+    statfi, osm = "© Statistics Finland (Tilastokeskus), CC BY 4.0", "© OpenStreetMap contributors, ODbL 1.0"
     inputs: dict[str, Any] = {
-        "municipalities": {"path": targets["municipalities"].name},
-        "population": {"path": targets["population"].name},
-        "service_points": {"path": targets["service_points"].name},
+        "municipalities": {"path": targets["municipalities"].name, "attribution": statfi},
+        "population": {"path": targets["population"].name, "attribution": statfi},
+        "service_points": {"path": targets["service_points"].name, "attribution": osm},
     }
     if "places" in files:
-        inputs["places"] = {"path": targets["places"].name}
-    network: dict[str, Any] = {"source": road_file}
+        inputs["places"] = {"path": targets["places"].name, "attribution": osm}
+    network: dict[str, Any] = {"source": road_file, "attribution": osm}
     if roads is None:
         network.update({"layer": "road", "class_column": "highway", "oneway_column": "oneway"})
     network.update({"cost": "distance", "snap_tolerance_m": 5000})
