@@ -329,7 +329,7 @@ def write_maps_and_reports(
 ) -> list[Path]:
     """Write PNG maps, the interactive ``map.html`` and the HTML reports of a results folder."""
     from . import maps as _maps
-    from . import report as _report
+    from .export.report import write_reports
 
     files: list[Path] = []
     if maps:
@@ -339,7 +339,7 @@ def write_maps_and_reports(
     if html_map:
         files.append(_maps.write_html_map(results_dir, config, lang=lang, force=force))
     if reports:
-        files += _report.write_reports(results_dir, config, lang=lang, force=force)
+        files += write_reports(results_dir, config, lang=lang, force=force)
     return files
 
 
