@@ -242,6 +242,9 @@ UI: Final[dict[str, Word]] = {
         "Covered = share of the service's demand within its threshold; distances are "
         "population-weighted road distances to the nearest service point.",
     ),
+    "agreement": Word("Sopimus", "Agreement"),
+    "site": Word("Paikka", "Site"),
+    "distance_from_base_km": Word("Etäisyys tukikohdasta (km)", "Distance from base (km)"),
 }
 
 

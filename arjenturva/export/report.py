@@ -96,7 +96,7 @@ def read_report_data(results_dir: str | Path) -> ReportData:
 def report_file_names(summary: pd.DataFrame) -> list[str]:
     """File names of the reports of a summary: ``report.html`` and ``report_<code>.html``."""
     codes = sorted(set(summary["municipality"].astype(str)))
-    return [R.REPORT_FILE] + [f"report_{c}.html" for c in codes]
+    return [R.REPORT_FILE] + [R.municipality_report_file(c) for c in codes]
 
 
 def report_environment() -> Environment:
@@ -122,15 +122,15 @@ def _run_date(run: R.RunInfo, lang: str) -> str:
 
 
 def _words(lang: str) -> dict[str, str]:
-    """Every word the templates use: :func:`labels.ui` and the report's own missing words."""
-    return {**{k: w.get(lang) for k, w in S.MISSING_WORDS.items()}, **labels.ui(lang)}
+    """Every word the templates use (:func:`labels.ui`)."""
+    return dict(labels.ui(lang))
 
 
 def _nav(munis: pd.DataFrame, current: str | None, lang: str) -> dict[str, list[tuple[str, str]]]:
     """Links to the sections, and to the other reports."""
     others = [] if current is None else [(R.REPORT_FILE, S.word("all_link", lang))]
     others += [
-        (f"report_{code}.html", str(name))
+        (R.municipality_report_file(str(code)), str(name))
         for code, name in zip(munis["municipality"], munis["municipality_name"], strict=True)
         if str(code) != current
     ]

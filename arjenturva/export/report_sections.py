@@ -22,26 +22,15 @@ import pandas as pd
 
 from .. import labels
 from .. import results as R
-from ..labels import Word
 
 if TYPE_CHECKING:
     from ..config import Config
 
 Kind = Literal["text", "int", "share", "km", "min", "m_as_km", "service", "sector", "mode", "demand", "list"]
 
-# --- words the central labels module does not have yet (to be moved to labels.UI) --------------
-MISSING_WORDS: Final[dict[str, Word]] = {
-    "agreement": Word("Sopimus", "Agreement"),
-    "site": Word("Paikka", "Site"),
-    "distance_from_base_km": Word("Etäisyys tukikohdasta (km)", "Distance from base (km)"),
-}
-# ------------------------------------------------------------------------------------------------
-
-
 def word(key: str, lang: str) -> str:
-    """The report word ``key`` in ``lang``: from :func:`labels.ui`, else :data:`MISSING_WORDS`."""
-    ui = labels.ui(lang)
-    return ui[key] if key in ui else MISSING_WORDS[key].get(lang)
+    """The report word ``key`` in ``lang`` (from :func:`labels.ui`)."""
+    return labels.ui(lang)[key]
 
 
 #: Indicator columns of the service tables (columns of :data:`R.SUMMARY`) and their kind.
@@ -370,8 +359,8 @@ def proposal_table(
 
 
 def map_file_names(service_ids: Sequence[str], codes: Sequence[str]) -> list[str]:
-    """The maps a report shows, if drawn: ``overview_<code>.png`` then ``<service>.png``."""
-    return [f"overview_{c}.png" for c in codes] + [f"{s}.png" for s in service_ids]
+    """The maps a report shows, if drawn: the municipalities' overviews, then one per service."""
+    return [R.overview_map_file(c) for c in codes] + [R.service_map_file(s) for s in service_ids]
 
 
 def map_figures(

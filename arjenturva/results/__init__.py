@@ -49,7 +49,11 @@ from .tables import (
     Column,
     ResultsError,
     Table,
+    municipality_report_file,
+    overview_map_file,
+    safe_name,
     schema_markdown,
+    service_map_file,
 )
 
 __all__ = [
@@ -94,4 +98,8 @@ __all__ = [
     "write_table",
     "write_workbook",
     "schema_markdown",
+    "safe_name",
+    "service_map_file",
+    "overview_map_file",
+    "municipality_report_file",
 ]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from .tables import GPKG_FILE, RESULTS_FORMAT_VERSION, RUN_FILE, DType, ResultsError, Table
+from .tables import GPKG_FILE, RESULTS_FORMAT_VERSION, RUN_FILE, DType, ResultsError, Table, safe_name
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -95,10 +95,7 @@ def csv_path(out_dir: str | Path, table: Table, **names: str) -> Path:
     if table.csv is None:
         msg = f"table {table.name!r} has no CSV file"
         raise ValueError(msg)
-    safe = {
-        k: "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in str(v)) or "_"
-        for k, v in names.items()
-    }
+    safe = {k: safe_name(v) for k, v in names.items()}
     return Path(out_dir) / table.csv.format(**safe)
 
 

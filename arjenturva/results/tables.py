@@ -401,6 +401,27 @@ PROPOSAL_FILES: Final = ("proposals.csv", "proposals_summary.csv")
 """Files the proposals write (and the ``proposals`` and ``new_sites`` layers)."""
 
 
+def safe_name(value: object) -> str:
+    """``value`` as a file-name part: letters, digits, ``-`` and ``_`` only (others become ``_``),
+    so data such as a municipality code can never leave the results folder."""
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in str(value)) or "_"
+
+
+def service_map_file(service: str) -> str:
+    """``<service>.png``: the service's map in :data:`MAPS_DIR`."""
+    return f"{safe_name(service)}.png"
+
+
+def overview_map_file(code: str) -> str:
+    """``overview_<code>.png``: a municipality's overview map in :data:`MAPS_DIR`."""
+    return f"overview_{safe_name(code)}.png"
+
+
+def municipality_report_file(code: str) -> str:
+    """``report_<code>.html``: a municipality's report."""
+    return f"report_{safe_name(code)}.html"
+
+
 def schema_markdown() -> str:
     """The results contract as Markdown: every table's files, layers and columns (``docs/results.md``)."""
     lines = [
