@@ -23,19 +23,6 @@ SECTORS: Final = (
 )
 """Sectors an actor can belong to."""
 
-SECTOR_LABELS: Final = {
-    "municipality": {"fi": "kunta", "en": "municipality"},
-    "wellbeing_county": {"fi": "hyvinvointialue", "en": "wellbeing services county"},
-    "state": {"fi": "valtio", "en": "state"},
-    "association": {"fi": "yhdistys", "en": "association"},
-    "village_association": {"fi": "kyläyhdistys", "en": "village association"},
-    "foundation": {"fi": "säätiö", "en": "foundation"},
-    "parish": {"fi": "seurakunta", "en": "parish"},
-    "company": {"fi": "yritys", "en": "company"},
-    "cooperative": {"fi": "osuuskunta", "en": "cooperative"},
-    "volunteer": {"fi": "vapaaehtoiset", "en": "volunteers"},
-}
-
 PUBLIC_SECTORS: Final = ("municipality", "wellbeing_county", "state")
 THIRD_SECTORS: Final = ("association", "village_association", "foundation", "parish", "volunteer")
 PRIVATE_SECTORS: Final = ("company", "cooperative")
@@ -46,16 +33,6 @@ MODES: Final = ("fixed", "mobile", "remote")
 AREA_CLASSES: Final = ("K1", "K2", "K3", "M4", "M5", "M6", "M7")
 """SYKE urban–rural classes. K1 inner urban, K2 outer urban, K3 peri-urban, M4 local centres in
 rural areas, M5 rural areas close to urban areas, M6 rural heartland, M7 sparsely populated rural."""
-
-AREA_CLASS_LABELS: Final = {
-    "K1": {"fi": "Sisempi kaupunkialue", "en": "Inner urban area"},
-    "K2": {"fi": "Ulompi kaupunkialue", "en": "Outer urban area"},
-    "K3": {"fi": "Kaupungin kehysalue", "en": "Peri-urban area"},
-    "M4": {"fi": "Maaseudun paikalliskeskus", "en": "Local centre in rural area"},
-    "M5": {"fi": "Kaupungin läheinen maaseutu", "en": "Rural area close to urban area"},
-    "M6": {"fi": "Ydinmaaseutu", "en": "Rural heartland"},
-    "M7": {"fi": "Harvaan asuttu maaseutu", "en": "Sparsely populated rural area"},
-}
 
 SPARSE_CLASSES: Final = ("M7",)
 """Classes counted as sparsely populated (harvaan asuttu maaseutu)."""

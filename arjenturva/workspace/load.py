@@ -72,9 +72,9 @@ def load_workspace(config: Config, *, progress: Callable[[str], None] | None = N
                     "check `network.source` (relative to the config file)",
                 )
             )
-    if any(p.severity == "error" for p in problems):
+    if any(p.severity == "error" for p in problems) or munis is None or pop is None or points is None:
+        # A layer that could not be read always comes with an error problem.
         raise ValidationError(problems)
-    assert munis is not None and pop is not None and points is not None  # guaranteed when no errors
     files = {
         name: config.resolve(spec.path)
         for name, spec in config.inputs.model_dump().items()
