@@ -328,16 +328,15 @@ def write_maps_and_reports(
     progress: Progress | None = None,
 ) -> list[Path]:
     """Write PNG maps, the interactive ``map.html`` and the HTML reports of a results folder."""
-    from . import maps as _maps
     from .export.report import write_reports
+    from .export.static_maps import write_maps
+    from .export.webmap import write_html_map
 
     files: list[Path] = []
     if maps:
-        files += _maps.write_maps(
-            results_dir, config, network=network, lang=lang, force=force, progress=progress
-        )
+        files += write_maps(results_dir, config, network=network, lang=lang, force=force, progress=progress)
     if html_map:
-        files.append(_maps.write_html_map(results_dir, config, lang=lang, force=force))
+        files.append(write_html_map(results_dir, config, lang=lang, force=force))
     if reports:
         files += write_reports(results_dir, config, lang=lang, force=force)
     return files
