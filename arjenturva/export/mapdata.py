@@ -226,10 +226,10 @@ def map_file_names(config: Config, municipality_codes: Iterable[str]) -> list[st
 
 
 def service_map_name(service: str) -> str:
-    """File name (under ``maps/``) of the PNG map of a service."""
-    return f"{service}.png"
+    """File name (under ``maps/``) of the PNG map of a service (from the results contract)."""
+    return R.service_map_file(service)
 
 
 def overview_map_name(code: str) -> str:
-    """File name (under ``maps/``) of the overview PNG map of a municipality."""
-    return f"overview_{code}.png"
+    """File name (under ``maps/``) of the overview PNG map of a municipality (sanitised)."""
+    return R.overview_map_file(code)
