@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from arjenturva import api
-from arjenturva.export.compare import COMPARISON_FILES, RUN_INDICATORS, compare_results, write_comparison
 from arjenturva.errors import ArjenturvaError, InputFileError, OutputExistsError
+from arjenturva.export.compare import COMPARISON_FILES, RUN_INDICATORS, compare_results, write_comparison
 
 HEALTH_OLD = "threshold_km: {default: 25, M4: 10, M5: 20, M6: 30, M7: 40}"
 HEALTH_NEW = "threshold_km: {default: 15, M4: 5, M5: 10, M6: 15, M7: 20}"
