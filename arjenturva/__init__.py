@@ -22,6 +22,7 @@ _LAZY: dict[str, str] = {
     "load_workspace": "api",
     "locate_facilities": "api",
     "propose_partnerships": "api",
+    "read_results": "api",
     "run_pipeline": "api",
     "Config": "config",
     "load_config": "config",
@@ -52,6 +53,7 @@ __all__ = [
     "load_workspace",
     "locate_facilities",
     "propose_partnerships",
+    "read_results",
     "run_pipeline",
 ]
 
@@ -66,6 +68,7 @@ if TYPE_CHECKING:
         load_workspace,
         locate_facilities,
         propose_partnerships,
+        read_results,
         run_pipeline,
     )
     from .config import Config, load_config

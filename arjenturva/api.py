@@ -9,15 +9,11 @@ A researcher can script a run::
 
 from __future__ import annotations
 
-import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
-
-from .errors import ArjenturvaError, OutputExistsError
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 if TYPE_CHECKING:
     from .config import Config
@@ -84,35 +80,6 @@ def load_workspace(
     return _load_workspace(as_config(config), progress=progress)
 
 
-def demo_source_dir() -> Path:
-    """Folder of the bundled synthetic demo workspace."""
-    packaged = Path(str(resources.files("arjenturva"))) / "_demo"
-    if (packaged / DEFAULT_CONFIG_NAME).exists():
-        return packaged
-    repo = Path(__file__).resolve().parents[1] / "data" / "demo"
-    if (repo / DEFAULT_CONFIG_NAME).exists():
-        return repo
-    msg = "the bundled demo workspace is missing from this installation. Fix: reinstall arjenturva"
-    raise ArjenturvaError(msg)
-
-
-def _copy_tree(src: Path, dest: Path, *, force: bool) -> list[Path]:
-    files = [p for p in sorted(src.rglob("*")) if p.is_file() and "__pycache__" not in p.parts]
-    targets = [dest / p.relative_to(src) for p in files]
-    existing = [t for t in targets if t.exists()]
-    if existing and not force:
-        msg = (
-            f"{dest} already holds {existing[0].name}"
-            + (f" and {len(existing) - 1} more file(s)" if len(existing) > 1 else "")
-            + ". Fix: choose an empty folder or pass --force to overwrite"
-        )
-        raise OutputExistsError(msg)
-    for p, t in zip(files, targets, strict=True):
-        t.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(p, t)
-    return targets
-
-
 def init_workspace(directory: str | Path, *, force: bool = False) -> list[Path]:
     """Scaffold a workspace: a commented ``arjenturva.yaml`` and template input files.
 
@@ -123,14 +90,17 @@ def init_workspace(directory: str | Path, *, force: bool = False) -> list[Path]:
     list of Path
         The files written.
     """
-    src = Path(str(resources.files("arjenturva") / "templates" / "workspace"))
-    return _copy_tree(src, Path(directory), force=force)
+    from .workspace.scaffold import copy_tree, template_dir
+
+    return copy_tree(template_dir(), Path(directory), force=force)
 
 
 def copy_demo(directory: str | Path, *, force: bool = False) -> Path:
     """Copy the bundled demo workspace to ``directory`` and return its config path."""
+    from .workspace.scaffold import copy_tree, demo_source_dir
+
     dest = Path(directory)
-    _copy_tree(demo_source_dir(), dest, force=force)
+    copy_tree(demo_source_dir(), dest, force=force)
     return dest / DEFAULT_CONFIG_NAME
 
 
@@ -375,7 +345,7 @@ def has_gap_results(out_dir: str | Path) -> bool:
     return (Path(out_dir) / R.GPKG_FILE).is_file()
 
 
-_WRITES: dict[str, tuple[str, ...]] = {
+_WRITES: Final[Mapping[str, tuple[str, ...]]] = {
     "gaps": ("GAP_FILES",),
     "proposals": ("PROPOSAL_FILES",),
     "run": ("GAP_FILES", "PROPOSAL_FILES", "WEB_MAP_FILE", "REPORT_FILE"),
@@ -398,6 +368,40 @@ def check_writable(out_dir: str | Path, what: Literal["gaps", "proposals", "run"
         value = getattr(R, attr)
         names += [value] if isinstance(value, str) else list(value)
     ensure_writable([Path(out_dir) / n for n in names], force=force)
+
+
+def read_results(results_dir: str | Path, table: str) -> Any:
+    """Read one table of a results folder through the results contract, with the schema's dtypes.
+
+    Parameters
+    ----------
+    results_dir
+        A results folder (or a workspace folder holding ``results/``).
+    table
+        A table of :data:`arjenturva.results.TABLES`: ``summary``, ``access``, ``gap_areas``,
+        ``proposals``, ``proposals_summary``, ``accessibility_2sfca`` (CSV files, read as
+        DataFrames) or ``population``, ``gaps``, ``service_points``, ``municipalities``,
+        ``new_sites`` (layers of ``results.gpkg``, read as GeoDataFrames).
+
+    Raises
+    ------
+    ResultsError
+        When the folder is not a results folder of this format, or lacks the table.
+    """
+    from . import results as R
+
+    schemas = {t.name: t for t in R.TABLES}
+    if table not in schemas:
+        msg = f"unknown results table {table!r}. Fix: use one of {', '.join(sorted(schemas))}"
+        raise R.ResultsError(msg)
+    folder = R.results_dir_of(results_dir)
+    schema = schemas[table]
+    if schema.csv is not None and "{" not in schema.csv:
+        return R.read_table(folder, schema)
+    if schema.layer is not None:
+        return R.read_layer(folder, schema)
+    msg = f"results table {table!r} is not a file of its own (it is a sheet of summary.xlsx)"
+    raise R.ResultsError(msg)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -122,3 +122,16 @@ def test_the_documented_contract_is_the_contract():
 
     doc = Path(__file__).resolve().parents[1] / "docs" / "results.md"
     assert doc.read_text(encoding="utf-8") == R.schema_markdown(), "regenerate: python -m arjenturva.results"
+
+
+def test_api_reads_tables_through_the_contract(demo_run):
+    import arjenturva as at
+
+    summary = at.read_results(demo_run.workspace, "summary")  # a workspace folder holding results/
+    assert summary["municipality"].tolist()[:1] == ["996"] and summary["population"].dtype == float
+    areas = at.read_results(demo_run.results, "gap_areas")  # the CSV file
+    assert areas["cells"].dtype == "int64" and areas["suppressed"].dtype == bool
+    layer = at.read_results(demo_run.results, "new_sites")  # a layer of results.gpkg
+    assert isinstance(layer, gpd.GeoDataFrame) and layer.crs.to_epsg() == 3067 and layer["hub"].dtype == bool
+    with pytest.raises(R.ResultsError, match="unknown results table 'sumary'"):
+        at.read_results(demo_run.results, "sumary")
