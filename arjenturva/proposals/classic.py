@@ -76,6 +76,23 @@ def _finite_pairs(cost: Any) -> _Pairs:
     return _Pairs(r.astype(np.int64), c.astype(np.int64), arr[r, c], *arr.shape)
 
 
+def _weighted_pairs(cost: Any, weights: Any, p: int, model: str) -> tuple[_Pairs, np.ndarray]:
+    """The finite pairs of ``cost`` and the demand weights, checked against ``p``.
+
+    Raises
+    ------
+    ProposalError
+        When there is not one weight per demand point or ``p`` is not in 1..facilities.
+    """
+    pairs = _finite_pairs(cost)
+    n, m = pairs.n_demand, pairs.n_facility
+    w = np.asarray(weights, dtype=float).ravel()
+    if w.size != n or not 0 < p <= m:
+        msg = f"{model} needs {n} weights and 0 < p <= {m}; got {w.size} weights and p={p}"
+        raise ProposalError(msg)
+    return pairs, w
+
+
 def _nearest_chosen(r: np.ndarray, c: np.ndarray, v: np.ndarray, n: int, open_: np.ndarray) -> np.ndarray:
     keep = open_[c]
     r, c, v = r[keep], c[keep], v[keep]
@@ -182,13 +199,9 @@ def solve_mclp(
         ``objective`` is the covered weight; ``allocation`` is -1 for uncovered demand.
     """
     t0 = time.perf_counter()
-    pairs = _finite_pairs(cost)
+    pairs, w = _weighted_pairs(cost, weights, p, "MCLP")
     r, c, v = pairs.row, pairs.col, pairs.value
     n, m = pairs.n_demand, pairs.n_facility
-    w = np.asarray(weights, dtype=float).ravel()
-    if w.size != n or not 0 < p <= m:
-        msg = f"MCLP needs {n} weights and 0 < p <= {m}; got {w.size} weights and p={p}"
-        raise ProposalError(msg)
     cov = v <= service_radius
     rows, cols = r[cov], c[cov]
     # Variables: x (m, binary), y (n, continuous in [0, 1]).
@@ -241,13 +254,9 @@ def solve_pmedian(cost: Any, weights: Any, p: int, *, time_limit_s: float = 60.0
         When a demand point has no reachable facility or ``p`` is out of range.
     """
     t0 = time.perf_counter()
-    pairs = _finite_pairs(cost)
+    pairs, w = _weighted_pairs(cost, weights, p, "p-median")
     r, c, v = pairs.row, pairs.col, pairs.value
     n, m = pairs.n_demand, pairs.n_facility
-    w = np.asarray(weights, dtype=float).ravel()
-    if w.size != n or not 0 < p <= m:
-        msg = f"p-median needs {n} weights and 0 < p <= {m}; got {w.size} weights and p={p}"
-        raise ProposalError(msg)
     unreachable = np.setdiff1d(np.arange(n), r)
     if unreachable.size:
         msg = f"p-median is infeasible: demand points {unreachable[:10].tolist()} reach no facility"
