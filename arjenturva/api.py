@@ -206,7 +206,7 @@ def write_gaps(
             "scenario_description": ws.config.scenarios[scenario].description if scenario else None,
         },
     )
-    return write_gap_results(result, Path(out_dir), ws.config, force=force, record=record)
+    return write_gap_results(result, Path(out_dir), ws.config, force=force, record=record, places=ws.places)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -118,11 +118,18 @@ def _public_unreachable(df: pd.DataFrame, threshold: int) -> pd.DataFrame:
 
 
 def write_gap_results(
-    result: GapResult, out_dir: Path, config: Config, *, force: bool, record: dict[str, Any]
+    result: GapResult,
+    out_dir: Path,
+    config: Config,
+    *,
+    force: bool,
+    record: dict[str, Any],
+    places: gpd.GeoDataFrame | None = None,
 ) -> list[Path]:
     """Write the gap analysis to ``out_dir``: the layers of ``results.gpkg`` (population, gaps,
-    gap_areas, service_points, municipalities), ``access.csv``, ``summary.csv``, ``summary.xlsx``,
-    ``gap_areas.csv``, ``accessibility_2sfca.csv`` (when computed) and ``run.json``.
+    gap_areas, service_points, municipalities, and places when given), ``access.csv``,
+    ``summary.csv``, ``summary.xlsx``, ``gap_areas.csv``, ``accessibility_2sfca.csv`` (when
+    computed) and ``run.json``.
 
     Raises
     ------
@@ -149,17 +156,17 @@ def write_gap_results(
             ],
         }
     )
+    layers = {
+        R.POPULATION: pop,
+        R.GAPS: gaps[[*R.GAPS.names(), "geometry"]],
+        R.GAP_AREAS: gap_areas,
+        R.SERVICE_POINTS: sp,
+        R.MUNICIPALITIES: result.municipalities,
+    }
+    if places is not None and len(places):
+        layers[R.PLACES] = places[[c for c in (*R.PLACES.names(), "geometry") if c in places.columns]]
     written = [
-        R.write_layers(
-            {
-                R.POPULATION: pop,
-                R.GAPS: gaps[[*R.GAPS.names(), "geometry"]],
-                R.GAP_AREAS: gap_areas,
-                R.SERVICE_POINTS: sp,
-                R.MUNICIPALITIES: result.municipalities,
-            },
-            out_dir,
-        ),
+        R.write_layers(layers, out_dir),
         R.write_table(access[R.ACCESS.names()], R.ACCESS, out_dir),
         R.write_table(result.summary, R.SUMMARY, out_dir),
         R.write_table(gap_areas, R.GAP_AREAS, out_dir),

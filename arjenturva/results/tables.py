@@ -348,6 +348,18 @@ LOCATIONS: Final = Table(
     csv="location_{model}_{service}.csv",
 )
 
+PLACES: Final = Table(
+    "places",
+    "Named places (villages, centres) of the workspace, for labels on maps.",
+    (
+        _c("name", "str", "", "place name"),
+        _c("kind", "str", "", "kind of place (e.g. village, centre)", optional=True),
+        _c("population", "float", "people", "population given with the place", optional=True),
+    ),
+    layer="places",
+    geometry="Point",
+)
+
 UNREACHABLE: Final = Table(
     "unreachable",
     "Cells and points the road network does not reach.",
@@ -381,6 +393,7 @@ TABLES: Final[tuple[Table, ...]] = (
     GAPS,
     SERVICE_POINTS,
     MUNICIPALITIES,
+    PLACES,
     UNREACHABLE,
     ABOUT,
 )
