@@ -235,9 +235,18 @@ class ProposalConfig(_Model):
 
 
 class ExportConfig(_Model):
+    """What a run writes and how: suppression, maps, and the CSV dialect."""
+
     suppress_below: int = Field(default=10, ge=0)
     map_dpi: int = Field(default=150, gt=0)
     basemap_tiles: bool = True
+    municipality_maps: int = Field(
+        default=3, ge=0, description="per municipality, maps of this many services with the most uncovered demand"
+    )
+    csv_dialect: Literal["standard", "excel-fi"] = Field(
+        default="standard",
+        description="standard: comma, dot decimals, UTF-8; excel-fi: semicolon, decimal comma, UTF-8 with BOM",
+    )
 
 
 class ScenarioPoint(_Model):

@@ -51,6 +51,7 @@ from .tables import (
     ResultsError,
     Table,
     municipality_report_file,
+    municipality_service_map_file,
     overview_map_file,
     safe_name,
     schema_markdown,
@@ -104,4 +105,5 @@ __all__ = [
     "service_map_file",
     "overview_map_file",
     "municipality_report_file",
+    "municipality_service_map_file",
 ]

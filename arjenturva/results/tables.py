@@ -430,6 +430,11 @@ def overview_map_file(code: str) -> str:
     return f"overview_{safe_name(code)}.png"
 
 
+def municipality_service_map_file(code: str, service: str) -> str:
+    """``<code>_<service>.png``: a service's map framed on one municipality, in :data:`MAPS_DIR`."""
+    return f"{safe_name(code)}_{safe_name(service)}.png"
+
+
 def municipality_report_file(code: str) -> str:
     """``report_<code>.html``: a municipality's report."""
     return f"report_{safe_name(code)}.html"
