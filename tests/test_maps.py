@@ -1,4 +1,4 @@
-"""Static PNG maps and the interactive map.html of a results folder (arjenturva.export).
+"""Static PNG maps of a results folder (arjenturva.export).
 
 Every test reads a results folder the real pipeline wrote: the demo, with proposals, run once for
 this module. Two names of the demo are changed before the run so that the escaping of user text
@@ -9,20 +9,17 @@ rationales).
 
 from __future__ import annotations
 
-import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from markupsafe import escape
 
 from arjenturva import api, labels
 from arjenturva import results as R
-from arjenturva.errors import ArjenturvaError, InputFileError, OutputExistsError
-from arjenturva.export import mapdata, mapframe, static_maps, webmap
+from arjenturva.errors import InputFileError, OutputExistsError
+from arjenturva.export import mapdata, mapframe, static_maps
 
 SERVICES = ["health_station", "grocery"]
 SCRIPT_NAME = 'Kaarnavaaran terveysasema <script>alert("x")</script>'
@@ -155,101 +152,3 @@ def test_suppressed_cells_not_drawn(demo: api.RunResult) -> None:
 def test_missing_results(tmp_path: Path, demo: api.RunResult) -> None:
     with pytest.raises(InputFileError, match="results.gpkg"):
         static_maps.write_maps(tmp_path, demo.workspace.config)
-
-
-def test_html_map_content(demo: api.RunResult, tmp_path: Path) -> None:
-    results = _copy_results(demo, tmp_path / "results")
-    cfg = demo.workspace.config
-    path = webmap.write_html_map(results, cfg, lang="fi")
-    assert path == results / R.WEB_MAP_FILE
-    text = path.read_text(encoding="utf-8")
-    for svc in cfg.services.values():
-        assert svc.label.fi in text
-    # the proposals' rationales are in the popups, escaped for HTML and the JavaScript literal
-    proposals = R.read_table(results, R.PROPOSALS)
-    assert (proposals["actor_name"] == ODD_ACTOR).any()
-    for rationale in proposals["rationale"]:
-        assert webmap._literal_safe(str(escape(rationale))) in text
-    assert ODD_ACTOR not in text and "<Routa>" not in text
-    assert "Osuuskauppa &lt;Routa&gt; &amp; &#96;Co&#96; &#36;{x}" in text
-    # a service point's name with a <script> element is shown as text, never run
-    assert "<script>alert" not in text
-    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in text
-    # the run's credits, with the synthetic-data note of the demo, and the one mode wording
-    assert labels.SYNTHETIC.fi in text
-    for mode in labels.MODE.values():
-        assert mode.fi in text
-    assert "OpenStreetMap" in text
-    with pytest.raises(OutputExistsError):
-        webmap.write_html_map(results, cfg)
-    no_tiles = webmap.write_html_map(results, cfg, force=True, basemap_tiles=False)
-    assert "tile.openstreetmap.org" not in no_tiles.read_text(encoding="utf-8")
-
-
-def test_html_map_require_offline(
-    demo: api.RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(webmap, "find_leaflet_assets", lambda: None)
-    with pytest.raises(ArjenturvaError, match=webmap.LEAFLET_ENV):
-        webmap.write_html_map(tmp_path, demo.workspace.config, require_offline=True)
-
-
-def _external_refs(page: str) -> list[str]:
-    """``src``/``href`` attributes of script and link elements that point to the network."""
-    return re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?:[^"]+)"', page)
-
-
-CHROMIUM = shutil.which("chromium")
-
-
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
-def test_html_map_in_headless_chromium(demo: api.RunResult, tmp_path: Path) -> None:
-    if webmap.find_leaflet_assets() is None:
-        pytest.skip(
-            "no local Leaflet copy (arjenturva/_vendor/leaflet, $ARJENTURVA_LEAFLET_DIR or libjs-leaflet): "
-            "map.html would need a CDN"
-        )
-    results = _copy_results(demo, tmp_path / "results")
-    cfg = demo.workspace.config
-    path = webmap.write_html_map(results, cfg, lang="en")
-    page = path.read_text(encoding="utf-8")
-    assert _external_refs(page) == [], "map.html must not load scripts or styles from the network"
-
-    profile = tmp_path / "chromium-profile"
-    base = [
-        str(CHROMIUM),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={profile}",
-        "--virtual-time-budget=5000",
-    ]
-    run = subprocess.run(
-        [*base, "--enable-logging=stderr", "--v=0", "--dump-dom", path.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert run.returncode == 0, run.stderr[-2000:]
-    console = [line for line in run.stderr.splitlines() if ":CONSOLE" in line]
-    assert console == [], "JavaScript console messages:\n" + "\n".join(console)
-    dom = run.stdout
-    names = re.findall(r'class="leaflet-control-layers-selector"[^>]*><span> ([^<]+)</span>', dom)
-    expected = [svc.label.en for svc in cfg.services.values()]
-    assert [n for n in names if n in expected] == expected, names
-    assert len(names) == len(expected) + 1 + int(cfg.export.basemap_tiles)  # + borders (+ OSM)
-    assert "leaflet-interactive" in dom  # vector layers were drawn
-    assert labels.SYNTHETIC.en in dom  # the credits box is on the page
-
-    shot = tmp_path / "map.png"
-    subprocess.run(
-        [*base, "--window-size=1200,900", f"--screenshot={shot}", path.as_uri()],
-        capture_output=True,
-        timeout=120,
-        check=True,
-    )
-    _assert_png(shot, size=(1200, 900))
