@@ -241,11 +241,11 @@ class ExportConfig(_Model):
     map_dpi: int = Field(default=150, gt=0)
     basemap_tiles: bool = True
     municipality_maps: int = Field(
-        default=3, ge=0, description="per municipality, maps of this many services with the most uncovered demand"
+        default=3, ge=0, description="maps per municipality: the services with most uncovered demand"
     )
     csv_dialect: Literal["standard", "excel-fi"] = Field(
         default="standard",
-        description="standard: comma, dot decimals, UTF-8; excel-fi: semicolon, decimal comma, UTF-8 with BOM",
+        description="standard: comma, dot decimals; excel-fi: semicolon, decimal comma, BOM",
     )
 
 
