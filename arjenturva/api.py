@@ -549,17 +549,13 @@ def run_pipeline(
     proposals = None
     if ws.actors is not None and with_proposals:
         proposals = timed("proposals", lambda: propose_partnerships(ws, network=net, gaps=gaps, progress=say))
+    from .export.tables import gap_facts, proposal_facts
+
     files = write_gaps(gaps, ws, net, target, force=force, timings=timings, scenario=scenario)
-    extras: dict[str, Any] = {"scenario": scenario}
+    extras: dict[str, Any] = {"scenario": scenario, **gap_facts(gaps, cfg.export.suppress_below)}
     if proposals is not None:
         files += write_proposals(proposals, target, force=force)
-        extras["proposals"] = {
-            "agreements": len(proposals.proposals),
-            "status": proposals.status,
-            "message": proposals.message,
-            "warnings": proposals.warnings,
-            "mip_gap": None if proposals.solution is None else proposals.solution.mip_gap,
-        }
+        extras["proposals"] = proposal_facts(proposals)
     if with_maps:
         t = time.perf_counter()
         files += write_maps_and_reports(target, cfg, network=net, force=force, progress=say)

@@ -79,6 +79,51 @@ def run_credits(run: R.RunInfo, lang: str) -> list[str]:
     return credits(run.attribution, run.synthetic, lang)
 
 
+def gap_facts(result: GapResult, threshold: int) -> dict[str, Any]:
+    """What ``run.json`` and the console report of a gap analysis besides the tables: people and
+    cells the roads do not reach, points snapped beyond the tolerance, and suppressed counts."""
+    un = result.unreachable
+    cells = un[un["layer"] == "population"].drop_duplicates("id")
+    points = result.service_points
+    pop = result.population
+    small = small_cells(pop, threshold)
+    supp = pop["suppressed"].to_numpy(dtype=bool) if "suppressed" in pop else np.zeros(len(pop), bool)
+    return {
+        "unreachable": {
+            "cells": int(len(cells)),
+            "people": float(pd.to_numeric(cells["population"], errors="coerce").fillna(0).sum()),
+            "reasons": {str(k): int(v) for k, v in cells["reason"].value_counts().items()},
+        },
+        "snapping": {
+            "points_beyond_tolerance": int((~points["snapped"].to_numpy(dtype=bool)).sum())
+            if "snapped" in points
+            else 0,
+            "cells_beyond_tolerance": int(cells["reason"].astype(str).str.startswith("farther than").sum()),
+        },
+        "suppressed": {
+            "cells_suppressed_in_source": int(supp.sum()),
+            "cells_below_threshold": int((small & ~supp).sum()),
+            "threshold": threshold,
+        },
+    }
+
+
+def proposal_facts(result: ProposalResult) -> dict[str, Any]:
+    """How the proposals were solved, for ``run.json`` and the console."""
+    sol = result.solution
+    gap = None if sol is None or not np.isfinite(sol.mip_gap) else float(sol.mip_gap)
+    return {
+        "status": result.status,
+        "message": result.message,
+        "agreements": int(len(result.proposals)),
+        "solver": None if sol is None else sol.solver,
+        "mip_gap": gap,
+        "time_limit_hit": sol is not None and sol.status == "time_limit",
+        "seconds": None if sol is None else round(float(sol.seconds), 3),
+        "warnings": list(result.warnings),
+    }
+
+
 def run_record(
     config: Config,
     *,
@@ -179,7 +224,7 @@ def write_gap_results(
             ],
             out_dir / R.SUMMARY_XLSX,
         ),
-        R.write_run(record, out_dir),
+        R.write_run({**record, **gap_facts(result, thr)}, out_dir),
     ]
     if result.accessibility is not None:
         written.append(R.write_table(result.accessibility, R.ACCESSIBILITY_2SFCA, out_dir))
@@ -202,4 +247,6 @@ def write_proposal_results(result: ProposalResult, out_dir: Path, *, force: bool
         R.write_table(result.summary, R.PROPOSALS_SUMMARY, out_dir),
         R.write_layers({R.PROPOSALS: result.proposals, R.NEW_SITES: result.new_sites}, out_dir, add=True),
     ]
+    if (out_dir / R.RUN_FILE).is_file():
+        written.append(R.update_run(out_dir, proposals=proposal_facts(result)))
     return written

@@ -145,6 +145,16 @@ def write_run(record: Mapping[str, Any], out_dir: str | Path) -> Path:
     return write_json({"results_format": RESULTS_FORMAT_VERSION, **record}, Path(out_dir) / RUN_FILE)
 
 
+def update_run(out_dir: str | Path, **sections: Any) -> Path:
+    """Add or replace top-level sections of an existing ``run.json`` (e.g. ``proposals``)."""
+    from ..io import write_json
+
+    path = Path(out_dir) / RUN_FILE
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data.update(sections)
+    return write_json(data, path)
+
+
 # --- reading -------------------------------------------------------------------------------------
 
 _RERUN = "Fix: rerun `arjenturva run` (or `gaps`) with --force to write this folder again"
@@ -162,7 +172,17 @@ class RunInfo:
     attribution: tuple[str, ...]
     synthetic: bool
     warnings: tuple[str, ...]
+    proposals: Mapping[str, Any] | None
+    """How the proposals were solved: ``status``, ``solver``, ``mip_gap``, ``time_limit_hit``,
+    ``agreements``, ``message``, ``warnings`` (None before proposals ran)."""
+    unreachable: Mapping[str, Any]
+    """``cells`` and ``people`` the road network does not reach, and their ``reasons``."""
     raw: Mapping[str, Any]
+
+
+def _section(data: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
+    value = data.get(key)
+    return value if isinstance(value, dict) else None
 
 
 def results_dir_of(directory: str | Path) -> Path:
@@ -229,6 +249,8 @@ def read_run(results_dir: str | Path) -> RunInfo:
         attribution=tuple(str(a) for a in attribution),
         synthetic=bool(data.get("synthetic", False)),
         warnings=tuple(str(w) for w in data.get("warnings") or ()),
+        proposals=_section(data, "proposals"),
+        unreachable=_section(data, "unreachable") or {},
         raw=data,
     )
 
