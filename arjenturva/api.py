@@ -335,7 +335,12 @@ def write_locations(result: LocationResult, out_dir: str | Path, *, force: bool 
     ensure_writable([path], force=force)
     sites = result.sites
     frame = sites.assign(x=sites.geometry.x, y=sites.geometry.y).drop(columns="geometry")
-    return R.write_table(frame, R.LOCATIONS, out_dir, model=result.model, service=result.service)
+    from .export.tables import csv_dialect_of
+
+    dialect = csv_dialect_of(Path(out_dir))
+    return R.write_table(
+        frame, R.LOCATIONS, out_dir, dialect=dialect, model=result.model, service=result.service
+    )
 
 
 def has_gap_results(out_dir: str | Path) -> bool:

@@ -16,7 +16,7 @@ import os
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -384,18 +384,75 @@ def _clean_for_table(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write a CSV (UTF-8, comma, dot decimals; unreachable ``inf`` as empty)."""
+CsvDialect = Literal["standard", "excel-fi"]
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _neutralise(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula gets a leading apostrophe (OWASP's advice)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _safe_text(df: pd.DataFrame) -> pd.DataFrame:
+    """Every text cell neutralised against formula injection."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+            out[c] = out[c].map(_neutralise)
+    return out
+
+
+def write_csv(df: pd.DataFrame, path: str | Path, *, dialect: CsvDialect = "standard") -> Path:
+    """Write a CSV, atomically; unreachable ``inf`` as empty; text that would start a formula in a
+    spreadsheet is prefixed with ``'``.
+
+    ``standard``: UTF-8, comma, dot decimals. ``excel-fi``: UTF-8 with BOM, semicolon, decimal
+    comma, as Finnish Excel opens it with a double click.
+    """
+    frame = _safe_text(_clean_for_table(df))
     with atomic_path(path) as tmp:
-        _clean_for_table(df).to_csv(tmp, index=False, encoding="utf-8")
+        if dialect == "excel-fi":
+            frame.to_csv(tmp, index=False, encoding="utf-8-sig", sep=";", decimal=",")
+        else:
+            frame.to_csv(tmp, index=False, encoding="utf-8")
     return Path(path)
 
 
-def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
-    """Write one workbook with a sheet per frame (sheet names cut to Excel's 31 characters)."""
+def write_xlsx(
+    sheets: Mapping[str, pd.DataFrame],
+    path: str | Path,
+    *,
+    formats: Mapping[str, Mapping[str, str]] | None = None,
+) -> Path:
+    """Write one workbook with a sheet per frame (names cut to Excel's 31 characters), each with a
+    bold frozen header, filters, column widths from the content and, per sheet, the number
+    formats of ``formats[sheet][column]``. Written with openpyxl (pandas' own engine: no extra
+    dependency), atomically; formula-like text is neutralised as in :func:`write_csv`."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xl:
         for name, df in sheets.items():
-            _clean_for_table(df).to_excel(xl, sheet_name=name[:31], index=False)
+            frame = _safe_text(_clean_for_table(df))
+            frame.to_excel(xl, sheet_name=name[:31], index=False)
+            ws = xl.sheets[name[:31]]
+            ws.freeze_panes = "A2"
+            if len(frame.columns):
+                ws.auto_filter.ref = ws.dimensions
+            col_formats = (formats or {}).get(name, {})
+            for j, col in enumerate(frame.columns, start=1):
+                letter = get_column_letter(j)
+                ws[f"{letter}1"].font = Font(bold=True)
+                texts = frame[col].astype(str).head(500).str.len()
+                width = max([len(str(col)), *texts.tolist()]) if len(frame) else len(str(col))
+                ws.column_dimensions[letter].width = min(60, max(8, width + 2))
+                fmt = col_formats.get(str(col))
+                if fmt and fmt != "General":
+                    for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                        cell.number_format = fmt
     return Path(path)
 
 

@@ -135,3 +135,70 @@ def test_api_reads_tables_through_the_contract(demo_run):
     assert isinstance(layer, gpd.GeoDataFrame) and layer.crs.to_epsg() == 3067 and layer["hub"].dtype == bool
     with pytest.raises(R.ResultsError, match="unknown results table 'sumary'"):
         at.read_results(demo_run.results, "sumary")
+
+
+@pytest.fixture(scope="module")
+def excel_fi_run(tmp_path_factory):
+    """The demo's gap analysis and proposals written in the excel-fi CSV dialect."""
+    from arjenturva import api
+
+    ws = tmp_path_factory.mktemp("excelfi") / "ws"
+    config = api.copy_demo(ws)
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text + "\nexport: {csv_dialect: excel-fi}\n", encoding="utf-8")
+    return api.run_pipeline(config, with_maps=False).results_dir
+
+
+def test_excel_fi_dialect_reads_back_the_same_figures(excel_fi_run, demo_run):
+    raw = (excel_fi_run / "summary.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
+    header, first = raw.decode("utf-8-sig").splitlines()[:2]
+    assert header.startswith("municipality;municipality_name;service;") and "," in first and ";" in first
+    for table in (R.SUMMARY, R.PROPOSALS, R.GAP_AREAS, R.ACCESS):
+        fi = R.read_table(excel_fi_run, table)
+        std = R.read_table(demo_run.results, table)
+        pd.testing.assert_frame_equal(fi, std, check_exact=True)
+
+
+def test_figures_are_rounded_to_their_unit(demo_run):
+    access = pd.read_csv(demo_run.results / "access.csv", dtype=str)
+    assert not access["distance_m"].dropna().str.contains(r"\.").any()  # whole metres
+    summary = pd.read_csv(demo_run.results / "summary.csv", dtype=str)
+    decimals = summary["covered_share"].dropna().str.split(".").str[1].str.len()
+    assert decimals.max() <= 4
+
+
+def test_workbook_is_ready_for_excel(demo_run):
+    import openpyxl
+
+    book = openpyxl.load_workbook(demo_run.results / R.SUMMARY_XLSX)
+    assert book.sheetnames == ["summary", "gap_areas", "unreachable", "about"]
+    for ws in book.worksheets:
+        assert ws.freeze_panes == "A2" and ws.auto_filter.ref, ws.title
+        assert ws["A1"].font.bold
+        assert all(ws.column_dimensions[c].width >= 8 for c in ("A", "B"))
+    summary = book["summary"]
+    header = [c.value for c in summary[1]]
+    share = summary.cell(row=2, column=header.index("covered_share") + 1)
+    assert share.number_format == "0.0%" and 0 <= share.value <= 1
+    km = summary.cell(row=2, column=header.index("mean_distance_km") + 1)
+    assert km.number_format == "#,##0.00"
+
+
+def test_text_that_looks_like_a_formula_is_neutralised(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "layer": ["population", "population"],
+            "id": ['=HYPERLINK("x")', "ok"],
+            "service": ["+1", "a"],
+            "reason": ["@SUM(A1)", "-2+3"],
+            "population": [1.0, 2.0],
+        }
+    )
+    R.write_workbook([(R.UNREACHABLE, frame)], tmp_path / "w.xlsx")
+    import openpyxl
+
+    ws = openpyxl.load_workbook(tmp_path / "w.xlsx")["unreachable"]
+    values = [c.value for c in ws[2]] + [c.value for c in ws[3]]
+    assert values[1] == '\'=HYPERLINK("x")' and values[2] == "'+1" and values[3] == "'@SUM(A1)"
+    assert values[8] == "'-2+3" and ws.cell(row=2, column=5).value == 1.0

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from ..config import Config
     from ..coverage import GapResult
+    from ..io import CsvDialect
     from ..proposals import ProposalResult
 
 
@@ -151,6 +152,7 @@ def run_record(
         "warnings": warnings,
         "synthetic": config.synthetic,
         "attribution": config.attributions(),
+        "csv_dialect": config.export.csv_dialect,
         **(extra or {}),
     }
 
@@ -185,6 +187,7 @@ def write_gap_results(
     ensure_writable([out_dir / f for f in R.GAP_FILES], force=force)
     out_dir.mkdir(parents=True, exist_ok=True)
     thr = config.export.suppress_below
+    dialect = config.export.csv_dialect
     pop = public_population(result, thr).drop(columns=["suppressed"], errors="ignore")
     gaps = result.gaps.loc[~small_cells(result.gaps, thr)].reset_index(drop=True)
     access = result.access.loc[~small_cells(result.access, thr)]
@@ -212,9 +215,9 @@ def write_gap_results(
         layers[R.PLACES] = places[[c for c in (*R.PLACES.names(), "geometry") if c in places.columns]]
     written = [
         R.write_layers(layers, out_dir),
-        R.write_table(access[R.ACCESS.names()], R.ACCESS, out_dir),
-        R.write_table(result.summary, R.SUMMARY, out_dir),
-        R.write_table(gap_areas, R.GAP_AREAS, out_dir),
+        R.write_table(access[R.ACCESS.names()], R.ACCESS, out_dir, dialect=dialect),
+        R.write_table(result.summary, R.SUMMARY, out_dir, dialect=dialect),
+        R.write_table(gap_areas, R.GAP_AREAS, out_dir, dialect=dialect),
         R.write_workbook(
             [
                 (R.SUMMARY, result.summary),
@@ -227,8 +230,16 @@ def write_gap_results(
         R.write_run({**record, **gap_facts(result, thr)}, out_dir),
     ]
     if result.accessibility is not None:
-        written.append(R.write_table(result.accessibility, R.ACCESSIBILITY_2SFCA, out_dir))
+        written.append(R.write_table(result.accessibility, R.ACCESSIBILITY_2SFCA, out_dir, dialect=dialect))
     return written
+
+
+def csv_dialect_of(out_dir: Path) -> CsvDialect:
+    """The CSV dialect of a results folder (from its ``run.json``; ``standard`` when it has none)."""
+    path = Path(out_dir) / R.RUN_FILE
+    if path.is_file():
+        return "excel-fi" if R.read_run(out_dir).raw.get("csv_dialect") == "excel-fi" else "standard"
+    return "standard"
 
 
 def write_proposal_results(result: ProposalResult, out_dir: Path, *, force: bool) -> list[Path]:
@@ -242,9 +253,10 @@ def write_proposal_results(result: ProposalResult, out_dir: Path, *, force: bool
     """
     out_dir = Path(out_dir)
     ensure_writable([out_dir / f for f in R.PROPOSAL_FILES], force=force)
+    dialect = csv_dialect_of(out_dir)
     written = [
-        R.write_table(result.proposals, R.PROPOSALS, out_dir),
-        R.write_table(result.summary, R.PROPOSALS_SUMMARY, out_dir),
+        R.write_table(result.proposals, R.PROPOSALS, out_dir, dialect=dialect),
+        R.write_table(result.summary, R.PROPOSALS_SUMMARY, out_dir, dialect=dialect),
         R.write_layers({R.PROPOSALS: result.proposals, R.NEW_SITES: result.new_sites}, out_dir, add=True),
     ]
     if (out_dir / R.RUN_FILE).is_file():

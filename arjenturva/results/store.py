@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
+    from ..io import CsvDialect
+
 
 # --- checking ------------------------------------------------------------------------------------
 
@@ -99,14 +101,31 @@ def csv_path(out_dir: str | Path, table: Table, **names: str) -> Path:
     return Path(out_dir) / table.csv.format(**safe)
 
 
-def write_table(frame: pd.DataFrame, table: Table, out_dir: str | Path, **names: str) -> Path:
-    """Write ``table`` as its CSV file in ``out_dir`` after checking it against its schema
-    (``names``: see :func:`csv_path`)."""
+def _rounded(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
+    """Figures at the precision of their unit (:attr:`Column.decimals`)."""
+    import numpy as np
+    out = frame.copy()
+    for col in out.columns:
+        if col == "geometry":
+            continue
+        decimals = table.column(col).decimals
+        if decimals is not None:
+            values = out[col].astype(float).replace([np.inf, -np.inf], np.nan).round(decimals)
+            # Whole figures print without a trailing ".0"; missing stays empty.
+            out[col] = values.astype("Int64") if decimals == 0 else values
+    return out
+
+
+def write_table(
+    frame: pd.DataFrame, table: Table, out_dir: str | Path, *, dialect: CsvDialect = "standard", **names: str
+) -> Path:
+    """Write ``table`` as its CSV file in ``out_dir`` after checking it against its schema, figures
+    rounded to their unit's precision (``names``: see :func:`csv_path`; ``dialect``: see
+    :func:`arjenturva.io.write_csv`)."""
     from ..io import write_csv
 
-    return write_csv(
-        conform(frame.drop(columns="geometry", errors="ignore"), table), csv_path(out_dir, table, **names)
-    )
+    checked = conform(frame.drop(columns="geometry", errors="ignore"), table)
+    return write_csv(_rounded(checked, table), csv_path(out_dir, table, **names), dialect=dialect)
 
 
 def write_layers(layers: Mapping[Table, gpd.GeoDataFrame], out_dir: str | Path, *, add: bool = False) -> Path:
@@ -130,12 +149,15 @@ def write_workbook(sheets: Sequence[tuple[Table, pd.DataFrame]], path: str | Pat
     from ..io import write_xlsx
 
     named = {}
+    formats = {}
     for table, frame in sheets:
         if table.sheet is None:
             msg = f"table {table.name!r} is not a workbook sheet"
             raise ValueError(msg)
-        named[table.sheet] = conform(frame.drop(columns="geometry", errors="ignore"), table)
-    return write_xlsx(named, path)
+        checked = conform(frame.drop(columns="geometry", errors="ignore"), table)
+        named[table.sheet] = _rounded(checked, table)
+        formats[table.sheet] = {c: table.column(c).excel_format for c in checked.columns}
+    return write_xlsx(named, path, formats=formats)
 
 
 def write_run(record: Mapping[str, Any], out_dir: str | Path) -> Path:
@@ -315,14 +337,22 @@ def read_table(results_dir: str | Path, table: Table) -> pd.DataFrame:
         msg = f"table {table.name!r} has no CSV file"
         raise ValueError(msg)
     d = Path(results_dir)
-    read_run(d)
+    run = read_run(d)
     path = d / table.csv
     if not path.is_file():
         msg = f"{path}: not found. {_RERUN}"
         raise ResultsError(msg)
     text_cols = {c.name: "str" for c in table.columns if c.dtype == "str"}
+    excel_fi = run.raw.get("csv_dialect") == "excel-fi"
     try:
-        frame = pd.read_csv(path, dtype=text_cols, keep_default_na=True, encoding="utf-8")
+        frame = pd.read_csv(
+            path,
+            dtype=text_cols,
+            keep_default_na=True,
+            encoding="utf-8-sig",
+            sep=";" if excel_fi else ",",
+            decimal="," if excel_fi else ".",
+        )
     except (UnicodeDecodeError, ValueError, pd.errors.ParserError) as e:
         msg = f"{path}: cannot read the table ({e}). {_RERUN}"
         raise ResultsError(msg) from e

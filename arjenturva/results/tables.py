@@ -38,6 +38,23 @@ REPORT_FILE: Final = "report.html"
 
 DType = Literal["str", "float", "int", "bool"]
 
+UNIT_DECIMALS: Final[dict[str, int]] = {
+    "m": 0,
+    "s": 0,
+    "km": 2,
+    "min": 1,
+    "share 0–1": 4,
+    "people": 1,
+    "clients/week": 1,
+    "capacity/person": 6,
+    "days": 1,
+    "services": 0,
+    "agreements": 0,
+    "cells": 0,
+}
+"""Sensible precision of figures in CSV and XLSX files, by unit (people are fractional where
+coverage is partial; one decimal keeps the sums honest)."""
+
 
 class ResultsError(InputFileError):
     """A results folder, or a table in it, breaks the results contract."""
@@ -53,6 +70,23 @@ class Column:
     meaning: str
     optional: bool = False
     """True when the column is written only when its data exists (e.g. age groups)."""
+
+    @property
+    def decimals(self) -> int | None:
+        """Decimals kept in CSV and XLSX files (the GeoPackage keeps full precision)."""
+        return UNIT_DECIMALS.get(self.unit) if self.dtype == "float" else None
+
+    @property
+    def excel_format(self) -> str:
+        """The Excel number format of the column ("General" for text)."""
+        if self.dtype == "int":
+            return "#,##0"
+        if self.dtype != "float":
+            return "General"
+        if self.unit == "share 0–1":
+            return "0.0%"
+        d = self.decimals
+        return "#,##0" if not d else "#,##0." + "0" * d
 
 
 @dataclass(frozen=True)
