@@ -147,9 +147,10 @@ def print_proposals(res: Any) -> None:
         for r in df.itertuples(index=False):
             out.print(f"  [bold]{r.agreement_id}[/bold] {r.rationale}", highlight=False)
     if sol is not None:
-        gap = "" if sol.mip_gap != sol.mip_gap else f", gap {100 * sol.mip_gap:.2f} %"
+        gap = "" if sol.mip_gap != sol.mip_gap else f", MIP gap {100 * sol.mip_gap:.2f} %"
+        limit = " (time limit hit: the best solution found so far)" if sol.status == "time_limit" else ""
         out.print(
-            f"Solver: {sol.solver}, status {sol.status}{gap}, {sol.seconds:.1f} s; "
+            f"Solver: {sol.solver}, status {sol.status}{limit}{gap}, {sol.seconds:.1f} s; "
             f"{res.n_units} demand units × {res.n_options} options."
         )
     for w in res.warnings:
@@ -177,13 +178,40 @@ def proposal_json(res: Any) -> dict[str, Any]:
     }
 
 
-def print_files(files: list[Path], what: str, as_json: bool) -> None:
+def print_files(files: list[Path], what: str, as_json: bool, *, quiet: bool = False) -> None:
     if as_json:
         print_json({"files": [str(f) for f in files]})
         return
-    out.print(f"{len(files)} {what} written:")
-    for f in files:
-        out.print(f"  {f}")
+    out.print(f"{len(files)} {what} written" + ("." if quiet else ":"))
+    if not quiet:
+        for f in files:
+            out.print(f"  {f}")
+
+
+def print_facts(facts: dict[str, Any]) -> None:
+    """What the run did not show in its tables: people the roads miss, snapping and suppression."""
+    un = facts.get("unreachable") or {}
+    if un.get("cells"):
+        reasons = "; ".join(f"{k}: {v}" for k, v in (un.get("reasons") or {}).items())
+        err.print(
+            f"[yellow]Note:[/yellow] {un['cells']} population cells ({un['people']:,.0f} people) are not "
+            f"reached by the road network ({reasons}); they count as uncovered.".replace(",", " "),
+            markup=True,
+            highlight=False,
+        )
+    snap = facts.get("snapping") or {}
+    if snap.get("points_beyond_tolerance"):
+        err.print(
+            f"[yellow]Note:[/yellow] {snap['points_beyond_tolerance']} service point(s) lie beyond "
+            "network.snap_tolerance_m from any road and serve no one (see summary.xlsx, sheet unreachable).",
+        )
+    sup = facts.get("suppressed") or {}
+    if sup.get("cells_suppressed_in_source") or sup.get("cells_below_threshold"):
+        out.print(
+            f"Suppressed: {sup.get('cells_suppressed_in_source', 0)} cells suppressed in the source, "
+            f"{sup.get('cells_below_threshold', 0)} below {sup.get('threshold')} people: "
+            "not shown one by one, counted in every total."
+        )
 
 
 def frame_table(df: Any, title: str) -> Table:

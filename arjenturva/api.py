@@ -178,6 +178,14 @@ def find_gaps(
     )
 
 
+def gap_facts(result: GapResult, config: Config) -> dict[str, Any]:
+    """Unreachable people and cells, snapping beyond the tolerance and suppressed counts of a gap
+    analysis (what ``run.json`` reports besides the tables)."""
+    from .export.tables import gap_facts as _facts
+
+    return _facts(result, config.export.suppress_below)
+
+
 def write_gaps(
     result: GapResult,
     ws: Workspace,

@@ -170,6 +170,7 @@ def _run_pipeline(
     out.print(console.gaps_table(result.gaps.summary, result.workspace.config.language))
     n_areas = len(result.gaps.gap_areas)
     out.print(f"{n_areas} gap area{'s' if n_areas != 1 else ''}.")
+    console.print_facts(result.extras)
     if result.proposals is not None:
         console.print_proposals(result.proposals)
     for w in result.gaps.warnings:
@@ -315,6 +316,7 @@ def gaps(
             )
             return
         out.print(console.gaps_table(result.summary, ws.config.language))
+        console.print_facts(api.gap_facts(result, ws.config))
         out.print(f"{len(result.gap_areas)} gap areas. Results in [bold]{target}[/bold].")
         for w in result.warnings:
             err.print(f"[yellow]Warning:[/yellow] {w}")
@@ -404,7 +406,14 @@ def propose(
 
 
 ResultsArg = Annotated[
-    Path | None, typer.Option("--results", "-r", help="Results folder (default: results/ beside the config).")
+    Path | None,
+    typer.Option(
+        "--out",
+        "-o",
+        "--results",
+        "-r",
+        help="Results folder to draw from and write into (default: results/ beside the config).",
+    ),
 ]
 LangOpt = Annotated[str | None, typer.Option("--lang", help="fi or en (default: the config's language).")]
 
@@ -440,7 +449,7 @@ def map_command(
             reports=False,
             progress=console.progress(quiet),
         )
-        console.print_files(files, "map file(s)", as_json)
+        console.print_files(files, "map file(s)", as_json, quiet=quiet)
 
     _run(body)
 
@@ -452,6 +461,7 @@ def report(
     lang: LangOpt = None,
     force: ForceOpt = False,
     as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Write printable HTML reports: one per municipality and an overall one.
 
@@ -464,7 +474,7 @@ def report(
         files = api.write_maps_and_reports(
             target, cfg, lang=lang, force=force, maps=False, html_map=False, reports=True
         )
-        console.print_files(files, "report(s)", as_json)
+        console.print_files(files, "report(s)", as_json, quiet=quiet)
 
     _run(body)
 
