@@ -178,6 +178,12 @@ def proposal_json(res: Any) -> dict[str, Any]:
     }
 
 
+def print_error(message: str, *, label: str = "Error") -> None:
+    """``Error: message`` on stderr, the message printed as plain text (never as markup)."""
+    err.print(f"[bold red]{label}:[/bold red] ", end="")
+    err.print(message, markup=False, highlight=False)
+
+
 def print_files(files: list[Path], what: str, as_json: bool, *, quiet: bool = False) -> None:
     if as_json:
         print_json({"files": [str(f) for f in files]})

@@ -9,11 +9,12 @@ A researcher can script a run::
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
+
+from .pipeline import RunResult as RunResult  # the whole pipeline lives in pipeline.py
+from .pipeline import run_pipeline as run_pipeline
 
 if TYPE_CHECKING:
     from .config import Config
@@ -38,6 +39,21 @@ def version() -> str:
     from . import __version__
 
     return __version__
+
+
+def write_crash_log(error: BaseException, argv: Sequence[str]) -> Path:
+    """Write the traceback of an unexpected failure, the command and the versions to a log file
+    in the system's temporary folder and return its path."""
+    import platform
+    import tempfile
+    import traceback
+
+    fd, name = tempfile.mkstemp(prefix="arjenturva-crash-", suffix=".log")
+    text = "".join(traceback.format_exception(error))
+    with open(fd, "w", encoding="utf-8") as f:
+        f.write(f"arjenturva {version()} on Python {platform.python_version()} ({platform.platform()})\n")
+        f.write(f"command: {' '.join(argv)}\n\n{text}")
+    return Path(name)
 
 
 def as_config(config: Config | str | Path) -> Config:
@@ -196,7 +212,29 @@ def write_gaps(
     timings: dict[str, float] | None = None,
     scenario: str | None = None,
 ) -> list[Path]:
-    """Write the gap analysis to a results folder (tables of :mod:`arjenturva.results`)."""
+    """Write the gap analysis as a new results folder (tables of :mod:`arjenturva.results`).
+
+    The folder is written as a whole: files of an earlier run in it (proposals, maps, reports)
+    are replaced, never mixed with the new analysis.
+    """
+    from .results.staging import staged_folder
+
+    target = Path(out_dir)
+    with staged_folder(target, force=force) as stage:
+        written = _write_gaps_into(stage, result, ws, network, timings=timings, scenario=scenario)
+    return [target / p.relative_to(stage) for p in written]
+
+
+def _write_gaps_into(
+    folder: Path,
+    result: GapResult,
+    ws: Workspace,
+    network: Network,
+    *,
+    timings: dict[str, float] | None,
+    scenario: str | None,
+) -> list[Path]:
+    """The gap analysis and its run record written into ``folder`` (a staging folder)."""
     from .export.tables import run_record, write_gap_results
 
     record = run_record(
@@ -214,7 +252,7 @@ def write_gaps(
             "scenario_description": ws.config.scenarios[scenario].description if scenario else None,
         },
     )
-    return write_gap_results(result, Path(out_dir), ws.config, force=force, record=record, places=ws.places)
+    return write_gap_results(result, folder, ws.config, force=True, record=record, places=ws.places)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -322,10 +360,22 @@ def write_maps_and_reports(
 
 def write_proposals(result: ProposalResult, out_dir: str | Path, *, force: bool = False) -> list[Path]:
     """Write proposals to a results folder: ``proposals.csv``, ``proposals_summary.csv`` and the
-    ``proposals`` and ``new_sites`` layers of ``results.gpkg``."""
-    from .export.tables import write_proposal_results
+    ``proposals`` and ``new_sites`` layers of ``results.gpkg``.
 
-    return write_proposal_results(result, Path(out_dir), force=force)
+    The folder is rewritten as a whole: its gap analysis is kept, and maps and reports drawn
+    before (which showed other proposals, or none) are dropped; draw them again with
+    :func:`write_maps_and_reports`.
+    """
+    from . import results as R
+    from .export.tables import write_proposal_results
+    from .results.staging import staged_folder
+
+    target = Path(out_dir)
+    check_writable(target, "proposals", force=force)
+    keep = [n for n in R.GAP_FILES if (target / n).exists()]
+    with staged_folder(target, force=True, keep=keep) as stage:
+        written = write_proposal_results(result, stage, force=True)
+    return [target / p.relative_to(stage) for p in written]
 
 
 def write_locations(result: LocationResult, out_dir: str | Path, *, force: bool = False) -> Path:
@@ -481,107 +531,3 @@ def fetch_workspace(
         progress=progress,
     )
 
-
-# ---------------------------------------------------------------------------------------------
-# The whole pipeline
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class RunResult:
-    """What :func:`run_pipeline` did: the results folder, the outputs and the step timings."""
-
-    results_dir: Path
-    workspace: Workspace
-    network: Network
-    gaps: GapResult
-    files: list[Path] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
-    steps: list[str] = field(default_factory=list)
-    extras: dict[str, Any] = field(default_factory=dict)
-    proposals: ProposalResult | None = None
-
-
-def run_pipeline(
-    config: Config | str | Path = DEFAULT_CONFIG_NAME,
-    *,
-    out_dir: str | Path | None = None,
-    force: bool = False,
-    progress: Progress | None = None,
-    step_done: Callable[[str, float], None] | None = None,
-    with_proposals: bool = True,
-    with_maps: bool = True,
-    scenario: str | None = None,
-) -> RunResult:
-    """Validate → network → gaps → proposals → maps → reports, writing every output.
-
-    Parameters
-    ----------
-    config
-        The workspace config or its path.
-    out_dir
-        Results folder (default ``results/`` beside the config).
-    force
-        Overwrite existing outputs.
-    progress
-        Callback for fine-grained messages.
-    step_done
-        Callback ``(step, seconds)`` after each step.
-
-    Returns
-    -------
-    RunResult
-    """
-    from .scenarios import apply_scenario, scenario_config
-
-    say = progress or (lambda _m: None)
-    done = step_done or (lambda _s, _t: None)
-    timings: dict[str, float] = {}
-
-    def timed(step: str, fn: Callable[[], Any]) -> Any:
-        t = time.perf_counter()
-        value = fn()
-        timings[step] = time.perf_counter() - t
-        done(step, timings[step])
-        return value
-
-    cfg = as_config(config)
-    if scenario is not None:
-        scenario_config(cfg, scenario)  # fail before any work when it is not defined
-    if out_dir is not None:
-        target = Path(out_dir)
-    else:
-        target = default_results_dir(cfg) if scenario is None else cfg.base_dir / f"results-{scenario}"
-    check_writable(target, "run", force=force)
-    ws = timed("validate", lambda: load_workspace(cfg, progress=say))
-    if scenario is not None:
-        ws = apply_scenario(ws, scenario)
-        cfg = ws.config
-    net = timed("network", lambda: build_network(cfg, progress=say))
-    gaps = timed("gaps", lambda: find_gaps(ws, network=net, progress=say))
-    proposals = None
-    if ws.actors is not None and with_proposals:
-        proposals = timed("proposals", lambda: propose_partnerships(ws, network=net, gaps=gaps, progress=say))
-    from .export.tables import gap_facts, proposal_facts
-
-    files = write_gaps(gaps, ws, net, target, force=force, timings=timings, scenario=scenario)
-    extras: dict[str, Any] = {"scenario": scenario, **gap_facts(gaps, cfg.export.suppress_below)}
-    if proposals is not None:
-        files += write_proposals(proposals, target, force=force)
-        extras["proposals"] = proposal_facts(proposals)
-    if with_maps:
-        t = time.perf_counter()
-        files += write_maps_and_reports(target, cfg, network=net, force=force, progress=say)
-        timings["maps_reports"] = time.perf_counter() - t
-        done("maps and reports", timings["maps_reports"])
-    return RunResult(
-        results_dir=target,
-        workspace=ws,
-        network=net,
-        gaps=gaps,
-        files=files,
-        timings=timings,
-        steps=list(timings),
-        extras=extras,
-        proposals=proposals,
-    )

@@ -37,8 +37,16 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress outpu
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")]
 
 
+EXIT_CRASH = 3
+"""Exit code of an unexpected failure (a bug): the message names a crash log."""
+
+EXIT_INTERRUPTED = 130
+"""Exit code after Ctrl-C (128 + SIGINT), as shells expect."""
+
+
 def _run(fn: Callable[[], None], *, as_json: bool = False) -> None:
-    """Run a command body; user errors print ``Error: ...`` and exit 1."""
+    """Run a command body; user errors print ``Error: ...`` and exit 1, Ctrl-C exits 130 and an
+    unexpected failure writes a crash log and exits 3. The console never shows a traceback."""
     try:
         fn()
     except ValidationError as e:
@@ -54,8 +62,26 @@ def _run(fn: Callable[[], None], *, as_json: bool = False) -> None:
         err.print(f"[bold red]Error:[/bold red] {len(e.problems)} problem(s) in the inputs; nothing was run.")
         raise typer.Exit(1) from None
     except ArjenturvaError as e:
-        err.print(f"[bold red]Error:[/bold red] {e}", markup=True, highlight=False)
+        console.print_error(str(e))
         raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        console.print_error(
+            "interrupted. Results folders were left as they were before this command; its unfinished "
+            "output was removed",
+            label="Stopped",
+        )
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as e:  # noqa: BLE001 - the last guard: a bug becomes a crash log, not a traceback
+        log = api.write_crash_log(e, sys.argv)
+        first = str(e).splitlines()[0] if str(e) else ""
+        console.print_error(
+            f"arjenturva failed unexpectedly ({type(e).__name__}: {first}). "
+            f"This is a bug; the details are in {log}. Please report it with that file",
+            label="Crash",
+        )
+        raise typer.Exit(EXIT_CRASH) from None
 
 
 @app.callback(invoke_without_command=True)
