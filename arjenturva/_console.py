@@ -13,9 +13,16 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .errors import ValidationError
+
+
+def esc(value: Any) -> str:
+    """Any value as text that rich prints literally (``[x]`` in a name is not markup)."""
+    return escape(str(value))
+
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -28,7 +35,7 @@ def print_json(obj: Any) -> None:
 def progress(quiet: bool) -> Callable[[str], None]:
     if quiet or not sys.stderr.isatty():
         return lambda _msg: None
-    return lambda msg: err.print(f"[dim]… {msg}[/dim]")
+    return lambda msg: err.print(f"[dim]… {esc(msg)}[/dim]")
 
 
 def print_problems(e: ValidationError) -> None:
@@ -41,28 +48,28 @@ def print_problems(e: ValidationError) -> None:
     for col in ("file", "row / id", "column", "problem", "fix"):
         table.add_column(col, overflow="fold")
     for p in e.problems:
-        table.add_row(p.file, p.where, p.column, p.message, p.fix)
+        table.add_row(*(esc(v) for v in (p.file, p.where, p.column, p.message, p.fix)))
     err.print(table)
     if e.warnings:
         err.print(f"[yellow]{len(e.warnings)} warning(s):[/yellow]")
         for w in e.warnings:
-            err.print(f"  [yellow]-[/yellow] {w}")
+            err.print(f"  [yellow]-[/yellow] {esc(w)}")
 
 
 def summary_table(summary: dict[str, Any]) -> Table:
-    t = Table(title=f"Workspace: {summary['name']}", title_justify="left", show_header=False)
+    t = Table(title=f"Workspace: {esc(summary['name'])}", title_justify="left", show_header=False)
     t.add_column("what", style="bold")
     t.add_column("value")
     for layer, n in summary["layers"].items():
         t.add_row(f"{layer}", f"{n} features")
-    t.add_row("municipality list", ", ".join(summary["municipalities"]))
+    t.add_row("municipality list", esc(", ".join(summary["municipalities"])))
     t.add_row(
         "population total",
         f"{summary['population_total']:,}".replace(",", " ")
         + f" ({summary['population_suppressed_cells']} suppressed cells)",
     )
-    t.add_row("services (config)", ", ".join(summary["services_configured"]))
-    t.add_row("services with points", ", ".join(summary["services_with_points"]))
+    t.add_row("services (config)", esc(", ".join(summary["services_configured"])))
+    t.add_row("services with points", esc(", ".join(summary["services_with_points"])))
     t.add_row("point modes", ", ".join(f"{k} {v}" for k, v in summary["modes"].items()))
     t.add_row("actor sectors", ", ".join(f"{k} {v}" for k, v in summary["sectors"].items()) or "-")
     return t
@@ -85,7 +92,7 @@ def network_table(info: dict[str, Any]) -> Table:
         ("seconds", f"{info.get('seconds', 0):.2f}"),
     ]
     for k, v in rows:
-        t.add_row(k, v.replace(",", " "))
+        t.add_row(k, esc(v.replace(",", " ")))
     return t
 
 
@@ -111,17 +118,21 @@ def gaps_table(summary: Any, language: str) -> Table:
                 cells.append(f"{r['uncovered_population']:,.0f}{share_txt}".replace(",", " "))
             else:
                 cells.append("-")
-        t.add_row(str(sid), *cells)
+        t.add_row(esc(sid), *cells)
     return t
 
 
 def print_proposals(res: Any) -> None:
     if res.proposals.empty:
-        out.print(f"[bold]Proposals:[/bold] {res.message or 'none'}")
+        out.print(f"[bold]Proposals:[/bold] {esc(res.message or 'none')}")
         return
     sol = res.solution
     for muni, df in res.proposals.groupby(["municipality", "municipality_name"], sort=True):
-        t = Table(title=f"Proposed agreements: {muni[0]} {muni[1]}", title_justify="left", show_lines=False)
+        t = Table(
+            title=f"Proposed agreements: {esc(muni[0])} {esc(muni[1])}",
+            title_justify="left",
+            show_lines=False,
+        )
         for col, just in (
             ("id", "left"),
             ("service", "left"),
@@ -135,17 +146,17 @@ def print_proposals(res: Any) -> None:
         for r in df.itertuples(index=False):
             mode = r.mode + (f" {r.days_per_week:.0f} d/wk" if r.mode == "mobile" else "")
             t.add_row(
-                r.agreement_id,
-                r.service_label,
-                f"{r.actor_name} ({r.sector})",
-                mode,
-                r.site_name,
+                esc(r.agreement_id),
+                esc(r.service_label),
+                esc(f"{r.actor_name} ({r.sector})"),
+                esc(mode),
+                esc(r.site_name),
                 f"{r.people_reached:,.0f}".replace(",", " "),
                 f"{r.covered_65_plus:,.0f}".replace(",", " "),
             )
         out.print(t)
         for r in df.itertuples(index=False):
-            out.print(f"  [bold]{r.agreement_id}[/bold] {r.rationale}", highlight=False)
+            out.print(f"  [bold]{esc(r.agreement_id)}[/bold] {esc(r.rationale)}", highlight=False)
     if sol is not None:
         gap = "" if sol.mip_gap != sol.mip_gap else f", MIP gap {100 * sol.mip_gap:.2f} %"
         limit = " (time limit hit: the best solution found so far)" if sol.status == "time_limit" else ""
@@ -154,7 +165,7 @@ def print_proposals(res: Any) -> None:
             f"{res.n_units} demand units × {res.n_options} options."
         )
     for w in res.warnings:
-        err.print(f"[yellow]Note:[/yellow] {w}")
+        err.print(f"[yellow]Note:[/yellow] {esc(w)}")
 
 
 def proposal_json(res: Any) -> dict[str, Any]:
@@ -191,7 +202,7 @@ def print_files(files: list[Path], what: str, as_json: bool, *, quiet: bool = Fa
     out.print(f"{len(files)} {what} written" + ("." if quiet else ":"))
     if not quiet:
         for f in files:
-            out.print(f"  {f}")
+            out.print(f"  {esc(f)}")
 
 
 def print_facts(facts: dict[str, Any]) -> None:
@@ -238,7 +249,7 @@ def frame_table(df: Any, title: str) -> Table:
                 )
             else:
                 cells.append(str(v))
-        t.add_row(*cells)
+        t.add_row(*(esc(c) for c in cells))
     return t
 
 
@@ -269,7 +280,7 @@ def print_locations(loc: Any, path: Path, *, as_json: bool) -> None:
     for col in ("site", "kind", "demand served", "x", "y"):
         t.add_column(col)
     for r in sites.itertuples(index=False):
-        t.add_row(str(r.site_name), str(r.site_kind), f"{r.demand_served:,.0f}", f"{r.x:.0f}", f"{r.y:.0f}")
+        t.add_row(esc(r.site_name), esc(r.site_kind), f"{r.demand_served:,.0f}", f"{r.x:.0f}", f"{r.y:.0f}")
     out.print(t)
     out.print(
         f"Objective {loc.objective:,.1f}; demand covered {loc.demand_covered:,.0f} of "

@@ -113,7 +113,7 @@ def validate(
             return
         out.print(console.summary_table(summary))
         for w in ws.warnings:
-            err.print(f"[yellow]Warning:[/yellow] {w}")
+            err.print(f"[yellow]Warning:[/yellow] {console.esc(w)}")
         out.print("[green]All inputs are valid.[/green]")
 
     _run(body, as_json=as_json)
@@ -134,10 +134,10 @@ def init(
 
     def body() -> None:
         files = api.init_workspace(directory, force=force)
-        out.print(f"Created workspace in [bold]{directory}[/bold]:")
+        out.print(f"Created workspace in [bold]{console.esc(directory)}[/bold]:")
         for f in files:
-            out.print(f"  {f}")
-        out.print(f"Next: edit the files, then run  arjenturva validate -c {directory}")
+            out.print(f"  {console.esc(f)}")
+        out.print(f"Next: edit the files, then run  arjenturva validate -c {console.esc(directory)}")
 
     _run(body)
 
@@ -190,7 +190,7 @@ def _run_pipeline(
         )
         return
     if quiet:
-        out.print(f"Results in {result.results_dir}")
+        out.print(f"Results in {console.esc(result.results_dir)}")
         return
     out.print(console.summary_table(result.workspace.summary()))
     out.print(console.gaps_table(result.gaps.summary, result.workspace.config.language))
@@ -200,10 +200,10 @@ def _run_pipeline(
     if result.proposals is not None:
         console.print_proposals(result.proposals)
     for w in result.gaps.warnings:
-        err.print(f"[yellow]Warning:[/yellow] {w}")
-    out.print(f"Results in [bold]{result.results_dir}[/bold]:")
+        err.print(f"[yellow]Warning:[/yellow] {console.esc(w)}")
+    out.print(f"Results in [bold]{console.esc(result.results_dir)}[/bold]:")
     for f in dict.fromkeys(result.files):
-        out.print(f"  {f}")
+        out.print(f"  {console.esc(f)}")
 
 
 @app.command()
@@ -250,7 +250,7 @@ def demo(
     def body() -> None:
         cfg_path = api.copy_demo(out_dir, force=force)
         if not as_json and not quiet:
-            out.print(f"Demo workspace (synthetic data) copied to [bold]{out_dir}[/bold].")
+            out.print(f"Demo workspace (synthetic data) copied to [bold]{console.esc(out_dir)}[/bold].")
         _run_pipeline(cfg_path, out_dir / "results", force, as_json, quiet, "arjenturva demo")
 
     _run(body)
@@ -343,9 +343,9 @@ def gaps(
             return
         out.print(console.gaps_table(result.summary, ws.config.language))
         console.print_facts(api.gap_facts(result, ws.config))
-        out.print(f"{len(result.gap_areas)} gap areas. Results in [bold]{target}[/bold].")
+        out.print(f"{len(result.gap_areas)} gap areas. Results in [bold]{console.esc(target)}[/bold].")
         for w in result.warnings:
-            err.print(f"[yellow]Warning:[/yellow] {w}")
+            err.print(f"[yellow]Warning:[/yellow] {console.esc(w)}")
 
     _run(body)
 
@@ -426,7 +426,7 @@ def propose(
             )
             return
         console.print_proposals(res)
-        out.print(f"Results in [bold]{target}[/bold].")
+        out.print(f"Results in [bold]{console.esc(target)}[/bold].")
 
     _run(body)
 
@@ -562,7 +562,7 @@ def compare(
         else:
             out.print(console.frame_table(res.table, f"Comparison by {res.by}: {res.indicator}"))
         for f in files:
-            out.print(f"  {f}")
+            out.print(f"  {console.esc(f)}")
 
     _run(body)
 
@@ -603,12 +603,12 @@ def fetch(
         if as_json:
             console.print_json(res.summary())
             return
-        out.print(f"Workspace written to [bold]{out_dir}[/bold]:")
+        out.print(f"Workspace written to [bold]{console.esc(out_dir)}[/bold]:")
         for f in res.files:
-            out.print(f"  {f}")
+            out.print(f"  {console.esc(f)}")
         for w in res.warnings:
-            err.print(f"[yellow]Warning:[/yellow] {w}")
-        out.print(f"Next: arjenturva validate -c {out_dir}")
+            err.print(f"[yellow]Warning:[/yellow] {console.esc(w)}")
+        out.print(f"Next: arjenturva validate -c {console.esc(out_dir)}")
 
     _run(body)
 

@@ -83,9 +83,19 @@ def staged_folder(target: str | Path, *, force: bool, keep: Iterable[str] = ()) 
     if target.exists() and not target.is_dir():
         msg = f"{target}: exists and is not a folder. Fix: choose another --out folder"
         raise OutputExistsError(msg)
-    if target.is_dir() and any(target.iterdir()) and not force and not list(keep):
-        msg = f"output already exists: {target}. Fix: choose another --out folder or pass --force"
-        raise OutputExistsError(msg)
+    keep = list(keep)
+    if target.is_dir() and any(target.iterdir()):
+        if not (target / "run.json").is_file():
+            names = sorted(p.name for p in target.iterdir())
+            shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+            msg = (
+                f"{target}: holds files that are not the results of an arjenturva run ({shown}); "
+                "they would be replaced. Fix: choose a new or empty --out folder"
+            )
+            raise OutputExistsError(msg)
+        if not force and not keep:
+            msg = f"output already exists: {target}. Fix: choose another --out folder or pass --force"
+            raise OutputExistsError(msg)
     target.parent.mkdir(parents=True, exist_ok=True)
     clean_leftovers(target)
     stage = target.parent / _staging_name(target)
