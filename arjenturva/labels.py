@@ -107,6 +107,23 @@ UI: Final[dict[str, Word]] = {
     "threshold": Word("Kynnys", "Threshold"),
     "demand": Word("Kysyntä", "Demand"),
     "legend_distance": Word("Etäisyys tietä pitkin", "Road distance"),
+    "reach_title": Word(
+        "{label}: matka lähimpään pisteeseen suhteessa kynnykseen",
+        "{label}: distance to the nearest point against the threshold",
+    ),
+    "reach_title_muni": Word(
+        "{name} ({code}) · {label}: matka suhteessa kynnykseen",
+        "{name} ({code}) · {label}: distance against the threshold",
+    ),
+    "legend_reach": Word("Matka suhteessa ruudun kynnykseen", "Distance against the cell's threshold"),
+    "reach_half": Word("enintään puolet kynnyksestä", "within half the threshold"),
+    "reach_within": Word("½–1 × kynnys", "½–1 × the threshold"),
+    "reach_partial": Word("osittain: vain liikkuva tai etäpalvelu", "partly: mobile or remote only"),
+    "reach_double": Word("1–2 × kynnys, ei katettu", "1–2 × the threshold, not covered"),
+    "reach_beyond": Word("yli 2 × kynnys", "over 2 × the threshold"),
+    "legend_gaps_outlined": Word("Palveluaukko, vähintään {n} ruutua", "Coverage gap of {n} or more cells"),
+    "legend_place": Word("kylä tai keskus", "village or centre"),
+    "proposed_mode": Word("ehdotettu: {mode}", "proposed: {mode}"),
     "legend_lacking": Word("Palveluja saavuttamatta", "Services out of reach"),
     "unreachable": Word("ei tieyhteyttä", "no road connection"),
     "legend_points": Word("Palvelupisteet", "Service points"),
@@ -131,6 +148,16 @@ UI: Final[dict[str, Word]] = {
         "OpenStreetMap-taustakartta (vaatii verkkoyhteyden)",
         "OpenStreetMap background (needs a network connection)",
     ),
+    "layers": Word("Karttatasot", "Layers"),
+    "legend": Word("Selite", "Legend"),
+    "layer_gaps": Word("Palveluaukot", "Coverage gaps"),
+    "layer_places": Word("Paikannimet", "Place names"),
+    "layer_municipality_names": Word("Kuntien nimet", "Municipality names"),
+    "proposal_site": Word("ehdotettu sopimus (kohde)", "proposed agreement (site)"),
+    "proposal_route": Word("ehdotettu reitti", "proposed route"),
+    "municipality_name": Word("kunnan nimi", "municipality name"),
+    "place_name": Word("paikannimi", "place name"),
+    "actors": Word("Toimijat", "Actors"),
     "name": Word("Nimi", "Name"),
     "services": Word("Palvelut", "Services"),
     "operator": Word("Toimija", "Operator"),
@@ -173,9 +200,11 @@ UI: Final[dict[str, Word]] = {
     "k_points": Word("Palvelupisteitä", "Service points"),
     "k_gap_areas": Word("Palveluaukkoalueita", "Gap areas"),
     "municipality": Word("Kunta", "Municipality"),
-    "covered_share": Word("Piirissä", "Covered"),
-    "uncovered_population": Word("Ulkopuolella", "Not covered"),
-    "uncovered_65_plus": Word("Ulkopuolella 65+", "Not covered, 65+"),
+    "covered_share": Word("Piirissä (kysynnästä)", "Covered (of demand)"),
+    "uncovered_demand": Word("Ulkopuolella, kysyntä", "Not covered, demand"),
+    "demand_group": Word("Kysyntäryhmä", "Demand group"),
+    "uncovered_population": Word("Ulkopuolella, kaikki asukkaat", "Not covered, all residents"),
+    "uncovered_65_plus": Word("Ulkopuolella, 65+-asukkaat", "Not covered, residents 65+"),
     "uncovered_sparse": Word("Ulkopuolella, harvaan asuttu", "Not covered, sparse areas"),
     "unreachable_population": Word("Ei tieyhteyttä", "No road access"),
     "mean_distance_km": Word("Etäisyys ka. (km)", "Mean distance (km)"),
@@ -200,6 +229,7 @@ UI: Final[dict[str, Word]] = {
     "days_per_week": Word("Päiviä/vko", "Days/week"),
     "covered": Word("Kattaa asukkaita", "Residents covered"),
     "covered_65": Word("Kattaa 65+", "65+ covered"),
+    "demand_covered": Word("Kattaa kysyntää", "Demand covered"),
     "distance_km": Word("Etäisyys (km)", "Distance (km)"),
     "gap_area": Word("Aukkoalue", "Gap area"),
     "settings_mobile": Word("Liikkuva palvelu", "Mobile service"),
@@ -237,15 +267,98 @@ UI: Final[dict[str, Word]] = {
         "The {n} largest gap areas by population (all of them: gap_areas.csv).",
     ),
     "shares_note": Word(
-        "Piirissä = osuus palvelun kysynnästä kynnysetäisyyden sisällä; etäisyydet ovat väestöllä "
-        "painotettuja tieetäisyyksiä lähimpään palvelupisteeseen.",
-        "Covered = share of the service's demand within its threshold; distances are "
-        "population-weighted road distances to the nearest service point.",
+        "Kysyntä, Piirissä ja Ulkopuolella, kysyntä lasketaan palvelun kysyntäryhmästä (esim. "
+        "0–14-vuotiaat); Ulkopuolella, kaikki asukkaat laskee kaikki asukkaat, joille palvelu jää "
+        "kynnysetäisyyden ulkopuolelle. Etäisyydet ovat väestöllä painotettuja tieetäisyyksiä "
+        "lähimpään palvelupisteeseen.",
+        "Demand, Covered and Not covered, demand count the service's demand group (e.g. children "
+        "aged 0–14); Not covered, all residents counts every resident beyond the service's "
+        "threshold. Distances are population-weighted road distances to the nearest service point.",
     ),
     "agreement": Word("Sopimus", "Agreement"),
     "site": Word("Paikka", "Site"),
     "distance_from_base_km": Word("Etäisyys tukikohdasta (km)", "Distance from base (km)"),
+    "muni_service_caption": Word(
+        "{name}: {label}, tieetäisyys lähimpään palvelupisteeseen",
+        "{name}: {label}, road distance to the nearest service point",
+    ),
+    "rationale_other_lang": Word(
+        "perustelu on vain englanniksi (proposals.csv)", "rationale in Finnish only (proposals.csv)"
+    ),
+    "solver_line": Word(
+        "Ehdotukset laski {solver}: tila {status}, MIP-aukko {gap}; {limit}.",
+        "Proposals solved by {solver}: status {status}, MIP gap {gap}; {limit}.",
+    ),
+    "time_limit_hit": Word(
+        "aikaraja täyttyi, joten ratkaisu ei välttämättä ole paras mahdollinen",
+        "the time limit was hit, so the solution may not be the best possible",
+    ),
+    "time_limit_not_hit": Word("aikaraja ei täyttynyt", "the time limit was not hit"),
+    "not_known": Word("ei tiedossa", "not known"),
+    "licence_note": Word(
+        "Raportin luvut ja kartat perustuvat alla lueteltuihin aineistoihin. Mainitse lähteet ja "
+        "niiden lisenssit, kun jaat raporttia tai sen karttoja.",
+        "The figures and maps of this report are based on the data listed below. Credit the "
+        "sources and their licences when you share this report or its maps.",
+    ),
+    "brief_title": Word("Kuntatiivistelmä: {name} ({code})", "Municipality brief: {name} ({code})"),
+    "brief_link": Word("Tiivistelmä", "Brief"),
+    "full_report": Word("Koko raportti: {file}", "Full report: {file}"),
+    "services_brief": Word("Palvelut nyt ja ehdotuksin", "Services now and with the proposals"),
+    "covered_now": Word("Piirissä nyt", "Covered now"),
+    "covered_after": Word("Piirissä ehdotuksin", "Covered with proposals"),
+    "uncovered_now": Word("Ulkopuolella, kaikki asukkaat, nyt", "Not covered, all residents, now"),
+    "uncovered_after": Word(
+        "Ulkopuolella, kaikki asukkaat, ehdotuksin", "Not covered, all residents, with proposals"
+    ),
+    "uncovered_demand_now": Word("Ulkopuolella, kysyntä, nyt", "Not covered, demand, now"),
+    "uncovered_demand_after": Word(
+        "Ulkopuolella, kysyntä, ehdotuksin", "Not covered, demand, with proposals"
+    ),
+    "agreements": Word("Sopimuksia", "Agreements"),
+    "k_agreements": Word("Kumppanuusehdotuksia", "Partnership proposals"),
+    "worst_gaps": Word("Suurimmat palveluaukot", "Largest coverage gaps"),
+    "worst_gaps_note": Word(
+        "{n} aukkoaluetta, joilla eniten kysyntää palvelun ulkopuolella (kaikki: gap_areas.csv).",
+        "The {n} gap areas with the most demand not covered (all of them: gap_areas.csv).",
+    ),
+    "agreements_cut": Word(
+        "Tiivistelmässä {n} sopimusta {total}:stä; kaikki: {file}.",
+        "This brief lists {n} of {total} agreements; all of them: {file}.",
+    ),
+    "before_after": Word("Piirissä nyt → ehdotuksin", "Covered now → with proposals"),
+    "map": Word("Kartta", "Map"),
 }
+
+SOLVER_STATUS: Final[dict[str, Word]] = {
+    "optimal": Word("optimaalinen", "optimal"),
+    "time_limit": Word("aikaraja täyttyi", "time limit reached"),
+    "greedy": Word("ahne heuristiikka (ei optimointia)", "greedy heuristic (not optimised)"),
+    "infeasible": Word("ei käypää ratkaisua", "infeasible"),
+    "nothing_to_propose": Word("ei ehdotettavaa", "nothing to propose"),
+}
+"""How the proposals were solved (``proposals.status`` of ``run.json``)."""
+
+INPUT_ROLE: Final[dict[str, Word]] = {
+    "municipalities": Word("kuntarajat", "municipal boundaries"),
+    "population": Word("väestöruudut", "population grid"),
+    "service_points": Word("palvelupisteet", "service points"),
+    "actors": Word("toimijat", "actors"),
+    "places": Word("paikannimet", "place names"),
+    "network": Word("tieverkko", "road network"),
+    "area_classes": Word("aluetyypit", "area classes"),
+}
+"""The input files of a run (keys of ``inputs`` in ``run.json``)."""
+
+AREA_CLASS_SOURCE: Final[dict[str, Word]] = {
+    "column": Word("väestöaineiston area_class-sarake", "the population layer's area_class column"),
+    "derived": Word("johdettu väestöruuduista", "derived from the population grid"),
+    "column+derived": Word(
+        "väestöaineiston area_class-sarake, puuttuvat johdettu väestöruuduista",
+        "the population layer's area_class column, blanks derived from the population grid",
+    ),
+}
+"""Where the area classes of a run came from (``area_classes`` of ``run.json``)."""
 
 
 # --- proposal rationales -------------------------------------------------------------------------

@@ -1,19 +1,27 @@
-"""The interactive ``map.html`` of a results folder (folium / Leaflet), which works offline.
+"""The interactive ``map.html`` of a results folder: one self-contained page that works offline.
 
-Leaflet's JavaScript and CSS are inlined into the page from a local copy (see
-:func:`find_leaflet_assets`), no tile server is needed (an OpenStreetMap background is an optional
-layer, off by default) and no other external script or style sheet is referenced. The page's own
-HTML (legend, popups, the inlined Leaflet) comes from the Jinja2 templates
-``templates/webmap_*.html.j2``, which escape every user text.
+The page comes from the Jinja2 template ``templates/webmap_page.html.j2`` (autoescaped). Leaflet's
+JavaScript and CSS are inlined from the ``django-js-lib-leaflet`` package, a dependency that ships
+Leaflet as static files (Django is not needed to read them); the page's own script is
+``templates/webmap_app.js``; the map's data is one JSON document in the page. Nothing is loaded
+from the network (the page's Content-Security-Policy forbids it); an OpenStreetMap background is
+an optional layer, off by default and labelled as needing a network connection.
+
+What is drawn, and how, is one table (:func:`symbols`): the script draws every feature with its
+symbol's style and builds the legend from the symbols of the layers on the map, so the legend
+lists exactly what is drawn. One service is shown at a time (radio buttons); its service points,
+gap areas and proposals, the roads, the place and municipality names and the municipal borders
+are overlays beside it. User text only ever reaches the page as JSON data or escaped HTML, and
+the script sets it as text, never as markup.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import os
-from collections.abc import Sequence
+import re
 from functools import cache
+from importlib.resources import files
 from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -25,20 +33,21 @@ from .. import labels
 from .. import results as R
 from ..errors import ArjenturvaError
 from ..io import atomic_path, ensure_writable
-from ..schema import WGS84
+from ..schema import CRS, WGS84
 from .mapdata import (
     GAP_OUTLINE,
     MODE_STYLE,
     MODES,
     NEW_SITE_STYLE,
     PROPOSAL_COLOUR,
+    ROAD_STYLE,
     MapData,
     distance_class,
     distance_class_labels,
     distance_colours,
     read_actors,
     read_map_data,
-    service_mask,
+    road_group,
     services_of,
 )
 from .tables import run_credits
@@ -48,13 +57,59 @@ if TYPE_CHECKING:
     import jinja2
 
     from ..config import Config
+    from ..network import Network
 
-#: Environment variable naming a folder with ``leaflet.js`` and ``leaflet.css`` (Leaflet 1.x).
-LEAFLET_ENV: Final = "ARJENTURVA_LEAFLET_DIR"
+#: The package that ships Leaflet (1.9) as static files, and their folder inside it.
+LEAFLET_PACKAGE: Final = "js_lib_leaflet"
+_LEAFLET_STATIC: Final = ("static", "js_lib_leaflet")
 
-#: Characters that end or interpolate the JavaScript template literals folium puts popups and
-#: tooltips into, as HTML entities (the text is HTML-escaped first).
-_LITERAL_SAFE: Final = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;"})
+#: The optional background layer (only loaded when the user turns it on).
+OSM_TILES: Final = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION: Final = "© OpenStreetMap contributors (ODbL)"
+
+#: More population cells than this are drawn on a canvas instead of as SVG paths (speed).
+CANVAS_CELLS_ABOVE: Final = 5000
+#: Tolerance (m) of the simplification of roads, and decimals of the page's coordinates (~1 m).
+ROAD_SIMPLIFY_M: Final = 25.0
+COORD_DECIMALS: Final = 5
+
+#: Marker shapes of the page for the matplotlib markers of :mod:`.mapdata`.
+_SHAPES: Final = {"o": "circle", "^": "triangle", "D": "diamond", "*": "star", "P": "plus"}
+_ROAD_WEIGHT: Final = 1.6  # px per matplotlib line width
+_ROAD_DASH: Final = {"ferry": "6 4"}
+
+
+def find_leaflet_assets() -> Path:
+    """The folder holding ``leaflet.js`` and ``leaflet.css`` of the ``django-js-lib-leaflet`` package.
+
+    Raises
+    ------
+    ArjenturvaError
+        When the package (a dependency of arjenturva) is not installed.
+    """
+    spec = find_spec(LEAFLET_PACKAGE)
+    for root in (spec.submodule_search_locations or []) if spec is not None else []:
+        folder = Path(root).joinpath(*_LEAFLET_STATIC)
+        if (folder / "leaflet.js").is_file() and (folder / "leaflet.css").is_file():
+            return folder
+    msg = (
+        "Leaflet not found: the package django-js-lib-leaflet (a dependency of arjenturva) is missing. "
+        "Fix: pip install django-js-lib-leaflet"
+    )
+    raise ArjenturvaError(msg)
+
+
+@cache
+def _leaflet() -> tuple[str, str]:
+    """Leaflet's CSS (its images as data URIs) and JavaScript, ready to inline."""
+    folder = find_leaflet_assets()
+    css = (folder / "leaflet.css").read_text(encoding="utf-8")
+    for img in sorted((folder / "images").glob("*.png")):
+        uri = "data:image/png;base64," + base64.b64encode(img.read_bytes()).decode("ascii")
+        css = css.replace(f"url(images/{img.name})", f"url({uri})")
+    js = (folder / "leaflet.js").read_text(encoding="utf-8")
+    js = re.sub(r"//# sourceMappingURL=\S*\s*$", "", js).replace("</script", "<\\/script")
+    return css, js
 
 
 @cache
@@ -69,118 +124,316 @@ def _templates() -> jinja2.Environment:
     )
 
 
-def _render(name: str, **context: Any) -> str:
-    return _templates().get_template(name).render(**context)
+def _app_js() -> str:
+    return (files("arjenturva.export") / "templates" / "webmap_app.js").read_text(encoding="utf-8")
 
 
-def find_leaflet_assets() -> Path | None:
-    """A local folder holding ``leaflet.js`` and ``leaflet.css``, or None.
+def _json_for_html(data: Any) -> str:
+    """JSON that can stand inside a ``<script>`` element (``<``, ``>``, ``&`` as escapes)."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
-    Looked up in order: ``$ARJENTURVA_LEAFLET_DIR``; a copy shipped in the package
-    (``arjenturva/_vendor/leaflet/``); Debian's ``libjs-leaflet`` (``/usr/share/javascript/leaflet``);
-    the static files of the ``datasette-leaflet`` package when installed.
+
+def symbols(lang: str) -> dict[str, dict[str, Any]]:
+    """Every symbol the web map can draw, in legend order: ``key -> style and legend words``.
+
+    ``kind`` is ``fill`` (cells), ``outline`` (areas drawn as outlines), ``line``, ``marker``
+    (``shape``, ``fill``, ``edge``, ``size`` in px) or ``text`` (names). The page draws each
+    feature with its symbol and gives it the CSS class ``at-sym-<key>``; the legend lists the
+    symbols of the layers on the map.
     """
-    candidates: list[Path] = []
-    if os.environ.get(LEAFLET_ENV):
-        candidates.append(Path(os.environ[LEAFLET_ENV]))
-    candidates.append(Path(__file__).resolve().parents[1] / "_vendor" / "leaflet")
-    candidates.append(Path("/usr/share/javascript/leaflet"))
-    spec = find_spec("datasette_leaflet") if _importable_name("datasette_leaflet") else None
-    if spec is not None and spec.submodule_search_locations:
-        candidates.extend(Path(p) / "static" for p in spec.submodule_search_locations)
-    for folder in candidates:
-        if (folder / "leaflet.js").is_file() and (folder / "leaflet.css").is_file():
-            return folder
-        js = sorted(folder.glob("leaflet-v*.min.js")) if folder.is_dir() else []
-        css = sorted(folder.glob("leaflet-v*.css")) if folder.is_dir() else []
-        if js and css:
-            return folder
-    return None
+    t = labels.ui(lang)
+    out: dict[str, dict[str, Any]] = {}
+    for i, (colour, name) in enumerate(zip(distance_colours(), distance_class_labels(lang), strict=True)):
+        out[f"dist-{i}"] = {"section": t["legend_distance"], "label": name, "kind": "fill", "colour": colour}
+    for mode in MODES:
+        st = MODE_STYLE[mode]
+        out[f"mode-{mode}"] = {
+            "section": t["legend_points"],
+            "label": labels.label(labels.MODE, mode, lang),
+            "kind": "marker",
+            "shape": _SHAPES[st["marker"]],
+            "fill": st["color"],
+            "edge": "#ffffff" if st["edge"] == "white" else "#000000",
+            "size": 15,
+        }
+    for group in ("main", "regional", "local", "ferry"):
+        st = ROAD_STYLE[group]
+        out[f"road-{group}"] = {
+            "section": t["legend_roads"],
+            "label": t[group],
+            "kind": "line",
+            "colour": st["color"],
+            "weight": round(st["lw"] * _ROAD_WEIGHT, 1),
+            "dash": _ROAD_DASH.get(group),
+        }
+    other = t["legend_other"]
+    out["gap"] = {"section": other, "label": t["legend_gaps"], "kind": "outline", "colour": GAP_OUTLINE}
+    out["proposal-point"] = {
+        "section": other,
+        "label": t["proposal_site"],
+        "kind": "marker",
+        "shape": "plus",
+        "fill": PROPOSAL_COLOUR,
+        "edge": "#ffffff",
+        "size": 17,
+    }
+    out["proposal-line"] = {
+        "section": other,
+        "label": t["proposal_route"],
+        "kind": "line",
+        "colour": PROPOSAL_COLOUR,
+        "weight": 3,
+        "dash": "8 4",
+    }
+    out["new-site"] = {
+        "section": other,
+        "label": t["new_site"],
+        "kind": "marker",
+        "shape": "star",
+        "fill": NEW_SITE_STYLE["color"],
+        "edge": "#000000",
+        "size": 24,
+    }
+    out["border"] = {
+        "section": other,
+        "label": t["border"],
+        "kind": "line",
+        "colour": "#333333",
+        "weight": 2.5,
+    }
+    out["municipality-label"] = {"section": other, "label": t["municipality_name"], "kind": "text"}
+    out["place-label"] = {"section": other, "label": t["place_name"], "kind": "text"}
+    return out
 
 
-def _importable_name(name: str) -> bool:
+def _features(gdf: gpd.GeoDataFrame, props: list[dict[str, Any]]) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection (EPSG:4326, coordinates rounded) of ``gdf`` with ``props``."""
+    import shapely
+
+    geoms = gdf.geometry.to_crs(WGS84).to_numpy()
+    geoms = shapely.transform(geoms, lambda xy: np.round(xy, COORD_DECIMALS))
+    texts = shapely.to_geojson(geoms)
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": p, "geometry": json.loads(g)}
+            for p, g in zip(props, texts, strict=True)
+            if g is not None
+        ],
+    }
+
+
+def _text(v: Any) -> str:
+    """User text of a cell, blank for missing values."""
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return ""
     try:
-        return find_spec(name) is not None
-    except (ImportError, ValueError):
-        return False
+        return "" if bool(pd.isna(v)) else str(v)
+    except (TypeError, ValueError):
+        return str(v)
 
 
-def _leaflet_inline(folder: Path) -> str:
-    """``<style>`` and ``<script>`` elements with Leaflet's CSS (images as data URIs) and JS."""
-    js_path = folder / "leaflet.min.js"  # the minified build when there is one (Debian ships both)
-    if not js_path.is_file():
-        js_path = folder / "leaflet.js"
-    css_path = folder / "leaflet.css"
-    if not js_path.is_file():
-        js_path = sorted(folder.glob("leaflet-v*.min.js"))[-1]
-        css_path = sorted(folder.glob("leaflet-v*.css"))[-1]
-    js = js_path.read_text(encoding="utf-8").replace("</script", "<\\/script")
-    css = css_path.read_text(encoding="utf-8")
-    for img in ("layers.png", "layers-2x.png", "marker-icon.png"):
-        p = folder / "images" / img
-        if p.is_file():
-            uri = "data:image/png;base64," + base64.b64encode(p.read_bytes()).decode("ascii")
-            css = css.replace(f"url(images/{img})", f"url({uri})")
-    return _render("webmap_leaflet.html.j2", css=css, js=js) + "\n"
+def _drawable(gdf: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    if gdf is None or gdf.empty:
+        return None
+    gdf = gdf.loc[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    return None if gdf.empty else gdf
 
 
-def _literal_safe(html_text: str) -> str:
-    """HTML that folium can put into a JavaScript template literal unchanged."""
-    return html_text.translate(_LITERAL_SAFE)
+def _cells(data: MapData, services: list[str], lang: str) -> dict[str, Any]:
+    """The population cells with, per service (in ``services`` order), the distance class ``c``
+    and the road distance ``d`` in hundreds of metres (null when unreachable)."""
+    pop = data.population
+    classes = [distance_class(pop[f"{s}_distance_m"]).tolist() for s in services]
+    dist: list[list[int | None]] = []
+    for s in services:
+        d = pd.to_numeric(pop[f"{s}_distance_m"], errors="coerce").to_numpy(dtype=float)
+        dist.append([int(round(v / 100)) if np.isfinite(v) else None for v in d])
+    people = [labels.format_number(v, lang) for v in pop["population"]]
+    props = [
+        {"p": people[i], "c": [c[i] for c in classes], "d": [d[i] for d in dist]} for i in range(len(pop))
+    ]
+    return {"canvas": len(pop) > CANVAS_CELLS_ABOVE, "fc": _features(pop, props)}
 
 
-def _esc(text: Any) -> str:
-    """Escape text that folium puts into a JavaScript template literal or ``innerHTML``."""
-    from markupsafe import escape
+def _gap_areas(data: MapData, services: list[str], lang: str) -> dict[str, Any]:
+    t = labels.ui(lang)
+    fields = [t["place"], t["population"], t["uncovered"], t["age65"], t["distance"]]
+    gaps = data.gap_areas.loc[data.gap_areas["service"].astype(str).isin(services).to_numpy()]
+    props = [
+        {
+            "s": services.index(str(row["service"])),
+            "v": [
+                _text(row["place"]),
+                labels.format_number(row["population"], lang),
+                labels.format_number(row["uncovered_population"], lang),
+                labels.format_number(row["age_65_plus"], lang),
+                labels.format_number(row["site_distance_m"] / 1000, lang, 1),
+            ],
+        }
+        for _, row in gaps.iterrows()
+    ]
+    return {"fields": fields, "fc": _features(gaps, props)}
 
-    return _literal_safe(str(escape(str(text))))
+
+def _points(data: MapData, services: list[str], config: Config, lang: str) -> dict[str, Any]:
+    """The service points with their services (indices), mode, name and popup values."""
+    t = labels.ui(lang)
+    actors = read_actors(config)
+    pts = data.service_points
+    props = []
+    for (_, row), svcs in zip(pts.iterrows(), services_of(pts), strict=True):
+        mode = _text(row.get("mode")) or "fixed"
+        actor_id = _text(row.get("actor_id"))
+        actor_name, sector = actor_id, ""
+        if actors is not None and actor_id in actors.index:
+            actor_name = str(actors.loc[actor_id].get("name", actor_id))
+            sector = labels.label(labels.SECTOR, str(actors.loc[actor_id].get("sector", "")), lang)
+        days = labels.format_number(row.get("days_per_week"), lang, 1)
+        props.append(
+            {
+                "s": [services.index(s) for s in svcs if s in services],
+                "m": mode if mode in MODES else "fixed",
+                "n": _text(row.get("name")),
+                "v": [
+                    _text(row.get("name")),
+                    ", ".join(labels.service_label(config, x, lang) for x in svcs),
+                    actor_name,
+                    sector,
+                    labels.label(labels.MODE, mode, lang),
+                    days.removesuffix(",0").removesuffix(".0"),
+                ],
+            }
+        )
+    fields = [t["name"], t["services"], t["operator"], t["sector"], t["mode"], t["days"]]
+    return {"fields": fields, "fc": _features(pts, props)}
 
 
-def _popup_table(rows: Sequence[tuple[str, Any]]) -> str:
-    """A popup's table of (heading, value) rows, blank values left out."""
-    shown = [(k, v) for k, v in rows if v not in (None, "")]
-    return _literal_safe(_render("webmap_popup.html.j2", rows=shown))
+def _proposals(data: MapData, services: list[str], config: Config, lang: str) -> dict[str, Any]:
+    """Proposed agreements (service index, popup values) and new sites (service indices)."""
+    t = labels.ui(lang)
+    out: dict[str, Any] = {
+        "fields": [t["service"], t["actor"], t["mode"], t["site"], t["rationale"]],
+        "site_fields": [t["site"], t["services"], t["actors"]],
+        "fc": None,
+        "sites": None,
+    }
+    prop = _drawable(data.proposals)
+    if prop is not None:
+        prop = prop.loc[prop["service"].astype(str).isin(services).to_numpy()]
+        props = [
+            {
+                "s": services.index(str(row["service"])),
+                "v": [
+                    labels.service_label(config, str(row["service"]), lang),
+                    _text(row.get("actor_name")) or _text(row.get("actor_id")),
+                    labels.label(labels.MODE, _text(row.get("mode")), lang),
+                    _text(row.get("site_name")),
+                    _text(row.get("rationale")),
+                ],
+            }
+            for _, row in prop.iterrows()
+        ]
+        out["fc"] = _features(prop, props)
+    sites = _drawable(data.new_sites)
+    if sites is not None:
+        reps = sites.set_geometry(sites.geometry.representative_point())
+        props = [
+            {
+                "s": [services.index(s) for s in svcs if s in services],
+                "v": [
+                    _text(row.get("site_name")),
+                    ", ".join(labels.service_label(config, s, lang) for s in svcs),
+                    ", ".join(a for a in _text(row.get("actors")).split(";") if a),
+                ],
+            }
+            for (_, row), svcs in zip(reps.iterrows(), services_of(reps), strict=True)
+        ]
+        out["sites"] = _features(reps, props)
+    return out
 
 
-def _geojson(gdf: gpd.GeoDataFrame, columns: list[str], precision: int = 5) -> dict[str, Any]:
-    """GeoJSON (EPSG:4326) of a layer with ``columns`` as properties, coordinates rounded."""
+def _roads(roads: gpd.GeoDataFrame | None) -> dict[str, Any] | None:
+    """Road lines merged and simplified per road group (``g``), or None without roads."""
     import geopandas as gpd
     import shapely
 
-    g = gdf[[*columns, "geometry"]].to_crs(WGS84)
-    geoms = shapely.set_precision(g.geometry.values, 10.0**-precision)
-    g = g.set_geometry(gpd.GeoSeries(geoms, index=g.index, crs=WGS84))
-    data: dict[str, Any] = json.loads(g.to_json(drop_id=True, na="null"))
-    return data
+    if roads is None or roads.empty:
+        return None
+    if roads.crs is not None and roads.crs.to_epsg() != 3067:
+        roads = roads.to_crs(CRS)
+    groups = roads["road_class"].map(road_group) if "road_class" in roads else pd.Series("local", roads.index)
+    names, geoms = [], []
+    for g in ("local", "regional", "main", "ferry"):
+        lines = roads.geometry.loc[(groups == g).to_numpy()]
+        if lines.empty:
+            continue
+        merged = shapely.line_merge(shapely.union_all(lines.to_numpy()))
+        names.append({"g": g})
+        geoms.append(shapely.simplify(merged, ROAD_SIMPLIFY_M))
+    return _features(gpd.GeoDataFrame(geometry=geoms, crs=CRS), names)
 
 
-def _isna(v: Any) -> bool:
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
+def _labels(data: MapData, results_dir: Path) -> dict[str, list[list[Any]]]:
+    """Municipality names at a point inside each municipality, and place names, both as
+    ``[lat, lon, name]`` in the order they win space on the map (centres, then by population)."""
+    munis = data.municipalities
+    reps = munis.geometry.representative_point().to_crs(WGS84)
+    names = munis["name"] if "name" in munis else munis["code"]
+    out: dict[str, list[list[Any]]] = {
+        "municipalities": [
+            [round(p.y, COORD_DECIMALS), round(p.x, COORD_DECIMALS), _text(n)]
+            for p, n in zip(reps, names, strict=True)
+            if _text(n)
+        ],
+        "places": [],
+    }
+    if R.PLACES.layer in R.list_layers(results_dir):
+        places = R.read_layer(results_dir, R.PLACES)
+        places = places.loc[places.geometry.notna() & ~places.geometry.is_empty]
+        centre = places["kind"].astype(str).eq("centre") if "kind" in places else False
+        people = pd.to_numeric(places.get("population", np.nan), errors="coerce").fillna(0)
+        places = places.assign(_c=centre, _p=people).sort_values(["_c", "_p"], ascending=False, kind="stable")
+        pts = places.geometry.representative_point().to_crs(WGS84)
+        out["places"] = [
+            [round(p.y, COORD_DECIMALS), round(p.x, COORD_DECIMALS), _text(n)]
+            for p, n in zip(pts, places["name"], strict=True)
+            if _text(n)
+        ]
+    return out
+
+
+def _words(lang: str) -> dict[str, str]:
+    """The words the page's script shows (layer names, headings, tooltips)."""
+    t = labels.ui(lang)
+    keys = (
+        "service", "layers", "legend", "legend_points", "layer_gaps", "proposals", "legend_roads",
+        "layer_places", "layer_municipality_names", "borders_layer", "osm_layer", "cell_distance",
+        "population", "unreachable", "km",
+    )  # fmt: skip
+    return {k: t[k] for k in keys}
 
 
 def write_html_map(
     results_dir: str | Path,
     config: Config,
     *,
+    network: Network | None = None,
+    roads: gpd.GeoDataFrame | None = None,
     services: list[str] | None = None,
     lang: str | None = None,
     force: bool = False,
     basemap_tiles: bool | None = None,
-    require_offline: bool = False,
 ) -> Path:
-    """Write the interactive map ``results_dir/map.html`` (folium / Leaflet).
+    """Write the interactive map ``results_dir/map.html``, a single file that works offline.
 
-    One overlay per service (cells coloured by road distance, gap areas with population, 65+ and
-    distance in popups, the service's points with name, services, operator, sector, mode and days
-    per week, proposals with their rationale), toggled in the layer control; municipal borders
-    stay on. The page opens as a local file without a network connection: Leaflet is inlined
-    (see :func:`find_leaflet_assets`) and there are no default tiles; an OpenStreetMap background
-    is an optional overlay, off by default, when ``basemap_tiles`` (default
-    ``config.export.basemap_tiles``) is true. The run's credits (the synthetic-data note when it
-    applies, and the sources the workspace declares) are shown in a corner.
+    One service is shown at a time (radio buttons): its population cells coloured by road
+    distance, with its service points (name, services, operator, sector, mode and days per week
+    in popups), gap areas (population, 65+ and distance) and proposals (actor, mode, site and
+    rationale) as overlays, beside the roads, place names, municipality names and borders. The
+    legend lists the symbols of the layers on the map; the scale is metric; the run's credits (the
+    synthetic-data note when it applies, and the sources the workspace declares) are shown.
 
     Parameters
     ----------
@@ -188,16 +441,20 @@ def write_html_map(
         A results folder holding ``results.gpkg`` and ``run.json``.
     config
         The workspace config.
+    network
+        A :class:`~arjenturva.network.Network` whose roads are drawn by class.
+    roads
+        Road lines to draw instead (an optional ``road_class`` column). Without ``network`` and
+        ``roads`` the map has no roads.
     services
-        Services to put on the map (default: all of the config found in the results).
+        Services to offer (default: all of the config found in the results).
     lang
         ``fi`` or ``en`` (default ``config.language``).
     force
         Overwrite an existing ``map.html``.
     basemap_tiles
-        Offer the OpenStreetMap background layer.
-    require_offline
-        Raise instead of falling back to Leaflet from a CDN when no local copy is found.
+        Offer the OpenStreetMap background layer (off until the user turns it on; default
+        ``config.export.basemap_tiles``).
 
     Returns
     -------
@@ -208,237 +465,68 @@ def write_html_map(
     ------
     OutputExistsError
         When ``map.html`` exists and ``force`` is false.
+    InputFileError
+        When ``results.gpkg``, its layers or ``run.json`` are missing.
     ArjenturvaError
-        When ``require_offline`` and no local Leaflet is available.
+        When Leaflet (the ``django-js-lib-leaflet`` package) is not installed.
     """
-    import folium
+    from markupsafe import Markup
 
     language = labels.resolve_language(config, lang)
     t = labels.ui(language)
     results_dir = Path(results_dir)
     target = results_dir / R.WEB_MAP_FILE
     ensure_writable([target], force=force)
-    leaflet_dir = find_leaflet_assets()
-    if leaflet_dir is None and require_offline:
-        msg = (
-            f"no local copy of Leaflet found. Fix: set {LEAFLET_ENV} to a folder with leaflet.js and "
-            "leaflet.css, or install Debian's libjs-leaflet"
-        )
-        raise ArjenturvaError(msg)
+    leaflet_css, leaflet_js = _leaflet()
     data = read_map_data(results_dir, config)
     credits = run_credits(R.read_run(results_dir), language)
     wanted = services if services is not None else list(config.services)
     svc_list = [s for s in wanted if s in config.services and f"{s}_distance_m" in data.population]
-    actors = read_actors(config)
+    if roads is None and network is not None:
+        from ..network import edges_geodataframe
+
+        roads = edges_geodataframe(network)
     show_tiles = config.export.basemap_tiles if basemap_tiles is None else basemap_tiles
-
-    bounds4326 = data.municipalities.to_crs(WGS84).total_bounds
-    m = folium.Map(
-        location=[(bounds4326[1] + bounds4326[3]) / 2, (bounds4326[0] + bounds4326[2]) / 2],
-        zoom_start=8,
-        tiles=None,
-        control_scale=True,
-        prefer_canvas=True,
+    b = data.municipalities.to_crs(WGS84).total_bounds
+    title = t["interactive_title"].format(name=config.name)
+    page_data = {
+        "words": _words(language),
+        "decimal": "," if language == "fi" else ".",
+        "bounds": [[float(b[1]), float(b[0])], [float(b[3]), float(b[2])]],
+        "symbols": symbols(language),
+        "services": [
+            {
+                "label": labels.service_label(config, s, language),
+                "title": t["distance_title"].format(label=labels.service_label(config, s, language)),
+                "threshold": f"{t['threshold']}: {labels.format_threshold(config.services[s], language)}",
+            }
+            for s in svc_list
+        ],
+        "cells": _cells(data, svc_list, language),
+        "gaps": _gap_areas(data, svc_list, language),
+        "points": _points(data, svc_list, config, language),
+        "proposals": _proposals(data, svc_list, config, language),
+        "roads": _roads(roads),
+        "borders": _features(data.municipalities, [{} for _ in range(len(data.municipalities))]),
+        "labels": _labels(data, results_dir),
+        "tiles": {"url": OSM_TILES, "attribution": OSM_ATTRIBUTION} if show_tiles else None,
+    }
+    page = (
+        _templates()
+        .get_template("webmap_page.html.j2")
+        .render(
+            lang=language,
+            title=title,
+            hint=t["hint"],
+            cells_note=t["cells_note"].format(n=config.export.suppress_below),
+            credits=credits,
+            tile_origin="https://tile.openstreetmap.org" if show_tiles else "",
+            leaflet_css=Markup(leaflet_css),
+            leaflet_js=Markup(leaflet_js),
+            app_js=Markup(_app_js().replace("</script", "<\\/script")),
+            data_json=Markup(_json_for_html(page_data)),
+        )
     )
-    if leaflet_dir is not None:
-        m.default_js = []
-        m.default_css = []
-    m.fit_bounds([[bounds4326[1], bounds4326[0]], [bounds4326[3], bounds4326[2]]])
-    for i, s in enumerate(svc_list):
-        label = labels.service_label(config, s, language)
-        fg = folium.FeatureGroup(name=label, show=(i == 0), overlay=True)
-        _add_cells(fg, data, s, label, language)
-        _add_gap_areas(fg, data, s, language)
-        _add_points(fg, data, s, config, actors, language)
-        _add_proposals(fg, data, s, config, language)
-        fg.add_to(m)
-
-    borders = (
-        data.municipalities[["name", "geometry"]]
-        if "name" in data.municipalities
-        else data.municipalities[["geometry"]]
-    )
-    folium.GeoJson(
-        _geojson(borders, [c for c in borders.columns if c != "geometry"]),
-        name=t["borders_layer"],
-        style_function=lambda _f: {"fill": False, "color": "#333333", "weight": 2.5},
-        interactive=False,
-        control=True,
-    ).add_to(m)
-    if show_tiles:
-        folium.TileLayer(
-            "OpenStreetMap",
-            name=t["osm_layer"],
-            overlay=True,
-            show=False,
-            control=True,
-            attr="© OpenStreetMap contributors (ODbL)",
-        ).add_to(m)
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    page = m.get_root().render()
-    if leaflet_dir is not None:
-        page = page.replace("</head>", _leaflet_inline(leaflet_dir) + "</head>", 1)
-    page = page.replace("</body>", _legend(config, language, credits) + "</body>", 1)
     with atomic_path(target) as tmp:
         tmp.write_text(page, encoding="utf-8")
     return target
-
-
-def _add_cells(fg: Any, data: MapData, service: str, label: str, lang: str) -> None:
-    """The population cells coloured by road distance to the service, with a tooltip."""
-    import folium
-
-    t = labels.ui(lang)
-    colours = distance_colours()
-    pop = data.population
-    pop_cols = [c for c in ("cell_id", "population", "age_65_plus") if c in pop]
-    col = f"{service}_distance_m"
-    cells = pop[[*pop_cols, col, "geometry"]].copy()
-    cells["colour"] = [colours[c] for c in distance_class(cells[col])]
-    cells["distance_km"] = [
-        labels.format_number(d / 1000, lang, 1) if np.isfinite(d) else t["unreachable"]
-        for d in pd.to_numeric(cells[col], errors="coerce").fillna(np.inf)
-    ]
-    cells["pop_text"] = [labels.format_number(v, lang) for v in cells.get("population", [])]
-    folium.GeoJson(
-        _geojson(cells, ["colour", "distance_km", "pop_text"]),
-        name=f"{label} cells",
-        style_function=lambda f: {
-            "fillColor": f["properties"]["colour"],
-            "fillOpacity": 0.75,
-            "weight": 0,
-            "color": f["properties"]["colour"],
-        },
-        tooltip=folium.GeoJsonTooltip(
-            fields=["distance_km", "pop_text"],
-            aliases=[f"{t['cell_distance']} ({t['km']})", t["population"]],
-        ),
-        control=False,
-    ).add_to(fg)
-
-
-def _add_gap_areas(fg: Any, data: MapData, service: str, lang: str) -> None:
-    """The service's gap areas as outlines, with a popup of their figures."""
-    import folium
-
-    t = labels.ui(lang)
-    gaps = data.gap_areas.loc[service_mask(data.gap_areas, service)]
-    if gaps.empty:
-        return
-    gtab = gaps.copy()
-    gtab["g_place"] = [_esc(v) for v in gtab["place"].fillna("")]
-    gtab["g_pop"] = [labels.format_number(v, lang) for v in gtab["population"]]
-    gtab["g_unc"] = [labels.format_number(v, lang) for v in gtab["uncovered_population"]]
-    gtab["g_65"] = [labels.format_number(v, lang) for v in gtab["age_65_plus"]]
-    gtab["g_dist"] = [labels.format_number(v / 1000, lang, 1) for v in gtab["site_distance_m"]]
-    fields = ["g_place", "g_pop", "g_unc", "g_65", "g_dist"]
-    aliases = [t["place"], t["population"], t["uncovered"], t["age65"], t["distance"]]
-    folium.GeoJson(
-        _geojson(gtab, fields),
-        style_function=lambda _f: {"fill": True, "fillOpacity": 0.0, "color": GAP_OUTLINE, "weight": 2},
-        popup=folium.GeoJsonPopup(fields=fields, aliases=aliases, localize=False),
-        control=False,
-    ).add_to(fg)
-
-
-def _add_points(
-    fg: Any, data: MapData, service: str, config: Config, actors: pd.DataFrame | None, lang: str
-) -> None:
-    """The points offering the service, by mode, with a popup naming operator, sector and mode."""
-    import folium
-
-    t = labels.ui(lang)
-    pts = data.service_points.loc[service_mask(data.service_points, service)].to_crs(WGS84)
-    for (_, row), svcs in zip(pts.iterrows(), services_of(pts), strict=True):
-        mode = str(row.get("mode") or "fixed")
-        st = MODE_STYLE.get(mode, MODE_STYLE["fixed"])
-        actor_name, sector = "", ""
-        actor_id = row.get("actor_id")
-        if actors is not None and isinstance(actor_id, str) and actor_id in actors.index:
-            # read_actors: all columns are str and actor_id is a unique index.
-            actor_name = str(actors.loc[actor_id].get("name", actor_id))
-            sector = labels.label(labels.SECTOR, str(actors.loc[actor_id].get("sector", "")), lang)
-        elif isinstance(actor_id, str):
-            actor_name = actor_id
-        days = labels.format_number(row.get("days_per_week"), lang, 1)
-        rows = [
-            (t["name"], row.get("name", "")),
-            (t["services"], ", ".join(labels.service_label(config, x, lang) for x in svcs)),
-            (t["operator"], actor_name),
-            (t["sector"], sector),
-            (t["mode"], labels.label(labels.MODE, mode, lang)),
-            (t["days"], days.removesuffix(",0").removesuffix(".0")),
-        ]
-        folium.CircleMarker(
-            location=[row.geometry.y, row.geometry.x],
-            radius=7 if mode == "fixed" else 6,
-            color=st["edge"] if st["edge"] != "white" else "#ffffff",
-            weight=1.5,
-            fill=True,
-            fill_color=st["color"],
-            fill_opacity=0.95,
-            popup=folium.Popup(_popup_table(rows), max_width=320),
-            tooltip=_esc(row.get("name", "")),
-        ).add_to(fg)
-
-
-def _add_proposals(fg: Any, data: MapData, service: str, config: Config, lang: str) -> None:
-    """The service's proposals and new sites, with a popup giving the actor, mode and rationale."""
-    import folium
-
-    t = labels.ui(lang)
-    for layer in (data.proposals, data.new_sites):
-        if layer is None or layer.empty:
-            continue
-        sub = layer.loc[service_mask(layer, service)]
-        sub = sub.loc[sub.geometry.notna() & ~sub.geometry.is_empty].to_crs(WGS84)
-        for _, row in sub.iterrows():
-            mode = row.get("mode", "")
-            rows = [
-                (t["service"], labels.service_label(config, service, lang)),
-                (t["actor"], row.get("actor_name", row.get("actor_id", ""))),
-                (t["mode"], labels.label(labels.MODE, str(mode), lang) if not _isna(mode) else ""),
-                (t["rationale"], row.get("rationale", "")),
-            ]
-            popup = folium.Popup(_popup_table([(k, "" if _isna(v) else v) for k, v in rows]), max_width=360)
-            geom = row.geometry
-            if "Line" in geom.geom_type:
-                lines = list(geom.geoms) if geom.geom_type.startswith("Multi") else [geom]
-                for line in lines:
-                    folium.PolyLine(
-                        [(y, x) for x, y, *_ in line.coords],
-                        color=PROPOSAL_COLOUR,
-                        weight=3,
-                        dash_array="8 4",
-                        popup=popup,
-                    ).add_to(fg)
-            else:
-                p = geom.representative_point()
-                folium.CircleMarker(
-                    location=[p.y, p.x],
-                    radius=9,
-                    color="#000000",
-                    weight=1.5,
-                    fill=True,
-                    fill_color=NEW_SITE_STYLE["color"],
-                    fill_opacity=1.0,
-                    popup=popup,
-                ).add_to(fg)
-
-
-def _legend(config: Config, lang: str, credits: Sequence[str]) -> str:
-    """The title, legend and credits boxes of ``map.html`` (user text escaped by the template)."""
-    t = labels.ui(lang)
-    return _render(
-        "webmap_legend.html.j2",
-        title=t["interactive_title"].format(name=config.name),
-        hint=t["hint"],
-        distance_heading=t["legend_distance"],
-        distance_classes=list(zip(distance_colours(), distance_class_labels(lang), strict=True)),
-        points_heading=t["legend_points"],
-        modes=[(MODE_STYLE[k]["color"], labels.label(labels.MODE, k, lang)) for k in MODES],
-        gap_outline=GAP_OUTLINE,
-        gaps_heading=t["legend_gaps"],
-        cells_note=t["cells_note"].format(n=config.export.suppress_below),
-        credits=credits,
-    )
