@@ -245,7 +245,9 @@ def _write_gaps_into(
         },
         network_info=network.info,
         timings={**(timings or {}), **result.timings},
-        warnings=[str(w) for w in ws.warnings] + result.warnings,
+        warnings=[str(w) for w in ws.warnings]
+        + result.warnings
+        + ([str(network.info["cache_warning"])] if network.info.get("cache_warning") else []),
         extra={
             "area_classes": result.area_class_source,
             "scenario": scenario,
@@ -530,4 +532,3 @@ def fetch_workspace(
         mapping=mapping,
         progress=progress,
     )
-

@@ -199,7 +199,10 @@ def _run_pipeline(
     console.print_facts(result.extras)
     if result.proposals is not None:
         console.print_proposals(result.proposals)
-    for w in result.gaps.warnings:
+    for w in [
+        *result.gaps.warnings,
+        *([result.network.info["cache_warning"]] if result.network.info.get("cache_warning") else []),
+    ]:
         err.print(f"[yellow]Warning:[/yellow] {console.esc(w)}")
     out.print(f"Results in [bold]{console.esc(result.results_dir)}[/bold]:")
     for f in dict.fromkeys(result.files):

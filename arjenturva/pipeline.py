@@ -95,7 +95,11 @@ def run_pipeline(
     if out_dir is not None:
         target = Path(out_dir)
     else:
-        target = default_results_dir(cfg) if scenario is None else cfg.base_dir / f"results-{scenario}"
+        from .results import safe_name
+
+        target = (
+            default_results_dir(cfg) if scenario is None else cfg.base_dir / f"results-{safe_name(scenario)}"
+        )
     check_writable(target, "run", force=force)
     ws = timed("validate", lambda: load_workspace(cfg, progress=say))
     if scenario is not None:

@@ -207,9 +207,19 @@ def build_network(
         net = _assemble(roads, speeds=cfg.speeds(), source=src_label, progress=progress)
     net.info.update(source=src_label)
     if cache_path is not None:
-        save_network(net, cache_path)
-        if progress:
-            progress(f"network: cached as {cache_path.name}")
+        try:
+            save_network(net, cache_path)
+        except OSError as e:
+            # A read-only or full workspace: the network still works, it is only not cached.
+            net.info["cache_warning"] = (
+                f"the road network could not be cached in {cache_path.parent} ({e.strerror or e}); "
+                "it is rebuilt on every run. Fix: make the workspace folder writable, "
+                "or set network.cache: false"
+            )
+            cache_path = None
+        else:
+            if progress:
+                progress(f"network: cached as {cache_path.name}")
     net.info.update(cache_path=str(cache_path) if cache_path else None, from_cache=False,
                     seconds=round(time.perf_counter() - t0, 3))
     return net

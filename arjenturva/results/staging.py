@@ -18,7 +18,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Final
 
-from ..errors import OutputExistsError
+from ..errors import ArjenturvaError, OutputExistsError
+
+
+class OutputWriteError(ArjenturvaError):
+    """The file system refused the results (read-only, full disk, no permission)."""
+
 
 MARKER: Final = "INCOMPLETE"
 """The file that marks a staging folder whose run has not finished."""
@@ -96,29 +101,75 @@ def staged_folder(target: str | Path, *, force: bool, keep: Iterable[str] = ()) 
         if not force and not keep:
             msg = f"output already exists: {target}. Fix: choose another --out folder or pass --force"
             raise OutputExistsError(msg)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    clean_leftovers(target)
     stage = target.parent / _staging_name(target)
-    stage.mkdir()
-    (stage / MARKER).write_text(
-        f"This folder is an unfinished arjenturva run for {target.name}. It is not a result; "
-        "the next run of the same folder removes it.\n",
-        encoding="utf-8",
-    )
-    for name in keep:
-        src = target / name
-        if src.is_dir():
-            shutil.copytree(src, stage / name)
-        elif src.is_file():
-            shutil.copy2(src, stage / name)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        clean_leftovers(target)
+        stage.mkdir()
+        (stage / MARKER).write_text(
+            f"This folder is an unfinished arjenturva run for {target.name}. It is not a result; "
+            "the next run of the same folder removes it.\n",
+            encoding="utf-8",
+        )
+        for name in keep:
+            src = target / name
+            if src.is_dir():
+                shutil.copytree(src, stage / name)
+            elif src.is_file():
+                shutil.copy2(src, stage / name)
+    except OSError as e:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise _write_error(target, e) from e
     try:
         yield stage
-    except BaseException:
+    except BaseException as e:
         shutil.rmtree(stage, ignore_errors=True)
+        if _is_write_failure(e):
+            raise _write_error(target, e) from e
         raise
-    (stage / MARKER).unlink()
-    old = target.parent / f".{target.name}.replaced-{os.getpid()}"
-    if target.exists():
-        os.replace(target, old)
-    os.replace(stage, target)
+    try:
+        (stage / MARKER).unlink()
+        old = target.parent / f".{target.name}.replaced-{os.getpid()}"
+        if target.exists():
+            os.replace(target, old)
+        os.replace(stage, target)
+    except OSError as e:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise _write_error(target, e) from e
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _is_write_failure(e: BaseException) -> bool:
+    """An error of the file system (read-only, full, no permission), also as GDAL reports it."""
+    if isinstance(e, OSError):
+        return True
+    try:
+        from pyogrio.errors import DataLayerError, DataSourceError, FeatureError
+    except ImportError:  # pragma: no cover - pyogrio is a dependency
+        return False
+    return isinstance(e, DataSourceError | DataLayerError | FeatureError)
+
+
+def _free_bytes(path: Path) -> int | None:
+    for folder in (path, *path.parents):
+        if folder.exists():
+            try:
+                return shutil.disk_usage(folder).free
+            except OSError:
+                return None
+    return None
+
+
+def _write_error(target: Path, e: BaseException) -> OutputWriteError:
+    if isinstance(e, OSError) and e.strerror:
+        reason = e.strerror
+    else:
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+    free = _free_bytes(target.parent)
+    if free is not None and free < 4 << 20 and "space" not in reason.lower():
+        reason += f"; No space left on the disk: {free // 1024} kB free"
+    msg = (
+        f"{target}: the results could not be written ({reason}); the folder was left as it was. "
+        "Fix: choose a writable --out folder on a disk with free space"
+    )
+    return OutputWriteError(msg)
