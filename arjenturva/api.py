@@ -354,7 +354,7 @@ def write_maps_and_reports(
     if maps:
         files += write_maps(results_dir, config, network=network, lang=lang, force=force, progress=progress)
     if html_map:
-        files.append(write_html_map(results_dir, config, lang=lang, force=force))
+        files.append(write_html_map(results_dir, config, network=network, lang=lang, force=force))
     if reports:
         files += write_reports(results_dir, config, lang=lang, force=force)
     return files

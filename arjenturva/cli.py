@@ -466,7 +466,7 @@ def map_command(
     def body() -> None:
         cfg = api.as_config(config)
         target = Path(results or api.default_results_dir(cfg))
-        net = api.build_network(cfg, progress=console.progress(quiet)) if png else None
+        net = api.build_network(cfg, progress=console.progress(quiet)) if png or html else None
         files = api.write_maps_and_reports(
             target,
             cfg,
