@@ -144,66 +144,33 @@ def symbols(lang: str) -> dict[str, dict[str, Any]]:
     """
     t = labels.ui(lang)
     out: dict[str, dict[str, Any]] = {}
+
+    def add(key: str, section: str, label: str, kind: str, **style: Any) -> None:
+        out[key] = {"section": section, "label": label, "kind": kind, **style}
+
     for i, (colour, name) in enumerate(zip(distance_colours(), distance_class_labels(lang), strict=True)):
-        out[f"dist-{i}"] = {"section": t["legend_distance"], "label": name, "kind": "fill", "colour": colour}
+        add(f"dist-{i}", t["legend_distance"], name, "fill", colour=colour)
     for mode in MODES:
         st = MODE_STYLE[mode]
-        out[f"mode-{mode}"] = {
-            "section": t["legend_points"],
-            "label": labels.label(labels.MODE, mode, lang),
-            "kind": "marker",
-            "shape": _SHAPES[st["marker"]],
-            "fill": st["color"],
-            "edge": "#ffffff" if st["edge"] == "white" else "#000000",
-            "size": 15,
-        }
+        look = {"shape": _SHAPES[st["marker"]], "fill": st["color"], "size": 15}
+        look["edge"] = "#ffffff" if st["edge"] == "white" else "#000000"
+        add(f"mode-{mode}", t["legend_points"], labels.label(labels.MODE, mode, lang), "marker", **look)
     for group in ("main", "regional", "local", "ferry"):
         st = ROAD_STYLE[group]
-        out[f"road-{group}"] = {
-            "section": t["legend_roads"],
-            "label": t[group],
-            "kind": "line",
+        look = {
             "colour": st["color"],
             "weight": round(st["lw"] * _ROAD_WEIGHT, 1),
             "dash": _ROAD_DASH.get(group),
         }
-    other = t["legend_other"]
-    out["gap"] = {"section": other, "label": t["legend_gaps"], "kind": "outline", "colour": GAP_OUTLINE}
-    out["proposal-point"] = {
-        "section": other,
-        "label": t["proposal_site"],
-        "kind": "marker",
-        "shape": "plus",
-        "fill": PROPOSAL_COLOUR,
-        "edge": "#ffffff",
-        "size": 17,
-    }
-    out["proposal-line"] = {
-        "section": other,
-        "label": t["proposal_route"],
-        "kind": "line",
-        "colour": PROPOSAL_COLOUR,
-        "weight": 3,
-        "dash": "8 4",
-    }
-    out["new-site"] = {
-        "section": other,
-        "label": t["new_site"],
-        "kind": "marker",
-        "shape": "star",
-        "fill": NEW_SITE_STYLE["color"],
-        "edge": "#000000",
-        "size": 24,
-    }
-    out["border"] = {
-        "section": other,
-        "label": t["border"],
-        "kind": "line",
-        "colour": "#333333",
-        "weight": 2.5,
-    }
-    out["municipality-label"] = {"section": other, "label": t["municipality_name"], "kind": "text"}
-    out["place-label"] = {"section": other, "label": t["place_name"], "kind": "text"}
+        add(f"road-{group}", t["legend_roads"], t[group], "line", **look)
+    other, pc, ns = t["legend_other"], PROPOSAL_COLOUR, NEW_SITE_STYLE["color"]
+    add("gap", other, t["legend_gaps"], "outline", colour=GAP_OUTLINE)
+    add("proposal-point", other, t["proposal_site"], "marker", shape="plus", fill=pc, edge="#ffffff", size=17)
+    add("proposal-line", other, t["proposal_route"], "line", colour=pc, weight=3, dash="8 4")
+    add("new-site", other, t["new_site"], "marker", shape="star", fill=ns, edge="#000000", size=24)
+    add("border", other, t["border"], "line", colour="#333333", weight=2.5)
+    add("municipality-label", other, t["municipality_name"], "text")
+    add("place-label", other, t["place_name"], "text")
     return out
 
 
