@@ -400,3 +400,21 @@ def test_screenshot_is_a_map(page_en: Path, tmp_path: Path) -> None:
         seen = (np.abs(rgb - (0.75 * rgb_cell + 0.25 * 0xDD / 255)).max(axis=-1) < 0.04).mean()
         assert seen > 0.001, colour
     assert float(rgb.std()) > 0.05
+
+
+@needs_chromium
+def test_many_cells_are_drawn_on_a_canvas(
+    demo: api.RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(webmap, "CANVAS_CELLS_ABOVE", 100)
+    results = tmp_path / "results"
+    shutil.copytree(demo.results_dir, results)
+    page = webmap.write_html_map(results, demo.workspace.config, lang="en")
+    run = _chromium(page, tmp_path / "profile", "--dump-dom")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert _console(run) == [], "\n".join(_console(run))
+    tags = _parse(run.stdout).tags
+    assert not [a for t, a in tags if t == "path" and "at-sym-dist-" in a.get("class", "")]
+    assert [t for t, _ in tags if t == "canvas"]
+    legend = {a["data-sym"] for _, a in tags if "data-sym" in a}
+    assert {"dist-0", "dist-4"} <= legend

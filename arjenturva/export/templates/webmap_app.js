@@ -135,6 +135,11 @@
     };
   }
 
+  // popups keep clear of the title (top left) and the layer list (top right) when the map pans
+  var POPUP = {
+    maxWidth: 400, maxHeight: 420, autoPanPaddingTopLeft: [60, 170], autoPanPaddingBottomRight: [60, 40]
+  };
+
   function textNode(text) {
     return function () { return el('span', null, text); };
   }
@@ -199,7 +204,7 @@
     ofService(D.points.fc, i).forEach(function (f) {
       var c = f.geometry.coordinates, key = 'mode-' + f.properties.m;
       var m = marker([c[1], c[0]], key, 'at-points');
-      m.bindPopup(popupTable(D.points.fields, f.properties.v), { maxWidth: 360 });
+      m.bindPopup(popupTable(D.points.fields, f.properties.v), POPUP);
       m.bindTooltip(textNode(f.properties.n));
       g.addLayer(m);
       mark(g, key);
@@ -212,7 +217,7 @@
     g.addLayer(L.geoJSON({ type: 'FeatureCollection', features: feats }, {
       pane: 'at-gaps',
       style: function () { return pathStyle('gap'); },
-      onEachFeature: function (f, layer) { layer.bindPopup(popupTable(D.gaps.fields, f.properties.v)); }
+      onEachFeature: function (f, layer) { layer.bindPopup(popupTable(D.gaps.fields, f.properties.v), POPUP); }
     }));
     mark(g, 'gap');
   }
@@ -241,7 +246,7 @@
           box.appendChild(t());
         });
         return box;
-      }, { maxWidth: 400, maxHeight: 420 });
+      }, POPUP);
       g.addLayer(m);
       mark(g, 'new-site');
     });
@@ -254,7 +259,7 @@
           return marker(latlng, 'proposal-point', 'at-proposals');
         },
         onEachFeature: function (f, layer) {
-          layer.bindPopup(popupTable(P.fields, f.properties.v), { maxWidth: 400 });
+          layer.bindPopup(popupTable(P.fields, f.properties.v), POPUP);
         }
       }));
     }
