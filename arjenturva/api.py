@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .proposals import LocationResult, ProposalResult
     from .workspace import Workspace
 
-# Heavy libraries (geopandas, scipy, osmnx, matplotlib, folium) are imported inside the
+# Heavy libraries (geopandas, scipy, osmnx, matplotlib) are imported inside the
 # functions that need them, so that `import arjenturva.api` and the CLI's --help stay fast.
 
 DEFAULT_CONFIG_NAME = "arjenturva.yaml"

@@ -1,7 +1,7 @@
 """Everything a run writes for people: tables (CSV, XLSX, GeoPackage), static maps, the web map,
 the reports and comparisons. Tables go through the results contract (:mod:`arjenturva.results`).
 
-The public names load on first use, so writing a table never imports matplotlib or folium:
+The public names load on first use, so writing a table never imports matplotlib or Leaflet:
 ``write_gap_results``/``write_proposal_results`` (:mod:`.tables`), ``write_maps``
 (:mod:`.static_maps`), ``write_html_map`` (:mod:`.webmap`), ``write_reports`` (:mod:`.report`),
 ``compare_results``/``write_comparison`` (:mod:`.compare`), ``read_map_data`` (:mod:`.mapdata`).
