@@ -1,16 +1,21 @@
 """Static PNG maps of a results folder (arjenturva.export).
 
 Every test reads a results folder the real pipeline wrote: the demo, with proposals, run once for
-this module. Two names of the demo are changed before the run so that the escaping of user text
-can be checked: a service point's name holds a ``<script>`` element, and an actor's name holds
-HTML and JavaScript template characters (it reaches the point popups and the proposals'
-rationales).
+this module. The map tests check what the maps show, not only that a PNG was written: each map of
+one recorded :func:`write_maps` call is kept as its legend (the entries ``draw_legend`` received)
+and the artists on its axes, so the legend can be checked against the layers actually drawn in
+the frame, the colour classes against each cell's threshold, the gap outlines, the name labels'
+extents and each map's frame.
 """
 
 from __future__ import annotations
 
+import itertools
 import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,26 +23,20 @@ import pytest
 
 from arjenturva import api, labels
 from arjenturva import results as R
+from arjenturva.config import ServiceConfig
 from arjenturva.errors import InputFileError, OutputExistsError
 from arjenturva.export import mapdata, mapframe, static_maps
 
 SERVICES = ["health_station", "grocery"]
-SCRIPT_NAME = 'Kaarnavaaran terveysasema <script>alert("x")</script>'
-SCRIPT_POINT = "KA01"
-ODD_ACTOR = "Osuuskauppa <Routa> & `Co` ${x}"
+#: Services of the recorded run: post has proposed mobile and remote services on the demo.
+RECORDED = ["health_station", "grocery", "post", "school"]
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> api.RunResult:
-    """The demo workspace (two names changed) run through gaps and proposals once for this module."""
+    """The demo workspace run through gaps and proposals once for this module."""
     ws = tmp_path_factory.mktemp("maps_demo")
     config = api.copy_demo(ws / "ws")
-    points = pd.read_csv(config.parent / "service_points.csv", dtype=str, keep_default_na=False)
-    points.loc[points["point_id"] == SCRIPT_POINT, "name"] = SCRIPT_NAME
-    points.to_csv(config.parent / "service_points.csv", index=False)
-    actors = pd.read_csv(config.parent / "actors.csv", dtype=str, keep_default_na=False)
-    actors.loc[actors["actor_id"] == "A28", "name"] = ODD_ACTOR
-    actors.to_csv(config.parent / "actors.csv", index=False)
     return api.run_pipeline(config, out_dir=ws / "results", with_proposals=True, with_maps=False)
 
 
@@ -57,6 +56,94 @@ def _assert_png(path: Path, size: tuple[int, int] = mapframe.FIG_PX) -> None:
     assert non_white > 0.15, f"{path.name}: only {non_white:.0%} of pixels drawn"
 
 
+@dataclass(frozen=True)
+class MapRecord:
+    """What one map drew, taken from the figure just before it was saved."""
+
+    legend: frozenset[str]  # gids of the legend's handles
+    drawn: frozenset[str]  # gids of the artists with something in the frame (cells: one per colour)
+    extent: tuple[float, float, float, float]  # x0, y0, x1, y1 of the map axes
+    label_boxes: list[tuple[str, Any]]  # (text, window extent) of every name label drawn
+    gap_outlines: list[tuple[float, float, float, float]]  # bounds of each gap outline ring
+    texts: list[str]  # every text of the figure and its legend
+
+
+def _in_view(coll: Any, frame: Any) -> bool:
+    """Whether a collection has anything inside the frame (a shapely box in map units)."""
+    import shapely
+    from matplotlib.collections import PathCollection
+
+    if isinstance(coll, PathCollection):
+        xy = np.asarray(coll.get_offsets(), dtype=float).reshape(-1, 2)
+        return bool(shapely.intersects(frame, shapely.points(xy)).any()) if len(xy) else False
+    for path in coll.get_paths():
+        v = np.asarray(path.vertices, dtype=float)
+        geom = shapely.Point(v[0]) if len(v) == 1 else shapely.LineString(v)
+        if frame.intersects(geom):
+            return True
+    return False
+
+
+def _record(fig: Any, sections: list[mapframe.Section]) -> MapRecord:
+    import shapely
+    from matplotlib.colors import to_hex
+
+    ax = fig.axes[0]
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    frame = shapely.box(x0, y0, x1, y1)
+    drawn: set[str] = set()
+    gaps: list[tuple[float, float, float, float]] = []
+    for coll in ax.collections:
+        gid = coll.get_gid()
+        if gid is None or gid == "land" or not _in_view(coll, frame):
+            continue
+        if gid == "cells":
+            drawn |= {f"cells:{to_hex(c, keep_alpha=False)}" for c in coll.get_facecolors()}
+        else:
+            drawn.add(gid)
+        if gid == "gaps":
+            gaps += [tuple(p.get_extents().extents) for p in coll.get_paths()]  # type: ignore[misc]
+    fig.draw_without_rendering()
+    boxes = [(t.get_text(), t.get_window_extent()) for t in ax.texts if str(t.get_gid()).startswith("label:")]
+    legend = frozenset(h.get_gid() for _, entries in sections for h, _ in entries)
+    texts = [t.get_text() for t in fig.texts] + [
+        t.get_text() for a in fig.axes if a.get_legend() for t in a.get_legend().get_texts()
+    ]
+    return MapRecord(legend, frozenset(drawn), (x0, y0, x1, y1), boxes, gaps, texts)
+
+
+@pytest.fixture(scope="module")
+def roads(demo: api.RunResult) -> Any:
+    from arjenturva.network import edges_geodataframe
+
+    return edges_geodataframe(demo.network)
+
+
+@pytest.fixture(scope="module")
+def recorded(
+    demo: api.RunResult, roads: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, MapRecord]]:
+    """Every map of one ``write_maps`` call (with roads, proposals and places), by file name."""
+    results = _copy_results(demo, tmp_path_factory.mktemp("recorded") / "results")
+    records: dict[str, MapRecord] = {}
+    pending: list[list[mapframe.Section]] = []
+    real_legend, real_save = static_maps.draw_legend, static_maps.save_png
+
+    def legend(ax: Any, sections: list[mapframe.Section]) -> None:
+        pending.append(sections)
+        real_legend(ax, sections)
+
+    def save(fig: Any, path: Path, dpi: int) -> Path:
+        records[path.name] = _record(fig, pending.pop())
+        return real_save(fig, path, dpi)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(static_maps, "draw_legend", legend)
+        mp.setattr(static_maps, "save_png", save)
+        static_maps.write_maps(results, demo.workspace.config, roads=roads, services=RECORDED, lang="fi")
+    yield records
+
+
 def test_distance_classes() -> None:
     cls = mapdata.distance_class([0, 4999, 5000, 5001, 15000, 39999, 40001, np.nan, np.inf])
     assert cls.tolist() == [0, 0, 0, 1, 2, 3, 4, 5, 5]
@@ -69,65 +156,246 @@ def test_lacking_classes() -> None:
     assert mapdata.lacking_class_labels() == ["0", "1–2", "3–4", "5–6", "7+"]
 
 
+def _worst(summary: pd.DataFrame, code: str, services: list[str], n: int) -> list[str]:
+    """The services with most uncovered demand in a municipality, computed here independently."""
+    rows = summary.loc[(summary["municipality"].astype(str) == code) & summary["service"].isin(services)]
+    rows = rows.loc[rows["uncovered_demand"] > 0]
+    return rows.sort_values("uncovered_demand", ascending=False)["service"].head(n).tolist()
+
+
 def test_write_maps_pngs(demo: api.RunResult, tmp_path: Path) -> None:
     results = _copy_results(demo, tmp_path / "results")
-    files = static_maps.write_maps(results, demo.workspace.config, network=demo.network, services=SERVICES)
+    cfg = demo.workspace.config
+    files = static_maps.write_maps(results, cfg, network=demo.network, services=SERVICES)
     codes = sorted(str(c) for c in demo.gaps.municipalities["code"])
+    summary = R.read_table(results, R.SUMMARY)
+    per_muni = [
+        R.municipality_service_map_file(c, s)
+        for c in codes
+        for s in _worst(summary, c, SERVICES, cfg.export.municipality_maps)
+    ]
+    assert per_muni, "the demo's municipalities have uncovered demand"
     names = sorted(p.name for p in files)
-    assert names == sorted([f"{s}.png" for s in SERVICES] + [f"overview_{c}.png" for c in codes])
-    assert set(names) <= set(mapdata.map_file_names(demo.workspace.config, codes))
+    assert names == sorted([f"{s}.png" for s in SERVICES] + [f"overview_{c}.png" for c in codes] + per_muni)
     for p in files:
         assert p.parent == results / R.MAPS_DIR
         _assert_png(p)
     assert not list((results / R.MAPS_DIR).glob(".*")), "temporary files left behind"
     with pytest.raises(OutputExistsError):
-        static_maps.write_maps(results, demo.workspace.config, services=SERVICES)
-    again = static_maps.write_maps(
-        results, demo.workspace.config, services=SERVICES[:1], lang="en", force=True
-    )
+        static_maps.write_maps(results, cfg, services=SERVICES)
+    again = static_maps.write_maps(results, cfg, services=SERVICES[:1], lang="en", force=True)
     _assert_png(again[0])
 
 
-def test_maps_with_proposals_and_roads_frame(demo: api.RunResult, tmp_path: Path) -> None:
-    from arjenturva.network import edges_geodataframe
-
+def test_municipality_maps_worst_services_only(demo: api.RunResult, tmp_path: Path) -> None:
+    """With ``export.municipality_maps = 2`` each municipality gets maps of its two services with
+    most uncovered demand, and of no other."""
     results = _copy_results(demo, tmp_path / "results")
-    data = mapdata.read_map_data(results, demo.workspace.config)
-    assert data.new_sites is not None and not data.new_sites.empty
-    assert data.proposals is not None and not data.proposals.empty
-    roads = edges_geodataframe(demo.network)
-    files = static_maps.write_maps(
-        results, demo.workspace.config, roads=roads, services=["health_station"], lang="en"
+    cfg = demo.workspace.config.model_copy(deep=True)
+    cfg.export.municipality_maps = 2
+    services = list(cfg.services)
+    files = static_maps.write_maps(results, cfg, services=services)
+    summary = R.read_table(results, R.SUMMARY)
+    for code in (str(c) for c in demo.gaps.municipalities["code"]):
+        worst = _worst(summary, code, services, 2)
+        assert len(worst) == 2
+        got = sorted(p.name for p in files if p.name.startswith(f"{code}_"))
+        assert got == sorted(R.municipality_service_map_file(code, s) for s in worst)
+        assert mapdata.worst_services(summary, code, services, 2) == worst
+    cfg.export.municipality_maps = 0
+    none = static_maps.write_maps(results, cfg, services=SERVICES, force=True)
+    assert not [p for p in none if p.name[0].isdigit()]
+
+
+def test_worst_services_skips_covered_and_limits() -> None:
+    summary = pd.DataFrame(
+        {
+            "municipality": ["001", "001", "001", "001", "002"],
+            "service": ["a", "b", "c", "ALL", "a"],
+            "uncovered_demand": [10.0, 0.0, 30.0, np.nan, 99.0],
+        }
     )
-    for p in files:
-        _assert_png(p)
+    assert mapdata.worst_services(summary, "001", ["a", "b", "c"], 5) == ["c", "a"]
+    assert mapdata.worst_services(summary, "001", ["a", "b", "c"], 1) == ["c"]
+    assert mapdata.worst_services(summary, "001", ["a", "b"], 5) == ["a"]
+    assert mapdata.worst_services(summary, "003", ["a"], 5) == []
 
 
-def test_png_words_and_synthetic_note(
-    demo: api.RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_legend_lists_exactly_what_is_drawn(recorded: dict[str, MapRecord], roads: Any) -> None:
+    """Each legend entry has an artist with something in the frame, and each such artist has its
+    legend entry: cell classes by colour, modes, road groups, gap outlines, proposals, places."""
+    import shapely
+
+    ferries = roads.loc[roads["road_class"].map(mapdata.road_group) == "ferry"]
+    assert not ferries.empty, "the demo has a ferry"
+    with_ferry = without_ferry = 0
+    for name, rec in recorded.items():
+        assert rec.legend == rec.drawn, name
+        assert "border" in rec.legend, name
+        ferry_in_frame = bool(ferries.intersects(shapely.box(*rec.extent)).any())
+        assert ("road:ferry" in rec.legend) == ferry_in_frame, name
+        with_ferry += ferry_in_frame
+        without_ferry += not ferry_in_frame
+    assert with_ferry and without_ferry, "maps with and without the ferry in their frame"
+    everything = set().union(*(r.legend for r in recorded.values()))
+    for key in ("new_sites", "proposal:mobile", "proposal:remote", "places", "gaps", "mode:remote"):
+        assert key in everything, key
+    # the regional map of post draws the proposed remote service points of the demo
+    assert "proposal:remote" in recorded["post.png"].legend
+
+
+def test_legend_of_a_map_without_ferry_or_proposals(
+    demo: api.RunResult, roads: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every PNG names the modes in the one mode wording and carries the run's credits."""
-    from matplotlib.figure import Figure
-
+    """A map whose frame holds no ferry and whose results hold no proposals lists neither."""
     results = _copy_results(demo, tmp_path / "results")
-    texts: dict[str, list[str]] = {}
-    save = static_maps.save_png
+    sections: list[list[mapframe.Section]] = []
+    monkeypatch.setattr(static_maps, "draw_legend", lambda ax, s: sections.append(s))
+    data = mapdata.read_map_data(results, demo.workspace.config)
+    bare = mapdata.MapData(data.population, data.gap_areas, data.service_points, data.municipalities)
+    no_ferry = roads.loc[roads["road_class"].map(mapdata.road_group) != "ferry"]
+    static_maps._service_map(
+        bare, no_ferry, demo.workspace.config, "grocery", lang="en", credits=[], path=tmp_path / "g.png"
+    )
+    keys = {h.get_gid() for _, entries in sections[0] for h, _ in entries}
+    assert "road:ferry" not in keys and "road:local" in keys
+    assert not {k for k in keys if k.startswith("proposal") or k in ("new_sites", "places")}
 
-    def record(fig: Figure, path: Path, dpi: int) -> Path:
-        texts[path.name] = [t.get_text() for t in fig.texts] + [
-            t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()
-        ]
-        return save(fig, path, dpi)
 
-    monkeypatch.setattr(static_maps, "save_png", record)
-    static_maps.write_maps(results, demo.workspace.config, services=["health_station"], lang="fi")
+def test_reach_classes_break_at_each_cells_threshold() -> None:
+    """The colour classes break at the cell's own threshold: the same distance is inside for one
+    area class and beyond for another, and a cell just inside and one just beyond differ."""
+    svc = ServiceConfig(label={"fi": "x", "en": "x"}, threshold_km={"default": 10, "M7": 20})
+    pop = pd.DataFrame(
+        {
+            "area_class": ["M7", "M7", "M5", "M5", None, "M5", "M5", "M5"],
+            "x_distance_m": [19_999, 20_001, 9_999, 10_001, 4_000, 25_000, np.nan, 8_000],
+            "x_time_s": [0.0] * 8,
+        }
+    )
+    ratio = mapdata.threshold_ratio(pop, "x", svc)
+    np.testing.assert_allclose(ratio[:6], [0.99995, 1.00005, 0.9999, 1.0001, 0.4, 2.5])
+    assert np.isinf(ratio[6])
+    coverage = np.array([1, 0, 1, 0, 1, 0, 0, 0.5])
+    cls = mapdata.reach_class(ratio, coverage)
+    assert cls.tolist() == [1, 3, 1, 3, 0, 4, mapdata.REACH_UNREACHABLE, mapdata.REACH_PARTIAL]
+    # a time threshold counts too: the larger ratio decides
+    both = ServiceConfig(
+        label={"fi": "x", "en": "x"}, threshold_km={"default": 10}, threshold_min={"default": 10}
+    )
+    timed = pop.assign(x_time_s=[0, 0, 0, 0, 900, 0, 0, 0])
+    assert mapdata.threshold_ratio(timed, "x", both)[4] == pytest.approx(1.5)
+    # one threshold for every cell: the legend gives the kilometres of each break
+    names = mapdata.reach_class_labels(
+        ServiceConfig(label={"fi": "x", "en": "x"}, threshold_km={"default": 10}), "en"
+    )
+    assert names[1].endswith("(5–10 km)") and names[3].endswith("(10–20 km)")
+    assert len(names) == len(mapdata.REACH_COLOURS)
+
+
+def test_reach_classes_on_the_demo(demo: api.RunResult) -> None:
+    """Green classes hold exactly the cells the coverage analysis counts as covered."""
+    data = mapdata.read_map_data(demo.results_dir, demo.workspace.config)
+    for sid, svc in demo.workspace.config.services.items():
+        pop = data.population
+        cov = pop[f"{sid}_coverage"].to_numpy(dtype=float)
+        ratio = mapdata.threshold_ratio(pop, sid, svc)
+        cls = mapdata.reach_class(ratio, cov)
+        assert (np.isin(cls, [0, 1]) == (cov >= 1)).all(), sid
+        assert (ratio[cov >= 1] <= 1 + 1e-9).all(), sid
+        assert (ratio[np.isin(cls, [3, 4])] > 1).all(), sid
+
+
+def _rgb(colour: str) -> np.ndarray:
+    from matplotlib.colors import to_rgb
+
+    return np.array(to_rgb(colour))
+
+
+def test_class_colours_stand_out() -> None:
+    """Every cell colour differs clearly from the land fills and the sea, and from each other."""
+    grounds = [mapdata.LAND_COLOUR, mapdata.OTHER_LAND_COLOUR, mapdata.SEA_COLOUR]
+    for scale in (mapdata.REACH_COLOURS, mapdata.LACKING_COLOURS):
+        for c in scale:
+            for g in grounds:
+                assert np.linalg.norm(_rgb(c) - _rgb(g)) > 0.3, (c, g)
+        for a, b in itertools.combinations(scale, 2):
+            assert np.linalg.norm(_rgb(a) - _rgb(b)) > 0.15, (a, b)
+
+
+def test_single_cell_gap_areas_have_no_outline(demo: api.RunResult, recorded: dict[str, MapRecord]) -> None:
+    gaps = R.read_layer(demo.results_dir, R.GAP_AREAS)
+    assert (gaps["cells"] == 1).sum() > 100, "the demo has many one-cell gap areas"
+    assert mapdata.outlined_gaps(pd.DataFrame({"cells": [1, 2, 3, 40]})).tolist() == [
+        False,
+        False,
+        True,
+        True,
+    ]
+    for sid in RECORDED:
+        outlines = {tuple(round(v) for v in b) for b in recorded[f"{sid}.png"].gap_outlines}
+        ours = gaps.loc[gaps["service"] == sid]
+        big = ours.loc[ours["cells"] >= mapdata.GAP_OUTLINE_MIN_CELLS]
+        assert outlines, sid
+        for geom in ours.loc[ours["cells"] == 1].geometry:
+            assert tuple(round(v) for v in geom.bounds) not in outlines, sid
+        # every ring drawn belongs to a big area
+        rings = {
+            tuple(round(v) for v in ring.bounds)
+            for g in big.geometry
+            for part in getattr(g, "geoms", [g])
+            for ring in [part.exterior, *part.interiors]
+        }
+        assert outlines <= rings, sid
+
+
+def test_name_labels_do_not_overlap(demo: api.RunResult, recorded: dict[str, MapRecord]) -> None:
+    places = R.read_layer(demo.results_dir, R.PLACES)
+    munis = R.read_layer(demo.results_dir, R.MUNICIPALITIES)
+    names = set(places["name"]) | set(munis["name"])
+    for name, rec in recorded.items():
+        texts = [text for text, _ in rec.label_boxes]
+        assert set(texts) <= names, name
+        assert len(texts) >= 5, f"{name}: only {texts}"
+        for (a, box_a), (b, box_b) in itertools.combinations(rec.label_boxes, 2):
+            assert not box_a.overlaps(box_b), f"{name}: {a!r} overlaps {b!r}"
+    regional = [text for text, _ in recorded["health_station.png"].label_boxes]
+    assert set(munis["name"]) <= set(regional)
+    assert len(set(regional) & set(places["name"])) >= len(places) // 2
+
+
+def test_municipality_maps_are_framed_on_it(demo: api.RunResult, recorded: dict[str, MapRecord]) -> None:
+    munis = R.read_layer(demo.results_dir, R.MUNICIPALITIES)
+    cfg = demo.workspace.config
+    summary = R.read_table(demo.results_dir, R.SUMMARY)
+    for code, geom in zip(munis["code"].astype(str), munis.geometry, strict=True):
+        own = [n for n in recorded if n.startswith(f"{code}_")]
+        worst = _worst(summary, code, RECORDED, cfg.export.municipality_maps)
+        assert sorted(own) == sorted(R.municipality_service_map_file(code, s) for s in worst)
+        for name in [*own, R.overview_map_file(code)]:
+            x0, y0, x1, y1 = recorded[name].extent
+            b0, c0, b1, c1 = geom.bounds
+            assert x0 <= b0 and y0 <= c0 and x1 >= b1 and y1 >= c1, name  # all of it is shown
+            # and framed on it: the tighter side has at most a 15 % margin
+            assert min((x1 - x0) / (b1 - b0), (y1 - y0) / (c1 - c0)) < 1.15, name
+    region = munis.total_bounds
+    x0, y0, x1, y1 = recorded["health_station.png"].extent
+    assert x0 <= region[0] and x1 >= region[2] and y0 <= region[1] and y1 >= region[3]
+
+
+def test_png_words_and_synthetic_note(demo: api.RunResult, recorded: dict[str, MapRecord]) -> None:
+    """Every PNG names the modes in the one mode wording and carries the run's credits."""
     assert demo.workspace.config.synthetic
-    assert len(texts) == 1 + len(demo.gaps.municipalities)
-    for name, words in texts.items():
-        page = "\n".join(words)
+    for name, rec in recorded.items():
+        page = "\n".join(rec.texts)
         assert labels.SYNTHETIC.fi in page, name
-        assert labels.MODE["fixed"].fi in words, name
-    assert "Kysyntä: koko väestö" in "\n".join(texts["health_station.png"])
+        assert labels.MODE["fixed"].fi in rec.texts, name
+    assert "Kysyntä: koko väestö" in "\n".join(recorded["health_station.png"].texts)
+    head = labels.ui("fi")["legend_reach"]
+    assert any(head in t.replace("\n", " ") for t in recorded["grocery.png"].texts)
+    code = str(demo.gaps.municipalities["code"].iloc[0])
+    muni = next(r for n, r in recorded.items() if n.startswith(f"{code}_"))
+    assert any(labels.ui("fi")["uncovered"] in t for t in muni.texts)
 
 
 def test_long_credits_wrap(demo: api.RunResult) -> None:

@@ -2,9 +2,11 @@
 
 :func:`read_map_data` reads the layers the PNG maps and the web map draw through the results
 contract (:mod:`arjenturva.results`), so maps can be redrawn for any earlier run. Cells with fewer
-people than ``export.suppress_below`` are never drawn one by one. The distance classes, the
-"services out of reach" classes, road groups and the symbols of service points, gap areas and
-proposals are defined here once, for the static maps and the web map alike.
+people than ``export.suppress_below`` are never drawn one by one. The reach classes (distance
+against each cell's own threshold), the distance classes, the "services out of reach" classes,
+road groups, which gap areas are outlined, which services a municipality gets maps of, and the
+symbols of service points, gap areas and proposals are defined here once, for the static maps and
+the web map alike.
 """
 
 from __future__ import annotations
@@ -25,16 +27,33 @@ from ..io import read_table
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from ..config import Config
+    from ..config import Config, ServiceConfig
 
-#: Upper bounds (km) of the distance classes; the last class is open-ended.
+#: Upper bounds of the reach classes as multiples of each cell's own threshold (distance and time
+#: against the service's threshold for the cell's area class). Cells within the threshold are
+#: green (two shades, split at half of it), cells beyond it warm; see :func:`reach_class`.
+REACH_BREAKS: Final[tuple[float, ...]] = (0.5, 1.0, 2.0)
+#: Colours of the reach classes: ≤ ½, ½–1 (covered), partly covered (mobile or remote points
+#: only), 1–2 ×, > 2 × the threshold (not covered), no road connection. Each stands out from the
+#: land fill (:data:`LAND_COLOUR`, :data:`OTHER_LAND_COLOUR`) and the sea (:data:`SEA_COLOUR`).
+REACH_COLOURS: Final[tuple[str, ...]] = ("#1b7837", "#7fbf7b", "#9e9ac8", "#f08c2e", "#c51b1b", "#4d4d4d")
+REACH_PARTIAL: Final = 2
+REACH_UNREACHABLE: Final = 5
+LAND_COLOUR: Final = "#fbfbf8"
+OTHER_LAND_COLOUR: Final = "#dfe3e6"  # municipalities beside the one a map is framed on
+SEA_COLOUR: Final = "#e9eef2"  # outside every municipality
+
+#: Gap areas of fewer cells are drawn only as their coloured cells, without an outline.
+GAP_OUTLINE_MIN_CELLS: Final = 3
+
+#: Upper bounds (km) of the distance classes (the web map); the last class is open-ended.
 DISTANCE_BREAKS_KM: Final[tuple[float, ...]] = (5, 10, 20, 40)
 DISTANCE_COLOURS: Final[tuple[str, ...]] = ("#1a9641", "#a6d96a", "#ffffbf", "#fdae61", "#d7191c")
 UNREACHABLE_COLOUR: Final = "#6b6b6b"
 
 #: Classes of "services out of reach" on the municipality overview.
 LACKING_BREAKS: Final[tuple[int, ...]] = (0, 2, 4, 6)
-LACKING_COLOURS: Final[tuple[str, ...]] = ("#1a9641", "#a6d96a", "#fdae61", "#f46d43", "#a50026")
+LACKING_COLOURS: Final[tuple[str, ...]] = ("#1b7837", "#7fbf7b", "#f08c2e", "#d7301f", "#7f0000")
 
 #: Symbols of service points by delivery mode (matplotlib marker, fill, edge, marker area).
 MODE_STYLE: Final[dict[str, dict[str, Any]]] = {
@@ -46,6 +65,7 @@ MODES: Final[tuple[str, ...]] = ("fixed", "mobile", "remote")
 NEW_SITE_STYLE: Final[dict[str, Any]] = {"marker": "*", "color": "#ffd21f", "edge": "black", "size": 300}
 PROPOSAL_COLOUR: Final = "#d01c8b"
 GAP_OUTLINE: Final = "#3f007d"
+PLACE_STYLE: Final[dict[str, Any]] = {"marker": "o", "color": "#111111", "edge": "white", "size": 16}
 
 #: Line styles of the road groups (see :func:`road_group`).
 ROAD_STYLE: Final[dict[str, dict[str, Any]]] = {
@@ -68,7 +88,8 @@ _REQUIRED: Final = (R.POPULATION, R.GAP_AREAS, R.SERVICE_POINTS, R.MUNICIPALITIE
 class MapData:
     """The layers of a results folder that maps draw (EPSG:3067).
 
-    ``new_sites`` and ``proposals`` are None when the results folder has no proposals yet.
+    ``new_sites`` and ``proposals`` are None when the results folder has no proposals yet,
+    ``places`` when the workspace has no named places (results of older runs lack the layer).
     """
 
     population: gpd.GeoDataFrame
@@ -77,6 +98,7 @@ class MapData:
     municipalities: gpd.GeoDataFrame
     new_sites: gpd.GeoDataFrame | None = None
     proposals: gpd.GeoDataFrame | None = None
+    places: gpd.GeoDataFrame | None = None
 
 
 def read_map_data(results_dir: str | Path, config: Config) -> MapData:
@@ -112,6 +134,7 @@ def read_map_data(results_dir: str | Path, config: Config) -> MapData:
         municipalities=R.read_layer(results_dir, R.MUNICIPALITIES),
         new_sites=R.read_layer(results_dir, R.NEW_SITES) if R.NEW_SITES.layer in layers else None,
         proposals=R.read_layer(results_dir, R.PROPOSALS) if R.PROPOSALS.layer in layers else None,
+        places=R.read_layer(results_dir, R.PLACES) if R.PLACES.layer in layers else None,
     )
 
 
@@ -162,8 +185,101 @@ def service_mask(frame: pd.DataFrame, service: str) -> np.ndarray:
     return np.ones(len(frame), dtype=bool)
 
 
+def threshold_ratio(pop: pd.DataFrame, service: str, svc: ServiceConfig) -> np.ndarray:
+    """Distance to the nearest point of ``service`` as a multiple of each cell's own threshold.
+
+    The threshold is the one of the cell's area class (``area_class``; the ``default`` one when
+    the class has none or the cell none). A service with distance and time thresholds takes the
+    larger ratio, as a cell is covered only within both. Unreachable cells are ``inf``.
+    """
+    n = len(pop)
+    classes = pop["area_class"] if "area_class" in pop else pd.Series([None] * n, index=pop.index)
+    codes, uniq = pd.factorize(classes.astype(object), use_na_sentinel=True)
+    names = [str(c) for c in uniq] + ["default"]  # code -1 (no class) takes the defaults
+    ratio = np.zeros(n)
+    for col, limit in ((f"{service}_distance_m", svc.threshold_m), (f"{service}_time_s", svc.threshold_s)):
+        thresholds = np.array([limit(c) for c in names])[codes]
+        if not np.isfinite(thresholds).any():
+            continue
+        cost = (
+            pd.to_numeric(pop[col], errors="coerce").to_numpy(dtype=float)
+            if col in pop
+            else np.full(n, np.nan)
+        )
+        cost = np.where(np.isnan(cost), np.inf, cost)
+        with np.errstate(invalid="ignore"):
+            part = np.where(np.isfinite(thresholds), cost / thresholds, 0.0)
+        ratio = np.maximum(ratio, part)
+    return ratio
+
+
+def reach_class(ratio: np.ndarray, coverage: np.ndarray) -> np.ndarray:
+    """Reach class of each cell from its :func:`threshold_ratio` and its coverage (0–1).
+
+    0: covered, within half of the threshold; 1: covered, half to the full threshold;
+    2: partly covered (only mobile or remote points count for it); 3: not covered, 1–2 × the
+    threshold; 4: not covered, beyond 2 ×; 5: no road connection. The coverage decides covered
+    or not, so a cell just inside its threshold and one just beyond it are always apart.
+    """
+    r = np.asarray(ratio, dtype=float)
+    cov = np.nan_to_num(np.asarray(coverage, dtype=float), nan=0.0)
+    half, _one, double = REACH_BREAKS
+    covered = np.where(r <= half, 0, 1)
+    beyond = np.where(r <= double, 3, 4)
+    cls = np.where(cov >= 1.0 - 1e-9, covered, np.where(cov > 0, REACH_PARTIAL, beyond))
+    return np.where(np.isfinite(r) | (cov > 0), cls, REACH_UNREACHABLE)
+
+
+def reach_class_labels(svc: ServiceConfig, lang: str) -> list[str]:
+    """Legend labels of the reach classes; the kilometres are added when the service has a single
+    distance threshold (and no time threshold), the same for every cell."""
+    t = labels.ui(lang)
+    names = [t["reach_half"], t["reach_within"], t["reach_partial"], t["reach_double"], t["reach_beyond"]]
+    km = set((svc.threshold_km or {}).values())
+    if len(km) == 1 and not svc.threshold_min:
+        k = km.pop()
+
+        def fmt(x: float) -> str:
+            return labels.format_number(x, lang, 0 if float(x).is_integer() else 1)
+
+        names[0] += f" (0–{fmt(k / 2)} km)"
+        names[1] += f" ({fmt(k / 2)}–{fmt(k)} km)"
+        names[3] += f" ({fmt(k)}–{fmt(2 * k)} km)"
+        names[4] += f" (> {fmt(2 * k)} km)"
+    return [*names, t["unreachable"]]
+
+
+def outlined_gaps(gaps: pd.DataFrame) -> np.ndarray:
+    """Which gap areas get an outline: those of at least :data:`GAP_OUTLINE_MIN_CELLS` cells.
+
+    Smaller ones (most are a single remote cell) show only as their coloured cells.
+    """
+    cells = (
+        pd.to_numeric(gaps["cells"], errors="coerce").fillna(0).to_numpy()
+        if "cells" in gaps
+        else np.zeros(len(gaps))
+    )
+    return cells >= GAP_OUTLINE_MIN_CELLS
+
+
+def worst_services(summary: pd.DataFrame, code: str, services: Iterable[str], limit: int) -> list[str]:
+    """The services of ``services`` with the most uncovered demand in municipality ``code``.
+
+    Only services with some uncovered demand count; at most ``limit``, worst first (ties by id).
+    These are the services a municipality gets maps of (``maps/<code>_<service>.png``).
+    """
+    wanted = set(services)
+    rows = summary.loc[
+        (summary["municipality"].astype(str) == str(code)) & summary["service"].astype(str).isin(wanted)
+    ]
+    uncovered = pd.to_numeric(rows["uncovered_demand"], errors="coerce").fillna(0.0)
+    rows = rows.assign(_u=uncovered).loc[uncovered > 0]
+    ordered = rows.sort_values(["_u", "service"], ascending=[False, True], kind="stable")
+    return [str(s) for s in ordered["service"].head(max(limit, 0))]
+
+
 def distance_class(distance_m: Iterable[float]) -> np.ndarray:
-    """Class index of road distances: 0 for 0–5 km … 4 for > 40 km, 5 for unreachable (NaN/inf)."""
+    """Class index (web map) of road distances: 0 for 0–5 km … 4 for > 40 km, 5 for unreachable (NaN/inf)."""
     d = pd.to_numeric(pd.Series(list(distance_m), dtype=object), errors="coerce").to_numpy(dtype=float)
     cls = np.searchsorted(np.asarray(DISTANCE_BREAKS_KM) * 1000.0, d, side="left")
     return np.where(np.isfinite(d), cls, len(DISTANCE_BREAKS_KM) + 1)
@@ -221,7 +337,8 @@ def road_group(road_class: Any) -> str:
 
 
 def map_file_names(config: Config, municipality_codes: Iterable[str]) -> list[str]:
-    """File names (under ``maps/``) of the PNG maps: one per service and one per municipality."""
+    """File names (under ``maps/``) of the regional PNG maps: one per service and one overview
+    per municipality (the per-municipality service maps are :func:`municipality_map_name`)."""
     return [service_map_name(s) for s in config.services] + [overview_map_name(c) for c in municipality_codes]
 
 
@@ -233,3 +350,8 @@ def service_map_name(service: str) -> str:
 def overview_map_name(code: str) -> str:
     """File name (under ``maps/``) of the overview PNG map of a municipality (sanitised)."""
     return R.overview_map_file(code)
+
+
+def municipality_map_name(code: str, service: str) -> str:
+    """File name (under ``maps/``) of a service's PNG map framed on one municipality."""
+    return R.municipality_service_map_file(code, service)

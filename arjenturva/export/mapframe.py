@@ -1,28 +1,47 @@
-"""The furniture of a static map: figure and axes layout, extent, scale bar, north arrow, legend,
+"""The furniture of a static map: figure and axes layout, extent, scale bar, north arrow, the
+legend (built from what a map drew, :class:`Drawn`), name labels placed without collisions,
 titles, the footer with the run's credits, and the atomic PNG save.
 
 Every PNG map is a fixed-size figure (:data:`FIG_PX`) with the map axes on the left and the legend
-axes on the right; :mod:`.static_maps` draws the layers into it.
+axes on the right; :mod:`.static_maps` draws the layers into it. Every artist a map draws, and
+every legend handle, carries a ``gid`` naming what it shows (``mode:fixed``, ``road:ferry``,
+``gaps``, …), so a legend can be checked against the layers drawn.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
+import pandas as pd
 
 from .. import labels
 from ..io import atomic_path
-from .mapdata import GAP_OUTLINE, MODE_STYLE, NEW_SITE_STYLE, PROPOSAL_COLOUR, ROAD_STYLE
+from .mapdata import (
+    GAP_OUTLINE,
+    GAP_OUTLINE_MIN_CELLS,
+    MODE_STYLE,
+    NEW_SITE_STYLE,
+    PLACE_STYLE,
+    PROPOSAL_COLOUR,
+    ROAD_STYLE,
+    SEA_COLOUR,
+)
 
 if TYPE_CHECKING:
+    import geopandas as gpd
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.text import Text
+    from shapely import Polygon
 
     from ..config import Config
 
@@ -31,9 +50,44 @@ FIG_PX: Final = (1800, 1400)
 _MAP_RECT: Final = (0.03, 0.085, 0.70, 0.80)  # left, bottom, width, height of the map axes (figure fraction)
 _LEGEND_RECT: Final = (0.745, 0.085, 0.235, 0.80)
 _CREDIT_CHARS: Final = 160  # credits longer than this wrap onto a second footer line
+_LEGEND_CHARS: Final = 30  # legend lines longer than this wrap (the legend axes' width)
+BORDER_COLOUR: Final = "#333333"
+#: Corners of the map axes (axes fraction: x0, y0, x1, y1) the scale bar and north arrow take;
+#: name labels keep out of them.
+_FURNITURE: Final = ((0.0, 0.0, 0.36, 0.13), (0.9, 0.8, 1.0, 1.0))
 
 #: A legend section: its heading and its (handle, label) entries.
 Section = tuple[str, list[tuple[Any, str]]]
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """What one map drew inside its frame; its legend lists exactly this and nothing else.
+
+    ``fill`` holds the (colour, label) of each cell class drawn, ``proposals`` the modes of the
+    proposed mobile and remote services drawn (fixed proposals are the ``new_sites`` stars).
+    """
+
+    fill_title: str
+    fill: tuple[tuple[str, str], ...] = ()
+    modes: tuple[str, ...] = ()
+    roads: tuple[str, ...] = ()
+    gaps: bool = False
+    new_sites: bool = False
+    proposals: tuple[str, ...] = ()
+    places: bool = False
+
+
+@dataclass(frozen=True)
+class MapLabel:
+    """A name to write on a map at (x, y) in map units; labels earlier in a list win space first."""
+
+    x: float
+    y: float
+    text: str
+    size: float
+    bold: bool
+    gid: str
 
 
 def new_figure(config: Config) -> tuple[Figure, Axes, Axes]:
@@ -43,7 +97,7 @@ def new_figure(config: Config) -> tuple[Figure, Axes, Axes]:
     dpi = config.export.map_dpi
     fig = Figure(figsize=(FIG_PX[0] / dpi, FIG_PX[1] / dpi), dpi=dpi, facecolor="white")
     ax = fig.add_axes(_MAP_RECT)
-    ax.set_facecolor("#e9eef2")
+    ax.set_facecolor(SEA_COLOUR)
     ax.set_xticks([])
     ax.set_yticks([])
     for spine in ax.spines.values():
@@ -155,10 +209,10 @@ def draw_legend(ax: Axes, sections: Sequence[Section]) -> None:
             texts.append(" ")
         heads.append(len(handles))
         handles.append(Line2D([], [], linestyle="none"))
-        texts.append(title)
+        texts.append(textwrap.fill(title, _LEGEND_CHARS))
         for h, name in entries:
             handles.append(h)
-            texts.append(name)
+            texts.append(textwrap.fill(name, _LEGEND_CHARS))
     leg = ax.legend(
         handles,
         texts,
@@ -177,75 +231,35 @@ def draw_legend(ax: Axes, sections: Sequence[Section]) -> None:
             text.set_x(-30)  # headings start where the symbols do
 
 
-def swatch_entries(colours: Sequence[str], names: Sequence[str]) -> list[tuple[Any, str]]:
-    """Legend entries of filled classes: a colour patch per class name."""
-    from matplotlib.patches import Patch
-
-    return [
-        (Patch(facecolor=c, edgecolor="#777777", linewidth=0.5), name)
-        for c, name in zip(colours, names, strict=True)
-    ]
-
-
-def mode_entries(modes: Sequence[str], lang: str) -> list[tuple[Any, str]]:
-    """Legend entries of the service points' delivery modes drawn."""
+def _marker(style: dict[str, Any], gid: str, *, colour: str | None = None, size: float | None = None) -> Any:
     from matplotlib.lines import Line2D
 
-    out = []
-    for m in modes:
-        st = MODE_STYLE[m]
-        handle = Line2D(
-            [],
-            [],
-            marker=st["marker"],
-            linestyle="none",
-            markersize=math.sqrt(st["size"]),
-            markerfacecolor=st["color"],
-            markeredgecolor=st["edge"] if st["edge"] != "white" else "#444444",
-            markeredgewidth=0.8,
-        )
-        out.append((handle, labels.label(labels.MODE, m, lang)))
-    return out
+    edge = style["edge"] if style["edge"] != "white" else "#444444"
+    return Line2D(
+        [],
+        [],
+        marker=style["marker"],
+        linestyle="none",
+        markersize=size if size is not None else math.sqrt(style["size"]),
+        markerfacecolor=colour or style["color"],
+        markeredgecolor=edge,
+        markeredgewidth=0.8,
+        gid=gid,
+    )
 
 
-def other_sections(
-    lang: str, *, roads: Sequence[str], gaps: bool, proposals: bool, new_sites: bool
-) -> list[Section]:
-    """The "Roads" and "Other" legend sections (borders, gap areas, proposals, new sites)."""
+def legend_sections(drawn: Drawn, lang: str) -> list[Section]:
+    """The legend of a map, built only from what it drew (empty sections are dropped later)."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     t = labels.ui(lang)
-    other: list[tuple[Any, str]] = [
-        (Patch(facecolor="none", edgecolor="#333333", linewidth=1.6), t["border"])
+    fill = [
+        (Patch(facecolor=c, edgecolor="#777777", linewidth=0.5, gid=f"cells:{c}"), name)
+        for c, name in drawn.fill
     ]
-    if gaps:
-        other.append((Patch(facecolor="none", edgecolor=GAP_OUTLINE, linewidth=1.8), t["legend_gaps"]))
-    if new_sites:
-        st = NEW_SITE_STYLE
-        star = Line2D(
-            [],
-            [],
-            marker=st["marker"],
-            linestyle="none",
-            markersize=16,
-            markerfacecolor=st["color"],
-            markeredgecolor="black",
-        )
-        other.append((star, t["new_site"]))
-    if proposals:
-        route = Line2D(
-            [],
-            [],
-            color=PROPOSAL_COLOUR,
-            linewidth=2.4,
-            linestyle=(0, (4, 2)),
-            marker="P",
-            markersize=9,
-            markeredgecolor="white",
-        )
-        other.append((route, t["proposal"]))
-    road_entries: list[tuple[Any, str]] = [
+    points = [(_marker(MODE_STYLE[m], f"mode:{m}"), labels.label(labels.MODE, m, lang)) for m in drawn.modes]
+    roads = [
         (
             Line2D(
                 [],
@@ -253,13 +267,136 @@ def other_sections(
                 color=ROAD_STYLE[g]["color"],
                 linewidth=ROAD_STYLE[g]["lw"] * 1.3,
                 linestyle=ROAD_STYLE[g]["ls"],
+                gid=f"road:{g}",
             ),
             t[g],
         )
         for g in ("main", "regional", "local", "ferry")
-        if g in roads
+        if g in drawn.roads
     ]
-    return [(t["legend_roads"], road_entries), (t["legend_other"], other)]
+    other: list[tuple[Any, str]] = [
+        (Patch(facecolor="none", edgecolor=BORDER_COLOUR, linewidth=1.6, gid="border"), t["border"])
+    ]
+    if drawn.places:
+        other.append((_marker(PLACE_STYLE, "places", size=6), t["legend_place"]))
+    if drawn.gaps:
+        gap = Patch(facecolor="none", edgecolor=GAP_OUTLINE, linewidth=1.8, gid="gaps")
+        other.append((gap, t["legend_gaps_outlined"].format(n=GAP_OUTLINE_MIN_CELLS)))
+    if drawn.new_sites:
+        other.append((_marker(NEW_SITE_STYLE, "new_sites", size=16), t["new_site"]))
+    for m in drawn.proposals:
+        mode = labels.label(labels.MODE, m, lang)
+        other.append(
+            (
+                _marker(MODE_STYLE[m], f"proposal:{m}", colour=PROPOSAL_COLOUR),
+                t["proposed_mode"].format(mode=mode),
+            )
+        )
+    return [
+        (drawn.fill_title, fill),
+        (t["legend_points"], points),
+        (t["legend_roads"], roads),
+        (t["legend_other"], other),
+    ]
+
+
+def _furniture_points(ax: Axes) -> np.ndarray:
+    """A grid of points (map units) over the corners the scale bar and north arrow take."""
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    pts = []
+    for fx0, fy0, fx1, fy1 in _FURNITURE:
+        gx, gy = np.meshgrid(np.arange(fx0, fx1 + 1e-9, 0.01), np.arange(fy0, fy1 + 1e-9, 0.01))
+        pts.append(np.column_stack([x0 + gx.ravel() * (x1 - x0), y0 + gy.ravel() * (y1 - y0)]))
+    return np.vstack(pts)
+
+
+def place_labels(ax: Axes, items: Sequence[MapLabel], *, avoid_xy: np.ndarray) -> list[Text | None]:
+    """Write names near their anchors where they collide with nothing (textalloc).
+
+    Labels are placed in the order given; one that would overlap an earlier label, a symbol at
+    ``avoid_xy`` (map units, shape (n, 2)), the scale bar or the north arrow, or leave the map is
+    left out. Returns the text drawn for each item, None for those left out.
+    """
+    import matplotlib.patheffects as pe
+    import textalloc
+    from matplotlib.text import Text as MplText
+
+    if not items:
+        return []
+    scatter = np.vstack([np.asarray(avoid_xy, dtype=float).reshape(-1, 2), _furniture_points(ax)])
+    # textalloc prints a line when it can place no label at all; library code never prints.
+    with contextlib.redirect_stdout(io.StringIO()):
+        _, _, texts, _ = textalloc.allocate(
+            ax,
+            [i.x for i in items],
+            [i.y for i in items],
+            [i.text for i in items],
+            x_scatter=scatter[:, 0],
+            y_scatter=scatter[:, 1],
+            textsize=[i.size for i in items],
+            fontweight=["bold" if i.bold else "normal" for i in items],
+            margin=0.004,
+            min_distance=0.004,
+            max_distance=0.025,
+            draw_lines=False,
+            draw_all=False,
+            textcolor="#1a1a1a",
+            zorder=15,
+            path_effects=[pe.withStroke(linewidth=3.0, foreground="white")],
+        )
+    drawn: list[Text | None] = [text if isinstance(text, MplText) else None for text in texts]
+    for item, text in zip(items, drawn, strict=True):
+        if text is not None:
+            text.set_gid(item.gid)
+    return drawn
+
+
+def _symbols_xy(ax: Axes) -> np.ndarray:
+    """Positions of every point symbol drawn so far (labels keep off them)."""
+    from matplotlib.collections import PathCollection
+
+    offsets = [
+        np.asarray(c.get_offsets(), dtype=float) for c in ax.collections if isinstance(c, PathCollection)
+    ]
+    return np.vstack([o.reshape(-1, 2) for o in offsets]) if offsets else np.zeros((0, 2))
+
+
+def draw_names(ax: Axes, munis: gpd.GeoDataFrame, places: gpd.GeoDataFrame | None, frame: Polygon) -> bool:
+    """Municipality and place names without collisions (municipalities first, then centres, then
+    villages by population); a dot marks each place named. ``places`` are those in the frame.
+    Returns whether any place was named."""
+    items: list[MapLabel] = []
+    for name, p in zip(munis.get("name", munis["code"]), munis.geometry.representative_point(), strict=True):
+        if frame.contains(p):
+            items.append(MapLabel(p.x, p.y, str(name), 13.0, True, "label:municipality"))
+    n_munis = len(items)
+    if places is not None and not places.empty:
+        centre = (places["kind"].astype(str) == "centre") if "kind" in places else False
+        pop = pd.to_numeric(places["population"], errors="coerce") if "population" in places else 0
+        order = pd.DataFrame({"c": centre, "p": pop}, index=places.index).fillna({"p": -1.0})
+        places = places.loc[order.sort_values(["c", "p"], ascending=False, kind="stable").index]
+        pts = places.geometry.representative_point()
+        for name, p in zip(places["name"], pts, strict=True):
+            items.append(MapLabel(p.x, p.y, str(name), 10.0, False, "label:place"))
+    place_xy = np.array([[i.x, i.y] for i in items[n_munis:]]).reshape(-1, 2)
+    texts = place_labels(ax, items, avoid_xy=np.vstack([_symbols_xy(ax), place_xy]))
+    named = [i for i, text in zip(items[n_munis:], texts[n_munis:], strict=True) if text is not None]
+    if not named:
+        return False
+    st = PLACE_STYLE
+    ax.scatter(
+        [i.x for i in named],
+        [i.y for i in named],
+        marker=st["marker"],
+        s=st["size"],
+        c=st["color"],
+        edgecolors=st["edge"],
+        linewidths=0.8,
+        zorder=8,  # under the service points' symbols
+        gid="places",
+    )
+    return True
 
 
 def draw_titles(

@@ -1,15 +1,17 @@
-"""Static PNG maps of a results folder (matplotlib): one per service and one per municipality.
+"""Static PNG maps of a results folder (matplotlib): per service, per municipality, and per
+municipality and service.
 
-The layers come from :func:`.mapdata.read_map_data` (the results contract), the figure furniture
-from :mod:`.mapframe`, every word from :mod:`arjenturva.labels` and the credits from the run's
-``run.json``. Every file is written atomically.
+The layers come from :func:`.mapdata.read_map_data` (the results contract), the classes from
+:mod:`.mapdata`, the figure furniture, the legend and the name labels from :mod:`.mapframe`, every
+word from :mod:`arjenturva.labels` and the credits from the run's ``run.json``. Each map draws only
+what lies in its frame and builds its legend from what it drew. Every file is written atomically.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -22,42 +24,49 @@ from ..schema import CRS
 from .mapdata import (
     GAP_OUTLINE,
     LACKING_COLOURS,
+    LAND_COLOUR,
     MODE_STYLE,
     MODES,
     NEW_SITE_STYLE,
+    OTHER_LAND_COLOUR,
     PROPOSAL_COLOUR,
+    REACH_COLOURS,
     ROAD_STYLE,
     MapData,
-    distance_class,
-    distance_class_labels,
-    distance_colours,
     lacking_class,
     lacking_class_labels,
     lacking_services,
+    municipality_map_name,
+    outlined_gaps,
     overview_map_name,
+    reach_class,
+    reach_class_labels,
     read_map_data,
     road_group,
     service_map_name,
     service_mask,
+    threshold_ratio,
+    worst_services,
 )
 from .mapframe import (
-    Section,
+    BORDER_COLOUR,
+    Drawn,
     draw_legend,
+    draw_names,
     draw_north_arrow,
     draw_scale_bar,
     draw_titles,
-    mode_entries,
+    legend_sections,
     new_figure,
-    other_sections,
     save_png,
     set_extent,
-    swatch_entries,
 )
 from .tables import run_credits
 
 if TYPE_CHECKING:
     import geopandas as gpd
     from matplotlib.axes import Axes
+    from shapely import Polygon
 
     from ..config import Config
     from ..network import Network
@@ -65,21 +74,66 @@ if TYPE_CHECKING:
 Progress = Callable[[str], None]
 
 
+def _plot(frame: gpd.GeoDataFrame | gpd.GeoSeries, ax: Axes, gid: str, **style: Any) -> bool:
+    """Plot a layer, naming the artists it adds ``gid``; returns whether anything was drawn."""
+    if len(frame) == 0:
+        return False
+    before = len(ax.collections)
+    frame.plot(ax=ax, **style)
+    for coll in ax.collections[before:]:
+        coll.set_gid(gid)
+    return True
+
+
+def _frame_box(ax: Axes) -> Polygon:
+    from shapely import box
+
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    return box(x0, y0, x1, y1)
+
+
+def _in_frame(layer: gpd.GeoDataFrame, frame: Polygon) -> gpd.GeoDataFrame:
+    """Rows of a layer with a geometry that meets the frame."""
+    layer = layer.loc[layer.geometry.notna() & ~layer.geometry.is_empty]
+    if layer.empty:
+        return layer
+    idx = layer.sindex.query(frame, predicate="intersects")
+    return layer.iloc[np.sort(idx)]
+
+
+def _of_municipality(layer: gpd.GeoDataFrame, code: str | None) -> gpd.GeoDataFrame:
+    if code is None or "municipality" not in layer:
+        return layer
+    return layer.loc[(layer["municipality"].astype(str) == code).to_numpy()]
+
+
 def _draw_base(ax: Axes, munis: gpd.GeoDataFrame, focus: str | None = None) -> None:
     """Municipal areas (others greyed when ``focus`` names one) and their borders."""
     if focus is None:
-        munis.plot(ax=ax, facecolor="#fbfbf8", edgecolor="none", zorder=1)
+        _plot(munis, ax, "land", facecolor=LAND_COLOUR, edgecolor="none", zorder=1)
     else:
         is_focus = (munis["code"].astype(str) == focus).to_numpy()
-        munis.loc[~is_focus].plot(ax=ax, facecolor="#dfe3e6", edgecolor="none", zorder=1)
-        munis.loc[is_focus].plot(ax=ax, facecolor="#fbfbf8", edgecolor="none", zorder=1)
-    munis.boundary.plot(ax=ax, color="#333333", linewidth=1.6, zorder=6)
+        _plot(munis.loc[~is_focus], ax, "land", facecolor=OTHER_LAND_COLOUR, edgecolor="none", zorder=1)
+        _plot(munis.loc[is_focus], ax, "land", facecolor=LAND_COLOUR, edgecolor="none", zorder=1)
+    _plot(munis.boundary, ax, "border", color=BORDER_COLOUR, linewidth=1.6, zorder=6)
 
 
-def _draw_roads(ax: Axes, roads: gpd.GeoDataFrame | None) -> list[str]:
-    """Roads by group; returns the groups drawn."""
+def _draw_cells(
+    ax: Axes, cells: gpd.GeoDataFrame, classes: np.ndarray, colours: Sequence[str], names: Sequence[str]
+) -> tuple[tuple[str, str], ...]:
+    """Population cells coloured by class; returns (colour, name) of the classes drawn."""
+    if cells.empty:
+        return ()
+    _plot(cells, ax, "cells", color=[colours[c] for c in classes], edgecolor="none", alpha=0.9, zorder=2)
+    return tuple((colours[c], names[c]) for c in sorted(set(int(c) for c in classes)))
+
+
+def _draw_roads(ax: Axes, roads: gpd.GeoDataFrame | None, frame: Polygon) -> tuple[str, ...]:
+    """Roads in the frame by group; returns the groups drawn."""
     if roads is None or roads.empty:
-        return []
+        return ()
+    roads = _in_frame(roads, frame)
     groups = (
         roads["road_class"].map(road_group)
         if "road_class" in roads
@@ -87,119 +141,111 @@ def _draw_roads(ax: Axes, roads: gpd.GeoDataFrame | None) -> list[str]:
     )
     present = []
     for g in ("local", "regional", "main", "ferry"):
-        sub = roads.loc[(groups == g).to_numpy()]
-        if sub.empty:
-            continue
         st = ROAD_STYLE[g]
-        sub.plot(ax=ax, color=st["color"], linewidth=st["lw"], linestyle=st["ls"], zorder=4)
-        present.append(g)
-    return present
+        sub = roads.loc[(groups == g).to_numpy()]
+        if _plot(sub, ax, f"road:{g}", color=st["color"], linewidth=st["lw"], linestyle=st["ls"], zorder=4):
+            present.append(g)
+    return tuple(present)
 
 
-def _draw_points(ax: Axes, points: gpd.GeoDataFrame) -> list[str]:
-    """Service points by delivery mode; returns the modes drawn."""
-    present = []
-    modes = (
-        points["mode"].fillna("fixed").astype(str)
-        if "mode" in points
-        else pd.Series("fixed", index=points.index)
+def _scatter(ax: Axes, layer: gpd.GeoDataFrame, style: dict[str, Any], gid: str, **over: Any) -> None:
+    reps = layer.geometry.representative_point()
+    ax.scatter(
+        reps.x,
+        reps.y,
+        marker=style["marker"],
+        s=style["size"],
+        c=over.get("color", style["color"]),
+        edgecolors=over.get("edge", style["edge"]),
+        linewidths=1.0,
+        zorder=over.get("zorder", 9),
+        gid=gid,
     )
+
+
+def _modes(layer: gpd.GeoDataFrame) -> pd.Series:
+    if "mode" not in layer:
+        return pd.Series("fixed", index=layer.index)
+    return layer["mode"].fillna("fixed").astype(str)
+
+
+def _draw_points(ax: Axes, points: gpd.GeoDataFrame, frame: Polygon) -> tuple[str, ...]:
+    """Service points in the frame by delivery mode; returns the modes drawn."""
+    points = _in_frame(points, frame)
+    modes = _modes(points)
+    present = []
     for mode in MODES:
         sub = points.loc[(modes == mode).to_numpy()]
-        if sub.empty:
-            continue
-        st = MODE_STYLE[mode]
-        ax.scatter(
-            sub.geometry.x,
-            sub.geometry.y,
-            marker=st["marker"],
-            s=st["size"],
-            c=st["color"],
-            edgecolors=st["edge"],
-            linewidths=1.0,
-            zorder=9,
-        )
-        present.append(mode)
-    return present
+        if not sub.empty:
+            _scatter(ax, sub, MODE_STYLE[mode], f"mode:{mode}")
+            present.append(mode)
+    return tuple(present)
 
 
-def _draw_proposals(ax: Axes, data: MapData, service: str | None) -> tuple[bool, bool]:
-    """Draw proposals (lines or points) and new sites; return whether each was drawn."""
-    drew_prop = drew_new = False
-    if data.proposals is not None and not data.proposals.empty:
-        prop = (
-            data.proposals if service is None else data.proposals.loc[service_mask(data.proposals, service)]
-        )
-        prop = prop.loc[prop.geometry.notna() & ~prop.geometry.is_empty]
-        if not prop.empty:
-            kinds = prop.geometry.geom_type
-            lines = prop.loc[kinds.str.contains("Line").to_numpy()]
-            pts = prop.loc[kinds.str.contains("Point").to_numpy()]
-            if not lines.empty:
-                lines.plot(ax=ax, color=PROPOSAL_COLOUR, linewidth=2.4, linestyle=(0, (4, 2)), zorder=10)
-            if not pts.empty:
-                reps = pts.geometry.representative_point()
-                ax.scatter(
-                    reps.x,
-                    reps.y,
-                    marker="P",
-                    s=110,
-                    c=PROPOSAL_COLOUR,
-                    edgecolors="white",
-                    linewidths=1.0,
-                    zorder=10,
-                )
-            drew_prop = True
-    if data.new_sites is not None and not data.new_sites.empty:
-        ns = data.new_sites if service is None else data.new_sites.loc[service_mask(data.new_sites, service)]
-        ns = ns.loc[ns.geometry.notna() & ~ns.geometry.is_empty]
+def _draw_proposals(
+    ax: Axes, data: MapData, frame: Polygon, *, service: str | None, code: str | None
+) -> tuple[bool, tuple[str, ...]]:
+    """New sites (stars) and proposed mobile and remote services (their mode's symbol in the
+    proposal colour, on top, as a remote service's support point may be a new site too) in the
+    frame; returns whether stars were drawn and the modes drawn."""
+    drew_new = False
+    if data.new_sites is not None:
+        ns = _of_municipality(data.new_sites, code)
+        ns = _in_frame(ns if service is None else ns.loc[service_mask(ns, service)], frame)
         if not ns.empty:
-            reps = ns.geometry.representative_point()
-            st = NEW_SITE_STYLE
-            ax.scatter(
-                reps.x,
-                reps.y,
-                marker=st["marker"],
-                s=st["size"],
-                c=st["color"],
-                edgecolors=st["edge"],
-                linewidths=0.9,
-                zorder=11,
-            )
+            _scatter(ax, ns, NEW_SITE_STYLE, "new_sites", zorder=11)
             drew_new = True
-    return drew_prop, drew_new
+    drew_modes = []
+    if data.proposals is not None:
+        prop = _of_municipality(data.proposals, code)
+        prop = _in_frame(prop if service is None else prop.loc[service_mask(prop, service)], frame)
+        modes = _modes(prop)
+        for mode in ("mobile", "remote"):
+            sub = prop.loc[(modes == mode).to_numpy()]
+            if not sub.empty:
+                _scatter(ax, sub, MODE_STYLE[mode], f"proposal:{mode}", color=PROPOSAL_COLOUR, zorder=12)
+                drew_modes.append(mode)
+    return drew_new, tuple(drew_modes)
 
 
-def _label_municipalities(ax: Axes, munis: gpd.GeoDataFrame) -> None:
-    """Municipality names at a point inside each municipality within the extent."""
-    import matplotlib.patheffects as pe
-
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    for _, row in munis.iterrows():
-        p = row.geometry.representative_point()
-        if not (x0 <= p.x <= x1 and y0 <= p.y <= y1):
-            continue
-        ax.text(
-            p.x,
-            p.y,
-            str(row.get("name", "")),
-            fontsize=13,
-            fontweight="bold",
-            color="#222222",
-            ha="center",
-            va="center",
-            zorder=15,
-            alpha=0.85,
-            path_effects=[pe.withStroke(linewidth=3.5, foreground="white")],
-        )
+def _draw_gaps(ax: Axes, gaps: gpd.GeoDataFrame, frame: Polygon) -> bool:
+    """Outlines of the gap areas big enough to outline (:func:`.mapdata.outlined_gaps`)."""
+    big = _in_frame(gaps.loc[outlined_gaps(gaps)], frame)
+    return _plot(big.boundary, ax, "gaps", color=GAP_OUTLINE, linewidth=1.5, zorder=7)
 
 
-def _furnish(ax: Axes, munis: gpd.GeoDataFrame, lang: str) -> None:
-    """Municipality names, the scale bar and the north arrow (drawn last, on top)."""
-    _label_municipalities(ax, munis)
+def _places(data: MapData, frame: Polygon) -> gpd.GeoDataFrame | None:
+    return _in_frame(data.places, frame) if data.places is not None else None
+
+
+def _frame_on(ax: Axes, munis: gpd.GeoDataFrame, code: str | None) -> pd.Series | None:
+    """Set the extent: the whole region, or one municipality (returns its row)."""
+    if code is None:
+        set_extent(ax, munis.total_bounds)
+        return None
+    row = munis.loc[munis["code"].astype(str) == code].iloc[0]
+    set_extent(ax, np.asarray(row.geometry.bounds), margin=0.05)
+    return row
+
+
+def _finish(
+    fig: Any,
+    ax: Axes,
+    leg_ax: Axes,
+    drawn: Drawn,
+    *,
+    title: str,
+    subtitle: str,
+    lang: str,
+    config: Config,
+    credits: Sequence[str],
+    path: Path,
+) -> Path:
     draw_scale_bar(ax, lang=lang)
     draw_north_arrow(ax, lang=lang)
+    draw_legend(leg_ax, legend_sections(drawn, lang))
+    draw_titles(fig, title, subtitle, lang=lang, config=config, credits=credits)
+    return save_png(fig, path, config.export.map_dpi)
 
 
 def _service_map(
@@ -208,47 +254,55 @@ def _service_map(
     config: Config,
     service: str,
     *,
+    code: str | None = None,
+    uncovered: float | None = None,
     lang: str,
     credits: Sequence[str],
     path: Path,
 ) -> Path:
+    """A service's map: the region's, or framed on municipality ``code`` (its cells, gap areas and
+    proposals; service points and names of the whole frame)."""
     t = labels.ui(lang)
     svc = config.services[service]
     fig, ax, leg_ax = new_figure(config)
-    set_extent(ax, data.municipalities.total_bounds)
-    _draw_base(ax, data.municipalities)
-    pop = data.population
-    col = f"{service}_distance_m"
-    colours = distance_colours()
-    if col in pop and not pop.empty:
-        cls = distance_class(pop[col])
-        pop.plot(ax=ax, color=[colours[c] for c in cls], edgecolor="none", alpha=0.9, zorder=2)
-    roads_present = _draw_roads(ax, roads)
-    gaps = data.gap_areas.loc[service_mask(data.gap_areas, service)]
-    if not gaps.empty:
-        gaps.boundary.plot(ax=ax, color=GAP_OUTLINE, linewidth=1.5, zorder=7)
-    modes = _draw_points(ax, data.service_points.loc[service_mask(data.service_points, service)])
-    drew_prop, drew_new = _draw_proposals(ax, data, service)
-    _furnish(ax, data.municipalities, lang)
-    sections: list[Section] = [
-        (t["legend_distance"], swatch_entries(colours, distance_class_labels(lang))),
-        (t["legend_points"], mode_entries(modes, lang)),
-        *other_sections(
-            lang, roads=roads_present, gaps=not gaps.empty, proposals=drew_prop, new_sites=drew_new
-        ),
-    ]
-    draw_legend(leg_ax, sections)
+    row = _frame_on(ax, data.municipalities, code)
+    frame = _frame_box(ax)
+    _draw_base(ax, data.municipalities, focus=code)
+    pop = _of_municipality(data.population, code)
+    cov = pd.to_numeric(pop[f"{service}_coverage"], errors="coerce") if f"{service}_coverage" in pop else None
+    classes = reach_class(
+        threshold_ratio(pop, service, svc), np.zeros(len(pop)) if cov is None else cov.to_numpy()
+    )
+    fill = _draw_cells(ax, pop, classes, REACH_COLOURS, reach_class_labels(svc, lang))
+    road_groups = _draw_roads(ax, roads, frame)
+    gaps = _draw_gaps(
+        ax, _of_municipality(data.gap_areas.loc[service_mask(data.gap_areas, service)], code), frame
+    )
+    modes = _draw_points(ax, data.service_points.loc[service_mask(data.service_points, service)], frame)
+    new_sites, proposals = _draw_proposals(ax, data, frame, service=service, code=code)
+    places = draw_names(ax, data.municipalities, _places(data, frame), frame)
+    drawn = Drawn(t["legend_reach"], fill, modes, road_groups, gaps, new_sites, proposals, places)
     label = labels.service_label(config, service, lang)
     demand = labels.label(labels.DEMAND, svc.demand, lang)
-    draw_titles(
+    subtitle = f"{t['threshold']}: {labels.format_threshold(svc, lang)} · {t['demand']}: {demand}"
+    if row is None:
+        title = t["reach_title"].format(label=label)
+    else:
+        title = t["reach_title_muni"].format(label=label, name=row.get("name", code), code=code)
+        if uncovered is not None:
+            subtitle += f" · {t['uncovered']}: {labels.format_number(uncovered, lang)}"
+    return _finish(
         fig,
-        t["distance_title"].format(label=label),
-        f"{t['threshold']}: {labels.format_threshold(svc, lang)} · {t['demand']}: {demand}",
+        ax,
+        leg_ax,
+        drawn,
+        title=title,
+        subtitle=subtitle,
         lang=lang,
         config=config,
         credits=credits,
+        path=path,
     )
-    return save_png(fig, path, config.export.map_dpi)
 
 
 def _overview_map(
@@ -261,38 +315,52 @@ def _overview_map(
     credits: Sequence[str],
     path: Path,
 ) -> Path:
+    """A municipality's overview: its cells coloured by how many services are out of reach."""
     t = labels.ui(lang)
-    munis = data.municipalities
-    row = munis.loc[munis["code"].astype(str) == code].iloc[0]
     fig, ax, leg_ax = new_figure(config)
-    set_extent(ax, np.asarray(row.geometry.bounds), margin=0.05)
-    _draw_base(ax, munis, focus=code)
-    pop = data.population
-    if "municipality" in pop:
-        pop = pop.loc[(pop["municipality"].astype(str) == code).to_numpy()]
+    row = _frame_on(ax, data.municipalities, code)
+    frame = _frame_box(ax)
+    _draw_base(ax, data.municipalities, focus=code)
+    pop = _of_municipality(data.population, code)
     services = [s for s in config.services if f"{s}_coverage" in data.population]
-    if not pop.empty:
-        cls = lacking_class(lacking_services(pop, services))
-        pop.plot(ax=ax, color=[LACKING_COLOURS[c] for c in cls], edgecolor="none", alpha=0.9, zorder=2)
-    roads_present = _draw_roads(ax, roads)
-    modes = _draw_points(ax, data.service_points)
-    drew_prop, drew_new = _draw_proposals(ax, data, None)
-    _furnish(ax, munis, lang)
-    sections: list[Section] = [
-        (t["legend_lacking"], swatch_entries(LACKING_COLOURS, lacking_class_labels())),
-        (t["legend_points"], mode_entries(modes, lang)),
-        *other_sections(lang, roads=roads_present, gaps=False, proposals=drew_prop, new_sites=drew_new),
-    ]
-    draw_legend(leg_ax, sections)
-    draw_titles(
+    classes = lacking_class(lacking_services(pop, services))
+    fill = _draw_cells(ax, pop, classes, LACKING_COLOURS, lacking_class_labels())
+    road_groups = _draw_roads(ax, roads, frame)
+    modes = _draw_points(ax, data.service_points, frame)
+    new_sites, proposals = _draw_proposals(ax, data, frame, service=None, code=code)
+    places = draw_names(ax, data.municipalities, _places(data, frame), frame)
+    drawn = Drawn(t["legend_lacking"], fill, modes, road_groups, False, new_sites, proposals, places)
+    name = row.get("name", code) if row is not None else code
+    return _finish(
         fig,
-        t["overview_title"].format(name=row.get("name", code), code=code),
-        t["overview_sub"].format(n=len(services)),
+        ax,
+        leg_ax,
+        drawn,
+        title=t["overview_title"].format(name=name, code=code),
+        subtitle=t["overview_sub"].format(n=len(services)),
         lang=lang,
         config=config,
         credits=credits,
+        path=path,
     )
-    return save_png(fig, path, config.export.map_dpi)
+
+
+def _municipality_services(
+    results_dir: Path, config: Config, codes: Sequence[str], services: Sequence[str]
+) -> list[tuple[str, str, float]]:
+    """(code, service, uncovered demand) of the maps framed on each municipality: its services
+    with the most uncovered demand (``summary.csv``), at most ``export.municipality_maps``."""
+    limit = config.export.municipality_maps
+    if limit <= 0 or not services:
+        return []
+    summary = R.read_table(results_dir, R.SUMMARY)
+    uncovered = {
+        (str(m), str(s)): float(u)
+        for m, s, u in zip(
+            summary["municipality"], summary["service"], summary["uncovered_demand"], strict=True
+        )
+    }
+    return [(c, s, uncovered[(c, s)]) for c in codes for s in worst_services(summary, c, services, limit)]
 
 
 def write_maps(
@@ -308,19 +376,27 @@ def write_maps(
 ) -> list[Path]:
     """Draw the static PNG maps of a results folder into ``results_dir/maps/``.
 
-    One map per service (``maps/<service>.png``: population cells coloured by road distance to
-    the nearest point offering the service, its points by mode, its gap areas, proposals) and
-    one overview per municipality (``maps/overview_<code>.png``: cells coloured by how many
-    services are out of reach, all service points). Each map has a legend, a scale bar, a north
-    arrow, a title in the chosen language and the run's credits (the synthetic-data note when it
-    applies, and the sources the workspace declares).
+    - one map per service of the whole region (``maps/<service>.png``): population cells
+      coloured by their distance against their own threshold (the one of their area class), the
+      service's points by mode, its gap areas of 3 or more cells outlined, the proposals;
+    - one overview per municipality (``maps/overview_<code>.png``): its cells coloured by how
+      many services are out of reach, all service points, its proposals;
+    - per municipality, maps framed on it of the services with the most uncovered demand there
+      (``maps/<code>_<service>.png``, at most ``export.municipality_maps``, worst first; only
+      services with some uncovered demand), for the municipality's report.
+
+    Each map names municipalities and places (``places`` layer) without overlaps, and has a
+    legend listing exactly what it drew, a scale bar, a north arrow, a title in the chosen
+    language and the run's credits (the synthetic-data note when it applies, and the sources the
+    workspace declares).
 
     Parameters
     ----------
     results_dir
-        A results folder holding ``results.gpkg`` and ``run.json``.
+        A results folder holding ``results.gpkg``, ``summary.csv`` and ``run.json``.
     config
-        The workspace config (service labels, thresholds, ``export.map_dpi``, suppression).
+        The workspace config (service labels, thresholds, ``export.map_dpi``,
+        ``export.municipality_maps``, suppression).
     network
         A :class:`~arjenturva.network.Network` whose roads are drawn by class.
     roads
@@ -338,14 +414,17 @@ def write_maps(
     Returns
     -------
     list of Path
-        The PNG files written.
+        The PNG files written: the services' maps, then per municipality its overview and its
+        service maps.
 
     Raises
     ------
     OutputExistsError
         When a map exists and ``force`` is false.
     InputFileError
-        When ``results.gpkg``, its layers or ``run.json`` are missing.
+        When ``results.gpkg`` or its layers are missing.
+    ResultsError
+        When ``run.json`` or ``summary.csv`` is missing or unreadable.
     """
     language = labels.resolve_language(config, lang)
     results_dir = Path(results_dir)
@@ -364,17 +443,28 @@ def write_maps(
         raise ArjenturvaError(msg)
     svc_list = [s for s in wanted if f"{s}_distance_m" in data.population]
     codes = [str(c) for c in data.municipalities["code"]]
+    per_muni = _municipality_services(results_dir, config, codes, svc_list)
     out_dir = results_dir / R.MAPS_DIR
     service_paths = [out_dir / service_map_name(s) for s in svc_list]
     overview_paths = [out_dir / overview_map_name(c) for c in codes]
-    ensure_writable(service_paths + overview_paths, force=force)
+    muni_paths = [out_dir / municipality_map_name(c, s) for c, s, _ in per_muni]
+    ensure_writable(service_paths + overview_paths + muni_paths, force=force)
     out_dir.mkdir(parents=True, exist_ok=True)
     say = progress or (lambda _m: None)
+    common: dict[str, Any] = {"lang": language, "credits": credits}
     written = []
     for s, path in zip(svc_list, service_paths, strict=True):
         say(f"map {s}")
-        written.append(_service_map(data, roads, config, s, lang=language, credits=credits, path=path))
+        written.append(_service_map(data, roads, config, s, path=path, **common))
     for c, path in zip(codes, overview_paths, strict=True):
         say(f"map overview {c}")
-        written.append(_overview_map(data, roads, config, c, lang=language, credits=credits, path=path))
+        written.append(_overview_map(data, roads, config, c, path=path, **common))
+        for (code, s, uncovered), muni_path in zip(per_muni, muni_paths, strict=True):
+            if code == c:
+                say(f"map {c} {s}")
+                written.append(
+                    _service_map(
+                        data, roads, config, s, code=c, uncovered=uncovered, path=muni_path, **common
+                    )
+                )
     return written
