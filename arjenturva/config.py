@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -45,7 +46,8 @@ DEFAULT_SPEEDS_KMH: dict[str, float] = {
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # allow_inf_nan=False: `.nan` or `.inf` in YAML is an error, never a silent "all uncovered".
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class InputSpec(_Model):
@@ -95,6 +97,14 @@ class NetworkConfig(_Model):
         default=None, description="source and licence of the roads"
     )
 
+    @field_validator("speed_kmh", "class_speeds_kmh")
+    @classmethod
+    def _positive_speeds(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = {k: x for k, x in v.items() if x <= 0}
+        if bad:
+            raise ValueError(f"speeds must be positive km/h (got {bad}); give each class a speed above 0")
+        return v
+
     @model_validator(mode="after")
     def _one_source(self) -> NetworkConfig:
         if not self.source and not self.place:
@@ -119,6 +129,19 @@ class MobileRule(_Model):
     required_days: float = Field(default=5, gt=0)
 
 
+ProposalMode = Literal["fixed", "mobile", "remote"]
+
+# Smallest newly covered demand (people of the service's demand group) an agreement of each mode
+# needs, by demand group, when the catalogue gives none: a fixed school or day care for 25
+# children, a fixed shop or post for 100 residents; mobile and remote services serve fewer.
+DEFAULT_MIN_DEMAND: Final[Mapping[str, Mapping[str, float]]] = {
+    "population": {"fixed": 100, "mobile": 30, "remote": 20},
+    "age_0_14": {"fixed": 25, "mobile": 10, "remote": 5},
+    "age_15_64": {"fixed": 50, "mobile": 15, "remote": 10},
+    "age_65_plus": {"fixed": 25, "mobile": 10, "remote": 5},
+}
+
+
 class ServiceConfig(_Model):
     """One service in the catalogue."""
 
@@ -131,6 +154,27 @@ class ServiceConfig(_Model):
     remote: float | None = Field(default=None, ge=0, le=1)
     weight: float = Field(default=1.0, ge=0)
     clients_per_resident: float = Field(default=0.05, ge=0)
+    delivery: Literal["point", "home"] = Field(
+        default="point", description="home: delivered at home (home care, meals); never a fixed point"
+    )
+    min_demand: dict[ProposalMode, float] = Field(
+        default_factory=dict,
+        description="smallest newly covered demand of an agreement, per mode (default: by demand group)",
+    )
+
+    @field_validator("min_demand")
+    @classmethod
+    def _min_demand(cls, v: dict[str, float]) -> dict[str, float]:
+        if any(x < 0 for x in v.values()):
+            raise ValueError("min_demand values must be non-negative")
+        return v
+
+    def min_demand_for(self, mode: str) -> float:
+        """The smallest newly covered demand an agreement of ``mode`` needs (see ``min_demand``)."""
+        given = {str(k): v for k, v in self.min_demand.items()}
+        if mode in given:
+            return float(given[mode])
+        return float(DEFAULT_MIN_DEMAND.get(self.demand, DEFAULT_MIN_DEMAND["population"])[mode])
 
     @field_validator("demand")
     @classmethod
@@ -268,8 +312,8 @@ class ScenarioPoint(_Model):
     def _location(self) -> ScenarioPoint:
         if (self.x is None or self.y is None) and (self.lon is None or self.lat is None):
             raise ValueError("give x and y (EPSG:3067) or lon and lat (WGS84)")
-        if self.mode == "mobile" and self.days_per_week is None:
-            raise ValueError("a mobile point needs days_per_week")
+        if self.mode == "mobile" and not self.days_per_week:
+            raise ValueError("a mobile point needs days_per_week above 0")
         return self
 
 
@@ -360,6 +404,8 @@ def format_validation_error(err: ValidationError, source: str) -> str:
             lines.append(f"{source}: missing key '{loc}'. Fix: add it")
         elif kind == "literal_error":
             lines.append(f"{source}: key '{loc}': {msg}")
+        elif kind == "finite_number":
+            lines.append(f"{source}: key '{loc}': {msg}. Fix: write a number (not .nan or .inf)")
         else:
             msg = msg.removeprefix("Value error, ")
             lines.append(f"{source}: key '{loc}': {msg}")
@@ -438,6 +484,12 @@ def load_config(path: str | Path = DEFAULT_CONFIG_NAME) -> Config:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e)
+        if isinstance(e, yaml.constructor.ConstructorError) and "for the tag" in problem:
+            msg = (
+                f"{p}: YAML tags are not allowed{where}: {problem}. Fix: remove the `!!...` tag; the "
+                "config holds plain text, numbers, lists and mappings only"
+            )
+            raise ConfigError(msg) from e
         msg = f"{p}: YAML syntax error{where}: {problem}. Fix: check indentation and quoting there"
         raise ConfigError(msg) from e
     if not isinstance(data, dict):

@@ -2,6 +2,9 @@
 
 Readers accept GeoPackage, GeoJSON, Shapefile, GeoParquet, CSV and XLSX. Tables give points from
 ``lon``/``lat`` (EPSG:4326) or ``x``/``y`` (EPSG:3067). Everything is reprojected to EPSG:3067.
+A file that cannot be read as a whole (encoding, separator, ragged row, unclosed quote, sheet or
+layer, CRS) raises :class:`~arjenturva.errors.InputFileError` naming the cause and the fix;
+problems of single cells come back as :class:`~arjenturva.errors.Problem` lists.
 Writers go through a temporary file and an atomic rename, so an interrupted run never leaves a
 half-written file.
 """
@@ -9,8 +12,6 @@ half-written file.
 from __future__ import annotations
 
 import contextlib
-import csv
-import io as _io
 import json
 import os
 import tempfile
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._io_read import check_geo_layers, check_options, fail, read_csv, read_xlsx, to_3067
 from .errors import InputFileError, OutputExistsError, Problem
 from .schema import CRS, FINLAND_BOUNDS_3067, FINLAND_BOUNDS_4326
 
@@ -31,6 +33,11 @@ TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xls"}
 
 LON_NAMES = ("lon", "lng", "long", "longitude")
 LAT_NAMES = ("lat", "latitude")
+NUMBER_COLUMNS = (
+    *("population", "age_0_14", "age_15_64", "age_65_plus", "days_per_week", "capacity"),
+    *("max_travel_km", "cost_per_km", "x", "y", "easting", "northing", *LON_NAMES, *LAT_NAMES),
+)
+"""Columns read as numbers: in a comma-separated file a decimal comma in them is ambiguous."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -39,47 +46,15 @@ LAT_NAMES = ("lat", "latitude")
 
 
 def read_csv_text(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
-    """Read a CSV with ``,`` or ``;`` separators, UTF-8 with or without BOM, all cells as text.
+    """Read a CSV with ``,``, ``;`` or tab separators, UTF-8 with or without BOM, all cells as text.
 
     Raises
     ------
     InputFileError
-        When the file is not UTF-8 (naming the byte offset) or has no header.
+        When the file is not UTF-8 (naming the byte offset), has no header, repeats a header
+        column, mixes separators, has a row longer than the header or an unclosed quote.
     """
-    raw = path.read_bytes()
-    enc = encoding or "utf-8-sig"
-    try:
-        text = raw.decode(enc)
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        msg = (
-            f"{path}: not UTF-8 text (invalid byte 0x{raw[e.start]:02x} on line {line}; "
-            "probably Latin-1/Windows-1252). Fix: save the file as UTF-8 (Excel: "
-            "'CSV UTF-8'), or set `encoding: latin-1` for this input in the config"
-        )
-        raise InputFileError(msg) from e
-    text = text.lstrip("\ufeff")
-    if not text.strip():
-        msg = f"{path}: the file is empty. Fix: add a header row and at least one data row"
-        raise InputFileError(msg)
-    header = text.splitlines()[0]
-    if header.count(";") > header.count(","):
-        sep = ";"
-    elif "\t" in header and header.count("\t") > header.count(","):
-        sep = "\t"
-    else:
-        sep = ","
-    df = pd.read_csv(
-        _io.StringIO(text),
-        sep=sep,
-        dtype=str,
-        keep_default_na=False,
-        na_values=[""],
-        skipinitialspace=True,
-        quoting=csv.QUOTE_MINIMAL,
-    )
-    df.columns = [str(c).strip() for c in df.columns]
-    return df
+    return read_csv(path, encoding)[0].drop(columns="_row")
 
 
 def to_number(series: pd.Series) -> pd.Series:
@@ -91,11 +66,61 @@ def to_number(series: pd.Series) -> pd.Series:
     return pd.to_numeric(text, errors="coerce").astype(float)
 
 
-def _apply_columns(df: pd.DataFrame, columns: Mapping[str, str] | None) -> pd.DataFrame:
+def _apply_columns(df: pd.DataFrame, columns: Mapping[str, str] | None, path: Path) -> pd.DataFrame:
     if not columns:
         return df
     rename = {theirs: canonical for canonical, theirs in columns.items() if theirs in df.columns}
+    for theirs, canonical in rename.items():
+        if canonical != theirs and canonical in df.columns:
+            fail(
+                path,
+                f"`columns:` maps '{theirs}' to '{canonical}', but the file also has a '{canonical}' column",
+                "remove the mapping, or rename or delete one of the two columns",
+            )
     return df.rename(columns=rename)
+
+
+def _cell_problems(df: pd.DataFrame, path: Path, sep: str | None) -> list[Problem]:
+    """NUL characters in text cells, and decimal commas in number columns of a comma-separated file
+    (those cells are blanked)."""
+    problems = []
+    rows = df["_row"].to_numpy()
+    for col in df.columns:
+        kind = df[col].dtype
+        if col in ("_row", "geometry") or not (
+            pd.api.types.is_object_dtype(kind) or pd.api.types.is_string_dtype(kind)
+        ):
+            continue
+        text = df[col].astype("string")
+        for i in np.flatnonzero(text.str.contains("\x00", regex=False).fillna(False).to_numpy()):
+            problems.append(
+                Problem(
+                    str(path),
+                    f"row {rows[i]}",
+                    str(col),
+                    f"text holds a NUL character: {text.iloc[i]!r}",
+                    "remove it (invisible in most editors, it cuts text short in a GeoPackage)",
+                )
+            )
+        if sep == "," and str(col).lower() in NUMBER_COLUMNS:
+            comma = text.str.contains(",", regex=False).fillna(False).to_numpy()
+            if comma.any():
+                comma &= text.str.fullmatch(r"\s*[+-]?\d+,\d+\s*").fillna(False).to_numpy()
+            df.loc[comma, col] = None  # read as blank, so that no check follows from a guess
+            for i in np.flatnonzero(comma):
+                v = str(text.iloc[i]).strip()
+                problems.append(
+                    Problem(
+                        str(path),
+                        f"row {rows[i]}",
+                        str(col),
+                        f"'{v}' has a decimal comma in a comma-separated file: "
+                        f"{v.replace(',', '.')} or {v.replace(',', '')}?",
+                        "write numbers with a decimal point (1.5) in a comma-separated file, or "
+                        "separate the columns with ';'",
+                    )
+                )
+    return problems
 
 
 def _find_col(df: pd.DataFrame, names: tuple[str, ...]) -> str | None:
@@ -180,14 +205,20 @@ def points_from_table(
 
 
 def read_geo(
-    path: Path, *, layer: str | None = None, crs: str | None = None, encoding: str | None = None
+    path: Path,
+    *,
+    layer: str | None = None,
+    crs: str | None = None,
+    encoding: str | None = None,
+    problems: list[Problem] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a vector file (GeoPackage, GeoJSON, Shapefile, GeoParquet) and reproject to EPSG:3067.
 
     Raises
     ------
     InputFileError
-        When the file cannot be read, the layer does not exist, or it has no CRS.
+        When the file cannot be read, the layer does not exist (the existing ones are named), it
+        has no CRS, or it lies outside Finland in its CRS (which is named).
     """
     suffix = path.suffix.lower()
     try:
@@ -199,19 +230,9 @@ def read_geo(
                 kwargs["layer"] = layer
             if encoding:
                 kwargs["encoding"] = encoding
-            src = f"zip://{path}" if suffix == ".zip" else path
-            if layer is None and suffix == ".gpkg":
-                import pyogrio
-
-                layers = pyogrio.list_layers(path)
-                if len(layers) > 1:
-                    names = ", ".join(str(n) for n in layers[:, 0])
-                    msg = (
-                        f"{path}: holds several layers ({names}). "
-                        "Fix: add `layer: NAME` for this input in the config"
-                    )
-                    raise InputFileError(msg)
-            gdf = gpd.read_file(src, **kwargs)
+            if suffix == ".gpkg":
+                check_geo_layers(path, layer)
+            gdf = gpd.read_file(f"zip://{path}" if suffix == ".zip" else path, **kwargs)
     except InputFileError:
         raise
     except Exception as e:  # GDAL/pyogrio raise many types
@@ -222,31 +243,13 @@ def read_geo(
             msg = f"{path}: cannot read the file ({text}). Fix: check it opens in QGIS"
         raise InputFileError(msg) from e
     gdf.columns = [str(c).strip() for c in gdf.columns]
-    if gdf.crs is None:
-        if crs:
-            gdf = gdf.set_crs(crs, allow_override=True)
-        else:
-            msg = (
-                f"{path}: the file has no coordinate reference system (CRS). Fix: set one in QGIS "
-                "(Layer > Set CRS) or add `crs: EPSG:3067` for this input in the config"
-            )
-            raise InputFileError(msg)
-    if not len(gdf):
-        return gdf.to_crs(CRS)
-    return gdf.to_crs(CRS)
+    return to_3067(gdf, path, crs, [] if problems is None else problems)
 
 
 def read_table(path: Path, *, encoding: str | None = None, layer: str | None = None) -> pd.DataFrame:
-    """Read a CSV or XLSX table with every cell as text."""
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xls"):
-        try:
-            df = pd.read_excel(path, sheet_name=layer or 0, dtype=str)
-        except Exception as e:
-            msg = f"{path}: cannot read the workbook ({e}). Fix: check it opens in Excel"
-            raise InputFileError(msg) from e
-        df.columns = [str(c).strip() for c in df.columns]
-        return df
+    """Read a CSV or XLSX table with every cell as text (``layer`` names the sheet)."""
+    if path.suffix.lower() in (".xlsx", ".xls"):
+        return read_xlsx(path, layer).drop(columns="_row")
     return read_csv_text(path, encoding=encoding)
 
 
@@ -270,7 +273,7 @@ def read_layer(
     columns
         Mapping ``{canonical: their_column}``.
     crs
-        CRS to assume when a geodata file has none.
+        CRS to assume when a geodata file has none (or declares one that puts it outside Finland).
     encoding
         Text encoding for CSV or Shapefile DBF.
     geometry
@@ -280,44 +283,42 @@ def read_layer(
     -------
     (GeoDataFrame, list of Problem)
         The layer with a ``_row`` column (spreadsheet row or 1-based feature number), and the
-        coordinate problems found while reading.
+        problems of single rows and cells found while reading (coordinates, NUL characters,
+        decimal commas in a comma-separated file).
 
     Raises
     ------
     InputFileError
-        When the file is missing, empty or unreadable.
+        When the file is missing, a folder, empty or unreadable as a whole.
     """
     p = Path(path)
     problems: list[Problem] = []
     if not p.exists():
-        msg = f"{p}: file not found. Fix: check `path:` in the config (relative to the config file)"
-        raise InputFileError(msg)
-    if p.is_file() and p.stat().st_size == 0:
-        msg = f"{p}: the file is empty. Fix: add a header row and at least one data row"
-        raise InputFileError(msg)
+        fail(p, "file not found", "check `path:` in the config (relative to the config file)")
+    if p.is_dir():
+        fail(p, "is a folder, not a file", "point `path:` at the file itself (e.g. population.gpkg)")
+    if p.stat().st_size == 0:
+        fail(p, "the file is empty", "add a header row and at least one data row")
+    check_options(p, encoding, crs)
     suffix = p.suffix.lower()
     if suffix in TABLE_SUFFIXES:
-        df = read_table(p, encoding=encoding, layer=layer)
-        df["_row"] = np.arange(len(df)) + 2
-        df = _apply_columns(df, columns)
-        if columns:
-            for canonical in ("lon", "lat", "x", "y"):
-                if canonical in columns and canonical not in df.columns:
-                    pass
+        df, sep = (read_xlsx(p, layer), None) if suffix in (".xlsx", ".xls") else read_csv(p, encoding)
+        df = _apply_columns(df, columns, p)
+        problems += _cell_problems(df, p, sep)
         gdf = points_from_table(df, path=p, problems=problems, required=geometry == "required")
     elif suffix in GEO_SUFFIXES:
-        gdf = read_geo(p, layer=layer, crs=crs, encoding=encoding)
+        gdf = read_geo(p, layer=layer, crs=crs, encoding=encoding, problems=problems)
         gdf["_row"] = np.arange(len(gdf)) + 1
-        gdf = _apply_columns(gdf, columns)
+        gdf = _apply_columns(gdf, columns, p)
+        problems += _cell_problems(gdf, p, None)
     else:
-        msg = (
-            f"{p}: unsupported file type '{suffix}'. Fix: use GeoPackage, GeoJSON, Shapefile, "
-            "GeoParquet, CSV or XLSX"
+        fail(
+            p,
+            f"unsupported file type '{suffix}'",
+            "use GeoPackage, GeoJSON, Shapefile, GeoParquet, CSV or XLSX",
         )
-        raise InputFileError(msg)
     if len(gdf) == 0:
-        msg = f"{p}: the file has no rows. Fix: add at least one feature"
-        raise InputFileError(msg)
+        fail(p, "the file has no rows", "add at least one feature")
     return gdf, problems
 
 

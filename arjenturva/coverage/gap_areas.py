@@ -107,6 +107,30 @@ def _gap_shared(
     cx, cy = ox[cells], oy[cells]
     span = float(max(np.ptp(cx), np.ptp(cy))) + 4 * radius + 1.0 if cells.size else 1.0
     tree = cKDTree(np.column_stack([cx + reg.ravel() * span, cy]) if cells.size else np.zeros((0, 2)))
+    if cells.size > 2000:
+        # Guard: the pairs within the radius, estimated from a sample, must fit in memory (about
+        # 48 bytes a pair at the peak of query_pairs and the indexing below).
+        from ..errors import ArjenturvaError
+
+        sample = np.random.default_rng(0).choice(cells.size, 2000, replace=False)
+        found = tree.query_ball_point(tree.data[sample], radius, return_length=True)
+        pairs = float(np.mean(found) - 1) * cells.size / 2
+        need = 48 * pairs
+        try:
+            with open("/proc/meminfo") as f:
+                avail = next(float(ln.split()[1]) * 1024 for ln in f if ln.startswith("MemAvailable:"))
+        except (OSError, StopIteration, ValueError, IndexError):
+            avail = 8e9
+        if need > avail / 2:
+            ok_m = radius * (avail / 2 / need) ** 0.5
+            msg = (
+                f"gap areas: pairing the {cells.size:,} populated cells within {radius:,.0f} m of each "
+                f"other needs about {need / 1e9:.1f} GB of memory ({pairs:,.0f} pairs), more than half "
+                f"of the {avail / 1e9:.1f} GB available. Fix: lower `gaps.merge_distance_m` in the "
+                f"config (to about {ok_m:,.0f} m or less), or aggregate the population to a coarser "
+                "grid (e.g. 1 km cells)"
+            )
+            raise ArjenturvaError(msg)
     near = cells[tree.query_pairs(radius, output_type="ndarray")].reshape(-1, 2)
     geoms = pop_geoms[cells]
     grid = None

@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from .._io_read import is_empty_geopackage
 from ..config import DEFAULT_SPEEDS_KMH
 from ..errors import NetworkError
 from ..schema import CRS
@@ -57,10 +58,19 @@ def _read_lines_file(path: Path, layer: str | None, suffix: str) -> gpd.GeoDataF
     try:
         layers = pyogrio.list_layers(src)
     except Exception as e:
-        text = str(e).splitlines()[0] if str(e) else type(e).__name__
-        msg = f"{path}: cannot read the road layer file ({text}). Fix: check it opens in QGIS"
-        raise NetworkError(msg) from e
+        if is_empty_geopackage(path):
+            layers = np.zeros((0, 2), dtype=object)
+        else:
+            text = str(e).splitlines()[0] if str(e) else type(e).__name__
+            msg = f"{path}: cannot read the road layer file ({text}). Fix: check it opens in QGIS"
+            raise NetworkError(msg) from e
     names = [str(n) for n in layers[:, 0]]
+    if not names:
+        msg = (
+            f"{path}: the file holds no layers, so no roads. Fix: save the road lines into it again "
+            "(QGIS: Export > Save Features As), or point `network.source` at the right file"
+        )
+        raise NetworkError(msg)
     if layer is not None:
         if layer not in names:
             msg = (
@@ -100,6 +110,12 @@ def _roads_from_gdf(
     """Roads from a line layer: a node at every line end, ends within the tolerance merged."""
     import shapely
 
+    if len(gdf) == 0:
+        msg = (
+            f"{source}: the road layer has no features (no drivable roads). Fix: give a road network "
+            "with lines for the area as `network.source` (and `network.layer` for a multi-layer file)"
+        )
+        raise NetworkError(msg)
     if gdf.crs is None:
         msg = (
             f"{source}: the road layer has no coordinate reference system (CRS). Fix: set one in "

@@ -184,6 +184,8 @@ def _read_osm_xml(path: Path, speeds: Mapping[str, float], progress: Progress | 
     import xml.etree.ElementTree as ET
     import xml.sax
 
+    from osmnx._errors import InsufficientResponseError
+
     tags = sorted(set(_OSM_WAY_TAGS))
     with _osmnx_settings(useful_tags_way=tags, log_console=False) as ox:
         try:
@@ -200,8 +202,13 @@ def _read_osm_xml(path: Path, speeds: Mapping[str, float], progress: Progress | 
                 "Fix: download the file again or export it anew (JOSM, Overpass)"
             )
             raise NetworkError(msg) from e
+        except InsufficientResponseError as e:  # a file without any nodes or ways
+            msg = (
+                f"{path}: the OSM file holds no data (no drivable roads). Fix: download or export "
+                "the roads of the area again (Geofabrik extract, JOSM or Overpass export)"
+            )
+            raise NetworkError(msg) from e
         except (EOFError, OSError, KeyError, ValueError) as e:
-            # osmnx's InsufficientResponseError (a file without any data) is a ValueError too.
             msg = (
                 f"{path}: cannot read the OSM XML file ({type(e).__name__}: {e}). Fix: check the file "
                 "is complete OSM XML (a truncated .bz2 or a missing node breaks it)"

@@ -66,6 +66,9 @@ def load_network_source(
     if p.is_dir():
         msg = f"{p}: is a folder, not a road network file. Fix: point `network.source` at a file"
         raise NetworkError(msg)
+    if p.stat().st_size == 0:
+        msg = f"{p}: the road network file is empty (no roads). Fix: download or export it again"
+        raise NetworkError(msg)
     suffix = _suffix(p)
     if progress:
         progress(f"network: reading {p.name}")

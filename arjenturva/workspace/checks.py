@@ -76,6 +76,25 @@ def _check_ids(df: pd.DataFrame, col: str, label: str, problems: list[Problem]) 
                     label, f"id {value}", col, f"duplicate id on rows {rows_txt}", f"make each '{col}' unique"
                 )
             )
+    # Ids differing only by case: Excel lookups, joins and Windows file names take them as one.
+    distinct = pd.DataFrame({"id": ids[~blank], "row": df.loc[~blank, "_row"]}).drop_duplicates("id")
+    folded = distinct["id"].str.casefold()
+    clash = folded.duplicated(keep=False)
+    for _, group in distinct[clash].groupby(folded[clash]):
+        if len(group) > 1:
+            both = " and ".join(
+                f"'{v}' (row {int(r)})" for v, r in zip(group["id"], group["row"], strict=True)
+            )
+            problems.append(
+                Problem(
+                    label,
+                    f"id {group['id'].iloc[0]}",
+                    col,
+                    f"ids {both} differ only by upper/lower case",
+                    f"make each '{col}' differ by more than case (Excel, joins and Windows file names "
+                    "ignore case)",
+                )
+            )
 
 
 def _repair_geometries(
@@ -172,6 +191,18 @@ def _numbers(
                 "write a number (decimal comma is fine)",
             )
         )
+    infinite = np.isinf(values.to_numpy())
+    for i in np.flatnonzero(infinite):
+        problems.append(
+            Problem(
+                label,
+                _at(df, i, id_col),
+                col,
+                f"'{raw.iloc[i]}' is not a finite number",
+                "write a number (leave the cell blank when there is no value)",
+            )
+        )
+    values = values.where(~infinite)
     if allow_suppressed:
         values = values.where(values != SUPPRESSED)
     if minimum is not None:
@@ -196,11 +227,17 @@ def _numbers(
                     label,
                     _at(df, i, id_col),
                     col,
-                    f"value {values.iloc[i]:g} is above {maximum:g}",
-                    f"use a value between {minimum} and {maximum}",
+                    f"value {_number(values.iloc[i])} is above {_number(maximum)}",
+                    f"use a value between {_number(minimum or 0)} and {_number(maximum)}",
                 )
             )
     return values
+
+
+def _number(value: float) -> str:
+    """A number for messages: whole numbers with thin groups (``10 000 000``), others as ``%g``."""
+    v = float(value)
+    return f"{v:,.0f}".replace(",", " ") if v.is_integer() and abs(v) < 1e15 else f"{v:g}"
 
 
 def _check_services(

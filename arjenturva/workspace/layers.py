@@ -62,11 +62,27 @@ def _load_municipalities(cfg: Config, problems: list[Problem]) -> gpd.GeoDataFra
     gdf["code"] = gdf["code"].map(normalise_code)
     gdf["name"] = gdf["name"].astype("string").fillna("").astype(str)
     _check_ids(gdf, "code", label, problems)
+    bad_code = ~gdf["code"].str.fullmatch(r"\d{3}") & ~gdf["code"].isin(["", "nan", "None"])
+    for i in np.flatnonzero(bad_code.to_numpy()):
+        problems.append(
+            Problem(
+                label,
+                _at(gdf, i, "code"),
+                "code",
+                f"municipality code '{gdf['code'].iloc[i]}' is not a 3-digit number",
+                "use the Statistics Finland municipality code, e.g. 005 or 615 (leading zeros may be "
+                "left out)",
+            )
+        )
     gdf = _repair_geometries(
         gdf, label, ("Polygon", "MultiPolygon"), problems, "code", repair=cfg.inputs.municipalities.repair
     )
     keep = ["code", "name", *[c for c in ("region", "wellbeing_county") if c in gdf.columns], "_row"]
     return gdf[[*keep, gdf.geometry.name]].reset_index(drop=True)
+
+
+MAX_PEOPLE = 10_000_000
+"""More people than this in one population feature (twice Finland's population) is an error."""
 
 
 def _load_population(
@@ -81,14 +97,31 @@ def _load_population(
         gdf["cell_id"] = [f"cell_{r}" for r in gdf["_row"]]
     gdf["cell_id"] = gdf["cell_id"].astype("string").fillna("").astype(str)
     _check_ids(gdf, "cell_id", label, problems)
-    pop = _numbers(gdf, "population", label, problems, id_col="cell_id", allow_suppressed=True)
+    pop = _numbers(
+        gdf, "population", label, problems, id_col="cell_id", maximum=MAX_PEOPLE, allow_suppressed=True
+    )
+    if pop.isna().all() and not any(p.file == label and p.column == "population" for p in problems):
+        problems.append(
+            Problem(
+                label,
+                "",
+                "population",
+                f"the population of every feature ({len(gdf)}) is suppressed (-1 or blank): there is "
+                "no one to count, and every result would be 0",
+                "use population data with counts (Statistics Finland's 1 km grid suppresses cells "
+                "under 10 people; its 5 km grid or the municipality's own data have them)",
+            )
+        )
     gdf["suppressed"] = pop.isna().to_numpy()
     gdf["population"] = pop
     for col in AGE_COLUMNS:
         if col in gdf.columns:
-            gdf[col] = _numbers(gdf, col, label, problems, id_col="cell_id", allow_suppressed=True)
+            gdf[col] = _numbers(
+                gdf, col, label, problems, id_col="cell_id", maximum=MAX_PEOPLE, allow_suppressed=True
+            )
         else:
             gdf[col] = np.nan
+    _check_ages(gdf, label, problems)
     if "area_class" in gdf.columns:
         ac = gdf["area_class"].astype("string").str.strip().str.upper()
         bad = ac.notna() & (ac != "") & ~ac.isin(AREA_CLASSES)
@@ -118,6 +151,42 @@ def _load_population(
         gdf["municipality"] = ""
     keep = ["cell_id", "population", *AGE_COLUMNS, "area_class", "suppressed", "municipality", "_row"]
     return gdf[[*keep, gdf.geometry.name]].reset_index(drop=True)
+
+
+def _check_ages(gdf: gpd.GeoDataFrame, label: str, problems: list[Problem]) -> None:
+    """An age group above the cell's population is an error; age groups that add up to more than
+    the population only warn (sources that round or perturb counts do that)."""
+    pop = gdf["population"]
+    over = np.zeros(len(gdf), bool)
+    for col in AGE_COLUMNS:
+        high = (gdf[col] > pop).to_numpy()
+        over |= high
+        for i in np.flatnonzero(high):
+            problems.append(
+                Problem(
+                    label,
+                    _at(gdf, i, "cell_id"),
+                    col,
+                    f"{gdf[col].iloc[i]:g} people in {col}, more than the population {pop.iloc[i]:g}",
+                    "check the counts: no age group can exceed the cell's population (or mark "
+                    "both suppressed with -1)",
+                )
+            )
+    total = gdf[list(AGE_COLUMNS)].sum(axis=1, min_count=len(AGE_COLUMNS))
+    summed = ((total > pop + 0.5).to_numpy()) & ~over
+    if summed.any():
+        first = int(np.flatnonzero(summed)[0])
+        problems.append(
+            Problem(
+                label,
+                _at(gdf, first, "cell_id"),
+                ", ".join(AGE_COLUMNS),
+                f"in {int(summed.sum())} cell(s) the age groups add up to more than the population "
+                f"(here {total.iloc[first]:g} > {pop.iloc[first]:g})",
+                "none if the source rounds or perturbs its counts; otherwise check the age columns",
+                severity="warning",
+            )
+        )
 
 
 def _load_service_points(
@@ -153,6 +222,18 @@ def _load_service_points(
         gdf["days_per_week"] = _numbers(gdf, "days_per_week", label, problems, id_col="point_id", maximum=7)
     else:
         gdf["days_per_week"] = np.nan
+    zero_days = (gdf["mode"] == "mobile") & (gdf["days_per_week"] == 0)
+    for i in np.flatnonzero(zero_days.to_numpy()):
+        problems.append(
+            Problem(
+                label,
+                _at(gdf, i, "point_id"),
+                "days_per_week",
+                "a mobile point visiting 0 days per week serves no one",
+                "give the days it visits per week (e.g. 1), or delete the row (a scenario's "
+                "`close_points` models a route that stops)",
+            )
+        )
     missing_days = (gdf["mode"] == "mobile") & gdf["days_per_week"].isna()
     for i in np.flatnonzero(missing_days.to_numpy()):
         problems.append(
@@ -332,6 +413,8 @@ def _load_places(cfg: Config, problems: list[Problem]) -> gpd.GeoDataFrame | Non
         return None
     gdf = gdf.copy()
     gdf["name"] = gdf["name"].astype("string").fillna("").astype(str)
+    if "population" in gdf.columns:
+        gdf["population"] = _numbers(gdf, "population", label, problems, id_col=None, maximum=MAX_PEOPLE)
     gdf = _repair_geometries(gdf, label, ("Point", "MultiPoint"), problems, None)
     keep = ["name", *[c for c in ("kind", "population") if c in gdf.columns], "_row"]
     return gdf[[*keep, gdf.geometry.name]].reset_index(drop=True)

@@ -48,16 +48,18 @@ def load_workspace(config: Config, *, progress: Callable[[str], None] | None = N
     places = _load_places(config, problems)
     if points is not None and actors is not None:
         known = set(actors["actor_id"])
+        folded = {a.casefold(): a for a in known}
         label = str(config.inputs.service_points.path)
         for aid, row, pid in zip(points["actor_id"], points["_row"], points["point_id"], strict=True):
             if aid and aid not in known:
+                hint = f"did you mean '{folded[aid.casefold()]}'? " if aid.casefold() in folded else ""
                 problems.append(
                     Problem(
                         label,
                         _where(row, pid),
                         "actor_id",
                         f"unknown actor '{aid}'",
-                        "use an actor_id from the actors file or leave it blank",
+                        f"{hint}use an actor_id from the actors file or leave it blank",
                     )
                 )
     if config.network.source:
