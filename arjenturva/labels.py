@@ -263,8 +263,8 @@ UI: Final[dict[str, Word]] = {
     "all_link": Word("Kaikki kunnat", "All municipalities"),
     "print": Word("Tulosta", "Print"),
     "top_n": Word(
-        "{n} suurinta aukkoaluetta asukasmäärän mukaan (kaikki: gap_areas.csv).",
-        "The {n} largest gap areas by population (all of them: gap_areas.csv).",
+        "{n} suurinta aukkoaluetta palvelun ulkopuolelle jäävän kysynnän mukaan (kaikki: gap_areas.csv).",
+        "The {n} largest gap areas by demand not covered (all of them: gap_areas.csv).",
     ),
     "shares_note": Word(
         "Kysyntä, Piirissä ja Ulkopuolella, kysyntä lasketaan palvelun kysyntäryhmästä (esim. "
@@ -363,21 +363,105 @@ AREA_CLASS_SOURCE: Final[dict[str, Word]] = {
 
 # --- proposal rationales -------------------------------------------------------------------------
 
+# A rationale is RATIONALE_HEAD (the gap: who, why, today's distance, the threshold) and then
+# RATIONALE_OFFER (who would close it, how, and how much of the demand it covers).
 RATIONALE_HEAD: Final = Word(
-    "{place}: {people} asukasta ({p65} yli 65-vuotiasta) {distance}; {actor} ({sector}) tarjoaa sen: {mode}",
-    "{place}: {people} residents ({p65} aged 65+) {distance}; {actor} ({sector}) provides it as a {mode}",
-)
-RATIONALE_MOBILE: Final = Word(
-    " {days} päivänä viikossa, {base_km} km tukikohdasta",
-    " {days} day(s) a week, {base_km} km from its base",
+    "{site}, {service}: {demand} {group} {reason}.", "{site}, {service}: {demand} {group} {reason}."
 )
 DISTANCE_NOW: Final = Word(
-    "asuu nyt keskimäärin {km} km:n päässä palvelusta {service}",
-    "now live on average {km} km from a {service}",
+    "asuu kynnystä ({threshold}) kauempana: lähin palvelupiste on nyt keskimäärin {km} km:n päässä "
+    "tietä pitkin",
+    "live beyond the {threshold} threshold: the nearest service point is now on average {km} km away by road",
 )
 DISTANCE_NONE: Final = Word(
-    "ei tavoita nyt tieverkolla yhtään palvelua {service}",
-    "cannot reach any {service} by road now",
+    "ei tavoita tieverkolla yhtään palvelupistettä (kynnys {threshold})",
+    "cannot reach any service point by road (threshold {threshold})",
+)
+DISTANCE_PARTIAL: Final = Word(
+    "saa palvelun nyt vain osittain liikkuvana tai etäpalveluna (kynnys {threshold}; lähin piste "
+    "keskimäärin {km} km:n päässä)",
+    "are now served only in part, by a mobile or remote service (threshold {threshold}; the nearest "
+    "point on average {km} km away)",
+)
+RATIONALE_OFFER: Final = Word(
+    " {actor} ({sector}) tarjoaisi palvelun: {mode}{visits}; se kattaisi {covered} {group}{ages}.",
+    " {actor} ({sector}) would provide it as a {mode}{visits}, covering {covered} {group}{ages}.",
+)
+RATIONALE_MOBILE: Final = Word(
+    " {days} päivänä viikossa, {base_km} km tukikohdastaan",
+    ", {days} days a week, {base_km} km from its base",
+)
+RATIONALE_MOBILE_ONCE: Final = Word(
+    " kerran viikossa, {base_km} km tukikohdastaan", ", once a week, {base_km} km from its base"
+)
+RATIONALE_AGES: Final = Word(" (heistä {p65} yli 65-vuotiaita)", " ({p65} of them aged 65+)")
+RATIONALE_AGES_UNKNOWN: Final = Word(" (ikäryhmiä ei tiedetä)", " (age groups unknown)")
+
+DEMAND_COUNT: Final[dict[str, Word]] = {
+    "population": Word("asukasta", "residents"),
+    "age_0_14": Word("lasta (0–14 v.)", "children aged 0–14"),
+    "age_15_64": Word("15–64-vuotiasta", "residents aged 15–64"),
+    "age_65_plus": Word("yli 65-vuotiasta", "residents aged 65+"),
+}
+"""A demand group after a number ("1 038 asukasta", "123 children aged 0–14")."""
+
+# --- proposed sites named by their relation to a place ---------------------------------------------
+
+DIRECTION: Final[dict[str, Word]] = {
+    "N": Word("pohjoiseen", "N"),
+    "NE": Word("koilliseen", "NE"),
+    "E": Word("itään", "E"),
+    "SE": Word("kaakkoon", "SE"),
+    "S": Word("etelään", "S"),
+    "SW": Word("lounaaseen", "SW"),
+    "W": Word("länteen", "W"),
+    "NW": Word("luoteeseen", "NW"),
+}
+"""Compass directions from a place to a site."""
+
+SITE_RELATION: Final = Word("{km} km {direction} {place_from}", "{km} km {direction} of {place}")
+"""A site away from named places: "9,6 km koilliseen Korpirannasta", "9.6 km NE of Korpiranta"."""
+SITE_RELATION_PLAIN: Final = Word("{km} km {direction} paikasta {place}", "{km} km {direction} of {place}")
+"""The same when the Finnish elative of the place name is not known (the name stays uninflected)."""
+
+FI_ELATIVE_ENDINGS: Final[tuple[tuple[str, str], ...]] = (
+    ("kirkonkylä", "kirkonkylästä"),
+    ("kylä", "kylästä"),
+    ("ranta", "rannasta"),
+    ("vaara", "vaarasta"),
+    ("niemi", "niemestä"),
+    ("lahti", "lahdesta"),
+    ("lampi", "lammesta"),
+    ("järvi", "järvestä"),
+    ("joki", "joesta"),
+    ("koski", "koskesta"),
+    ("mäki", "mäestä"),
+    ("saari", "saaresta"),
+    ("salmi", "salmesta"),
+    ("kangas", "kankaasta"),
+    ("harju", "harjusta"),
+    ("lehto", "lehdosta"),
+    ("vuoma", "vuomasta"),
+    ("selkä", "selästä"),
+    ("perä", "perästä"),
+    ("pää", "päästä"),
+    ("aho", "ahosta"),
+    ("maa", "maasta"),
+    ("suo", "suosta"),
+)
+"""Final parts of Finnish place names and their elative ("from"): Korpiranta → Korpirannasta."""
+
+# --- proposal warnings (municipalities by name and code) -----------------------------------------
+
+SECTOR_SHORTFALL: Final = Word(
+    "{name} ({code}): monialaisuussääntöä (vähintään {k} sektoria) ei voida täyttää; {n} sektoria puuttuu",
+    "{name} ({code}): the cross-sector rule (at least {k} sectors) cannot be met; {n} sector(s) short",
+)
+BELOW_MINIMUM: Final = Word(
+    "{name} ({code}): {service}, {mode} ({actor}) jätettiin pois: se kattaisi vain {covered}, "
+    "vähimmäiskoko on {minimum}",
+    "{name} ({code}): {service}, {mode} ({actor}) was dropped: it would newly cover only {covered}, "
+    "below its minimum of {minimum}",
 )
 
 NOTHING_TO_PROPOSE: Final[dict[str, Word]] = {

@@ -394,6 +394,20 @@ SERVICES = {
                ["municipality", "association", "village_association", "volunteer", "state"], None, None, ""),
 }
 
+# Smallest newly covered demand of a proposed agreement, where the defaults (by demand group:
+# fixed 100 residents or 25 children, mobile 30 or 10, remote 20 or 5) do not fit: a new health
+# station, dental clinic or social services office needs a town, not a village.
+MIN_DEMAND = {
+    "health_station": {"fixed": 2000},
+    "dental": {"fixed": 2000},
+    "pharmacy": {"fixed": 1500},
+    "social_services": {"fixed": 2000},
+    "library": {"fixed": 500},
+    "atm": {"fixed": 300},
+}
+# Services delivered at people's homes: never proposed as a fixed point.
+DELIVERY = {"elder_home_care": "home"}
+
 # point_id, name, services, actor_id, mode, days_per_week, capacity, anchor place, offset (km)
 POINTS = [
     ("KA01", "Kaarnavaaran terveysasema", "health_station", "A03", "fixed", 5, 600, "Kaarnavaaran kirkonkylä", (0.25, 0.25)),
@@ -632,12 +646,17 @@ def config_text() -> str:
             out.append(f"    mobile: {{required_days: {mob}}}")
         if remote is not None:
             out.append(f"    remote: {remote}")
+        if sid in DELIVERY:
+            out.append(f"    delivery: {DELIVERY[sid]}".ljust(34) + "# never proposed as a fixed point")
+        if sid in MIN_DEMAND:
+            out.append(f"    min_demand: {_yaml_map(MIN_DEMAND[sid])}".ljust(34)
+                       + "# smallest newly covered demand of an agreement")
     out += [
         "",
         "proposals:",
-        "  max_new_sites: 4                # budget of new fixed service points",
-        "  max_mobile_routes: 4",
-        "  max_remote_points: 4",
+        "  max_new_sites: 4                # new fixed sites (several services at one site = one site)",
+        "  max_mobile_routes: 6            # mobile services (one visiting stop each)",
+        "  max_remote_points: 6            # remote services with a support point",
         "  min_sectors: 3                  # agreements per municipality span at least 3 sectors",
         "  max_actor_share: 0.5            # no single actor carries more than half",
         "  weight_65_plus: 1.5             # people aged 65+ count 1.5 times",
@@ -699,6 +718,17 @@ else M7), not SYKE's real classification.
 - **Ferry**: Salmenkylä (Routajärvi) reaches the health station in about {ferry_km} km only over the
   car ferry Routasalmen lautta; the road round the lake is {detour_km} km (beyond the threshold).
   A network that drops the ferry turns Salmenkylä into a health-station gap.
+
+What `arjenturva propose` makes of them: the catalogue allows no new fixed health station in a
+village (`min_demand` of a fixed health station is 2 000 residents; the largest gap area has about
+1 200), so mobile health units close the health-station gaps (Sote-osuuskunta Lähellä in
+Kaarnavaara, Pohjolan hyvinvointialue in Routajärvi). The grocery desert gets a shop van twice a
+week (Kauppa Vaara Oy) and, since about 1 200 people live in its reach (a fixed shop needs 100), a
+village shop at the new Palovaara hub by Osuuskauppa Routa, which is not one of the actors above: a
+remote pick-up point would count only 0.3, and the mobile routes go to the health units. The same
+gap areas lack most other services too: the new fixed sites become village hubs (school, day care,
+post, cash, sports) and the remote points serve the pharmacy, social services and post. Home care
+(`delivery: home`) is only ever proposed as a mobile or remote service.
 
 `expected_gaps.json` lists these villages, their coordinates (EPSG:3067) and the road distances.
 

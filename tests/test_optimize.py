@@ -237,11 +237,17 @@ def test_each_unit_counted_once():
     sol = solve_mip(costly)
     assert len(sol.chosen) == 1
     assert sol.objective == pytest.approx(9.9)
-    # Partial (mobile) coverage adds up, capped at one.
+    # Partial (mobile, remote) coverage does not add up: a unit counts the best chosen fraction, as
+    # in the gap analysis (two remote points at 0.5 cover a cell by 0.5).
     half = make_problem([[0.5, 0.5, 0.75]], [10.0], [{"actor": 0}, {"actor": 1}, {"actor": 2}])
-    assert evaluate_selection(half, [0, 1]).coverage_value == pytest.approx(10.0)
-    assert evaluate_selection(half, [0, 1, 2]).coverage_value == pytest.approx(10.0)
+    assert evaluate_selection(half, [0, 1]).coverage_value == pytest.approx(5.0)
+    assert evaluate_selection(half, [0, 1, 2]).coverage_value == pytest.approx(7.5)
     assert evaluate_selection(half, [0]).coverage_value == pytest.approx(5.0)
+    half_costly = make_problem(
+        [[0.5, 0.5, 0.75]], [10.0], [{"actor": a, "cost": 0.1} for a in range(3)]
+    )
+    assert chosen(solve_mip(half_costly)) == [2]
+    assert chosen(solve_greedy(half_costly)) == [2]
 
 
 def test_contradictory_inputs_raise():
@@ -535,7 +541,7 @@ def test_cover_groups_only_identical_full_columns_at_one_site():
             {**fixed, "actor": 1},
             {**fixed, "actor": 2},  # overloads actor 2: never usable, no group member
             {**fixed, "actor": 1},  # other column
-            {**fixed, "actor": 0},  # partial coverage: choosing both adds up, no group
+            {**fixed, "actor": 0},  # partial coverage: not a group (only full columns are)
             {**fixed, "actor": 1},
             {"mode": FIXED, "site": 1, "actor": 0},  # same column, other site
         ],
@@ -605,3 +611,29 @@ def test_cover_groups_keep_the_optimum_and_tighten_the_lp(seed, monkeypatch):
     assert plain.score == pytest.approx(best, abs=1e-6)
     assert evaluate_selection(prob, grouped.chosen).violations == ()
     assert lp_grouped <= lp_bound(prob) + 1e-6
+
+
+# ------------------------------------------------------------------------------ shares of the gain
+
+
+def test_option_shares_give_each_unit_to_its_best_option():
+    from arjenturva.proposals.shares import covered_demand, option_shares
+
+    cover = sp.csr_matrix(
+        np.array(
+            [
+                [1.0, 0.5, 0.0, 0.5],  # fixed beats the two remote options
+                [0.0, 0.5, 0.4, 0.5],  # two remote options tie: the first (by index) gets it
+                [0.0, 0.0, 0.4, 0.0],
+                [0.0, 0.0, 0.0, 0.0],
+            ]
+        )
+    )
+    shares = option_shares(cover, np.array([3, 0, 1, 2])).toarray()
+    assert shares.tolist() == [[0, 1.0, 0, 0], [0, 0, 0.5, 0], [0, 0, 0, 0.4], [0, 0, 0, 0]]
+    # Shares add up to the coverage of the selection.
+    prob = make_problem(cover.toarray(), np.ones(4), [{"actor": a} for a in range(4)])
+    assert shares.sum(axis=1) == pytest.approx(evaluate_selection(prob, [0, 1, 2, 3]).coverage)
+    demand = np.array([10.0, 20.0, 30.0, 40.0])
+    assert covered_demand(cover, demand, np.array([0, 1, 3])).tolist() == [10.0, 10.0, 0.0]
+    assert option_shares(cover, np.zeros(0, dtype=int)).shape == (4, 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -117,7 +118,7 @@ def test_contradictory_config_is_an_error(demo):
 X0, Y0 = 400_000.0, 7_300_000.0
 
 
-def _line_case(actors_rows, *, sectors=("company", "cooperative", "association"), min_sectors=1):
+def _line_case(actors_rows, *, sectors=("company", "cooperative", "association"), min_sectors=1, ages=True):
     cfg = config_from_dict(
         {
             "language": "en",
@@ -156,9 +157,9 @@ def _line_case(actors_rows, *, sectors=("company", "cooperative", "association")
         {
             "cell_id": ["v1", "v2"],
             "population": [120.0, 80.0],
-            "age_0_14": [0.0, 0.0],
-            "age_15_64": [60.0, 40.0],
-            "age_65_plus": [60.0, 40.0],
+            "age_0_14": [0.0, 0.0] if ages else [np.nan, np.nan],
+            "age_15_64": [60.0, 40.0] if ages else [np.nan, np.nan],
+            "age_65_plus": [60.0, 40.0] if ages else [np.nan, np.nan],
             "area_class": ["M7", "M7"],
             "suppressed": [False, False],
             "municipality": ["999", "999"],
@@ -303,6 +304,235 @@ def test_service_without_any_point_gets_proposals(template_ws):
     data = json.loads(r.stdout)
     health = [a for a in data["agreements"] if a["service"] == "health_station"]
     assert health and health[0]["actor_id"] == "A2"
-    assert "ei tavoita nyt tieverkolla" in health[0]["rationale"]
+    assert "ei tavoita tieverkolla yhtään palvelupistettä" in health[0]["rationale"]
     after = {c["service"]: c for c in data["coverage"]}["health_station"]
     assert after["uncovered_population_before"] == 42 and after["uncovered_population_after"] == 0
+
+
+# --- Proposals worth reading: the demo run's proposals.csv -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_props(demo_run):
+    """proposals.csv of the session's demo run, read back through the results contract."""
+    from arjenturva import results as R
+    from arjenturva.config import load_config
+
+    return R.read_table(demo_run.results, R.PROPOSALS), load_config(demo_run.workspace)
+
+
+def test_demo_agreements_cover_someone_and_meet_their_minimum(demo_props):
+    props, cfg = demo_props
+    assert len(props) > 0
+    assert (props["demand_covered"] > 0).all()
+    assert (props["demand_reached"] >= props["demand_covered"] - 0.05).all()
+    for r in props.itertuples(index=False):
+        assert r.demand_covered >= cfg.services[r.service].min_demand_for(r.mode) - 0.05, r.agreement_id
+    home = [sid for sid, svc in cfg.services.items() if svc.delivery == "home"]
+    assert home == ["elder_home_care"]
+    assert not (props["service"].isin(home) & (props["mode"] == "fixed")).any()
+    # The demo's fixed minimums hold: no fixed school or day care for fewer than 25 children, no
+    # fixed health station in a village.
+    fixed = props[props["mode"] == "fixed"]
+    assert (fixed.loc[fixed["service"].isin(["school", "day_care"]), "demand_covered"] >= 25).all()
+    assert not fixed["service"].isin(["health_station", "dental", "social_services"]).any()
+
+
+def test_demo_mobile_and_remote_get_their_share(demo_props):
+    props, cfg = demo_props
+    pc = cfg.proposals
+    counts = props["mode"].value_counts()
+    assert counts.get("mobile", 0) == pc.max_mobile_routes
+    assert counts.get("remote", 0) >= pc.max_remote_points - 1
+    assert counts.get("fixed", 0) <= len(props) * 2 / 3
+    # No stacking: one agreement per service at a site and mode.
+    assert not props.duplicated(["service", "site_x", "site_y", "mode"]).any()
+
+
+def _village_gap_areas(demo_run, service: str) -> dict[str, list[str]]:
+    from shapely.geometry import Point as P
+
+    from arjenturva import results as R
+
+    areas = R.read_layer(demo_run.results, R.GAP_AREAS)
+    areas = areas[areas["service"] == service]
+    expected = json.loads((demo_run.workspace / "expected_gaps.json").read_text())
+    return {
+        v["name"]: areas.loc[areas.geometry.buffer(600).contains(P(v["x"], v["y"])), "gap_area_id"].tolist()
+        for v in expected[service]["villages"]
+    }
+
+
+def _agreements_of(props, service: str, gap_area_ids: list[str]):
+    sub = props[props["service"] == service]
+    return sub[sub["gap_areas"].fillna("").map(lambda s: bool(set(s.split(";")) & set(gap_area_ids)))]
+
+
+def test_demo_built_in_gaps_are_closed_as_its_readme_says(demo_run, demo_props):
+    props, _ = demo_props
+    for village, areas in _village_gap_areas(demo_run, "health_station").items():
+        agreements = _agreements_of(props, "health_station", areas)
+        assert len(agreements) > 0, village
+        assert set(agreements["mode"]) <= {"mobile", "remote"}, village
+    for village, areas in _village_gap_areas(demo_run, "grocery").items():
+        agreements = _agreements_of(props, "grocery", areas)
+        assert (agreements["mode"] == "mobile").any(), village
+    readme = (demo_run.workspace / "README.md").read_text(encoding="utf-8")
+    assert "mobile health units close the health-station gaps" in readme
+
+
+def test_rationale_for_reproduces_proposals_csv_and_speaks_english(demo_props):
+    from arjenturva.proposals import rationale_for
+
+    props, cfg = demo_props
+    rows = props.to_dict("records")
+    for row in rows:
+        assert row["rationale"] == rationale_for(row, cfg, "fi"), row["agreement_id"]
+    for row in rows:
+        en = rationale_for(row, cfg, "en")
+        assert cfg.services[row["service"]].label.en in en
+        assert "would provide it as a" in en
+        assert "asukasta" not in en and "tarjoaisi" not in en
+    school = next(r for r in rows if r["service"] == "school")
+    assert "lasta (0–14 v.)" in school["rationale"] and "65" not in school["rationale"]
+    assert "children aged 0–14" in rationale_for(school, cfg, "en")
+    home = next(r for r in rows if r["service"] == "elder_home_care")
+    assert "yli 65-vuotiasta" in home["rationale"]
+    assert "residents aged 65+" in rationale_for(home, cfg, "en")
+
+
+_NUMBER = {
+    "fi": re.compile(r"\d{1,3}(?:\u00a0\d{3})*(?:,\d+)?"),
+    "en": re.compile(r"\d{1,3}(?:,\d{3})*(?:\.\d+)?"),
+}
+_FIGURES = (
+    "demand_reached",
+    "demand_covered",
+    "covered_65_plus",
+    "distance_today_km",
+    "threshold_km",
+    "threshold_min",
+    "days_per_week",
+    "distance_from_base_km",
+    "site_place_km",
+)
+
+
+def _numbers(text: str, lang: str) -> list[float]:
+    for fixed in ("0–14", "15–64", "65+", "65-vuotia"):
+        text = text.replace(fixed, "")
+    found = _NUMBER[lang].findall(text)
+    if lang == "fi":
+        return [float(n.replace("\u00a0", "").replace(",", ".")) for n in found]
+    return [float(n.replace(",", "")) for n in found]
+
+
+@pytest.mark.parametrize("lang", ["fi", "en"])
+def test_every_rationale_number_is_a_figure_of_its_row(demo_props, lang):
+    from arjenturva import labels
+    from arjenturva.proposals import rationale_for
+
+    props, cfg = demo_props
+    for row in props.to_dict("records"):
+        text = row["rationale"] if lang == "fi" else rationale_for(row, cfg, lang)
+        figures = [float(row[c]) for c in _FIGURES if row[c] is not None and np.isfinite(row[c])]
+        numbers = _numbers(text.replace(row["actor_name"], ""), lang)
+        assert numbers, text
+        for x in numbers:
+            assert any(abs(x - f) <= 0.5 for f in figures), (x, text)
+        # The key figures are there, formatted for the language.
+        for col in ("demand_reached", "demand_covered"):
+            assert labels.format_number(row[col], lang) in text
+        thr = row["threshold_km"]
+        assert f"{labels.format_number(thr, lang, 0 if float(thr).is_integer() else 1)} km" in text
+        if row["mode"] == "mobile" and row["days_per_week"] != 1:
+            assert labels.format_number(row["days_per_week"], lang) in text
+        if row["gap_reason"] != "unreachable":
+            dist = row["distance_today_km"]
+            assert labels.format_number(dist, lang, 1 if dist < 10 else 0) in text
+
+
+def test_sites_away_from_places_are_named_by_their_relation(demo_props):
+    from arjenturva.proposals import rationale_for
+
+    props, cfg = demo_props
+    far = props[props["site_bearing"].notna()]
+    near = props[(props["site_kind"] == "gap_area") & props["site_bearing"].isna()]
+    assert len(far) > 0
+    assert (far["site_place_km"] > 1.0).all() and (near["site_place_km"] <= 1.0).all()
+    assert (near["site_name"] == near["site_place"]).all()
+    directions = "pohjoiseen|koilliseen|itään|kaakkoon|etelään|lounaaseen|länteen|luoteeseen"
+    for row in far.to_dict("records"):
+        assert re.fullmatch(rf"\d+,\d km ({directions}) \S.*", row["site_name"]), row["site_name"]
+        en = rationale_for(row, cfg, "en")
+        km = f"{row['site_place_km']:.1f}"
+        assert en.startswith(f"{km} km {row['site_bearing']} of {row['site_place']}, "), en
+    assert "10,8 km itään Routajärven kirkonkylästä" in set(props["site_name"])
+
+
+def test_site_label_and_finnish_place_names():
+    from arjenturva.proposals.rationale import elative_fi, site_label
+
+    assert elative_fi("Korpiranta") == "Korpirannasta"
+    assert elative_fi("Kaarnalampi") == "Kaarnalammesta"
+    assert elative_fi("Routajärven kirkonkylä") == "Routajärven kirkonkylästä"
+    assert elative_fi("Ylä-Kaarna") == "Ylä-Kaarnasta"
+    assert elative_fi("Kittilä") == "Kittilästä"
+    assert elative_fi("Kemi") is None and elative_fi("Liminka") is None
+    row = {"site_name": "x", "site_place": "Korpiranta", "site_place_km": 9.6, "site_bearing": "NE"}
+    assert site_label(row, "fi") == "9,6 km koilliseen Korpirannasta"
+    assert site_label(row, "en") == "9.6 km NE of Korpiranta"
+    assert site_label({**row, "site_place": "Kemi"}, "fi") == "9,6 km koilliseen paikasta Kemi"
+    assert site_label({**row, "site_bearing": None, "site_name": "Korpiranta"}, "fi") == "Korpiranta"
+
+
+def test_unknown_age_groups_are_said_to_be_unknown():
+    cfg, net, gaps, actors, sp = _line_case([_actor("A", "company")], ages=False)
+    res = propose_partnerships(cfg, net, gaps, actors, sp)
+    assert len(res.proposals) == 1
+    row = res.proposals.iloc[0]
+    assert np.isnan(row["covered_65_plus"])
+    assert "(age groups unknown)" in row["rationale"] and "aged 65+" not in row["rationale"]
+    # With age groups, the same agreement counts its residents aged 65+.
+    cfg2, net2, gaps2, actors2, sp2 = _line_case([_actor("A", "company")])
+    row2 = propose_partnerships(cfg2, net2, gaps2, actors2, sp2).proposals.iloc[0]
+    assert "(100 of them aged 65+)" in row2["rationale"]
+
+
+def test_warnings_name_municipalities(demo):
+    ws, net, gaps = demo
+    res = propose_partnerships(
+        _cfg(ws, min_sectors=4, max_new_sites=1, max_mobile_routes=1, max_remote_points=0),
+        net,
+        gaps,
+        ws.actors,
+        ws.service_points,
+        places=ws.places,
+        services=["health_station", "grocery"],
+    )
+    shortfall = [w for w in res.warnings if "monialaisuussääntöä" in w]
+    assert shortfall
+    assert all(w.startswith(("Kaarnavaara (996): ", "Routajärvi (997): ")) for w in shortfall)
+    assert not any(re.search(r"municipality \d", w) for w in res.warnings)
+
+
+def test_home_care_is_never_a_fixed_point(demo):
+    ws, net, gaps = demo
+    res = propose_partnerships(
+        _cfg(ws, max_mobile_routes=0, max_remote_points=0),
+        net,
+        gaps,
+        ws.actors,
+        ws.service_points,
+        places=ws.places,
+        services=["elder_home_care"],
+    )
+    assert res.proposals.empty
+    svc = ws.config.services["elder_home_care"].model_copy(update={"delivery": "point"})
+    point_cfg = _cfg(ws, max_mobile_routes=0, max_remote_points=0).model_copy(
+        update={"services": {**ws.config.services, "elder_home_care": svc}}
+    )
+    fixed = propose_partnerships(
+        point_cfg, net, gaps, ws.actors, ws.service_points, places=ws.places, services=["elder_home_care"]
+    )
+    assert set(fixed.proposals["mode"]) == {"fixed"}

@@ -9,7 +9,8 @@ The modules behind this façade, one job each:
 - :mod:`.classic`: LSCP, MCLP and p-median on a cost matrix; :mod:`.locate` runs them on geodata;
 - :mod:`.candidates`: candidate sites; :mod:`.options`: candidate options;
 - :mod:`.build`: gap cells, actors and sites into a problem; :mod:`.readback`: a solution into
-  agreements; :mod:`.rationale`: the words of both;
+  agreements; :mod:`.shares`: what each chosen option adds; :mod:`.rationale`: the words of both
+  (:func:`rationale_for` builds an agreement's rationale from its row of ``proposals.csv``);
 - :mod:`.propose`: :func:`propose_partnerships`, the whole proposal step.
 """
 
@@ -24,7 +25,7 @@ from .mip import solve_mip
 from .options import CandidateOptions
 from .problem import FIXED, MOBILE, REMOTE, ProposalProblem, ProposalSolution
 from .propose import propose_partnerships
-from .rationale import MODE_CODES, MODE_NAMES
+from .rationale import MODE_CODES, MODE_NAMES, rationale_for, site_label
 from .readback import ProposalResult
 from .solver import solve
 
@@ -47,6 +48,8 @@ __all__ = [
     "evaluate_selection",
     "locate_facilities",
     "propose_partnerships",
+    "rationale_for",
+    "site_label",
     "solve",
     "solve_greedy",
     "solve_lscp",

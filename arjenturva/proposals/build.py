@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import sparse
 
 from ..config import Config
-from ..coverage import GapResult
+from ..coverage import GapResult, thresholds_for
 from ..network import Network, Snapped, cost_matrix, snap_points
 from ..schema import SECTORS
 from .candidates import _candidate_sites, _Sites
@@ -51,6 +51,10 @@ class ProblemLookup:
     unit_weight: np.ndarray  # the solver weight of each demand unit
     unit_group: np.ndarray  # the problem unit (row of ``problem.coverage``) of each demand unit
     unit_coverage: sparse.csr_matrix  # demand units × options, before the merge into groups
+    unit_ages_known: np.ndarray  # whether the unit's cell has age groups (False: unknown)
+    unit_threshold_m: np.ndarray  # the unit's distance threshold (inf: none)
+    unit_threshold_s: np.ndarray  # the unit's time threshold (inf: none)
+    option_min_demand: np.ndarray  # the smallest newly covered demand each option's agreement needs
 
 
 @dataclass(frozen=True)
@@ -85,11 +89,19 @@ def _gap_rows(gaps: GapResult, services: list[str]) -> pd.DataFrame:
     return acc[acc["service"].isin(services) & (acc["coverage"] < 1.0) & (acc["population"] > 0)]
 
 
-def _demand_units(gaps: GapResult, acc: pd.DataFrame) -> _DemandUnits:
+def _demand_units(config: Config, gaps: GapResult, acc: pd.DataFrame) -> _DemandUnits:
     """Demand units (gap cells × service) of the access rows ``acc``, and their distinct cells."""
     pop = gaps.population.reset_index(drop=True)
     cell_pos = pd.Series(np.arange(len(pop)), index=pop["cell_id"].to_numpy())
     unit_cell = cell_pos.loc[acc["cell_id"]].to_numpy()
+    ages = pop["age_65_plus"] if "age_65_plus" in pop.columns else pd.Series(np.nan, index=pop.index)
+    thr_m = np.full(len(acc), np.inf)
+    thr_s = np.full(len(acc), np.inf)
+    service = acc["service"].to_numpy()
+    area_class = acc["area_class"].to_numpy(object)
+    for sid in pd.unique(service):
+        rows = service == sid
+        thr_m[rows], thr_s[rows] = thresholds_for(config.services[sid], area_class[rows])
     reps = pop.geometry.iloc[np.unique(unit_cell)]
     reps = reps.where(reps.geom_type == "Point", reps.representative_point())
     uniq_cells = np.unique(unit_cell)
@@ -104,6 +116,9 @@ def _demand_units(gaps: GapResult, acc: pd.DataFrame) -> _DemandUnits:
         age_65_plus=acc["age_65_plus"].to_numpy(float),
         population=acc["population"].to_numpy(float),
         municipality=acc["municipality"].to_numpy(object),
+        ages_known=ages.notna().to_numpy()[unit_cell],
+        threshold_m=thr_m,
+        threshold_s=thr_s,
     )
 
 
@@ -209,7 +224,11 @@ def _assemble(
     muni_codes = {mu: i for i, mu in enumerate(muni_list)}
     svc_weight = np.array([config.services[s].weight for s in units.service])
     c0 = units.coverage
-    weight = svc_weight * (units.demand + (pc.weight_65_plus - 1.0) * units.age_65_plus) * (1 - c0)
+    # People aged 65+ weigh weight_65_plus within demand groups that hold them (the whole
+    # population, or the 65+ themselves); a school's demand is its children only.
+    with_65 = np.array([config.services[s].demand in ("population", "age_65_plus") for s in units.service])
+    extra_65 = np.where(with_65, (pc.weight_65_plus - 1.0) * units.age_65_plus, 0.0)
+    weight = svc_weight * (units.demand + extra_65) * (1 - c0)
     cpr = np.array([config.services[s].clients_per_resident for s in units.service])
     actor_cap = actors["capacity"].to_numpy(float)
     sectors = actors["sector"].to_numpy(object)
@@ -263,6 +282,12 @@ def _assemble(
         unit_weight=weight,
         unit_group=group,
         unit_coverage=cover,
+        unit_ages_known=units.ages_known,
+        unit_threshold_m=units.threshold_m,
+        unit_threshold_s=units.threshold_s,
+        option_min_demand=np.array(
+            [config.services[s].min_demand_for(m) for s, m in zip(options.service, options.mode, strict=True)]
+        ),
     )
     return BuiltProblem(problem, lookup)
 
@@ -306,7 +331,7 @@ def build_problem(
     sites = _candidate_sites(gaps, service_points, actors, places, max_per_service=pc.max_sites_per_service)
     if len(sites.x) == 0:
         return _nothing("no_sites")
-    units = _demand_units(gaps, acc)
+    units = _demand_units(config, gaps, acc)
     tolerance_m = config.network.snap_tolerance_m
     origin_snap = snap_points(net, units.cell_xy, tolerance_m=tolerance_m)
     site_snap = snap_points(net, np.column_stack([sites.x, sites.y]), tolerance_m=tolerance_m)

@@ -198,11 +198,19 @@ def evaluate_selection(problem: ProposalProblem, chosen: Any) -> Evaluation:
     return _evaluate(problem, _build_index(problem), np.asarray(chosen, dtype=np.int64))
 
 
+def _best_coverage(coverage: sp.csr_matrix, chosen: np.ndarray) -> np.ndarray:
+    """Coverage per unit of a selection: the largest fraction a chosen option gives it (0: none)."""
+    if np.asarray(chosen).size == 0:
+        return np.zeros(coverage.shape[0])
+    sub = sp.csc_matrix(coverage)[:, np.asarray(chosen, dtype=np.int64)]
+    return np.asarray(sub.max(axis=1).toarray()).ravel()
+
+
 def _evaluate(p: ProposalProblem, ix: _Index, chosen: np.ndarray) -> Evaluation:
     m = p.n_options
     x = np.zeros(m)
     x[chosen] = 1.0
-    y = np.minimum(1.0, p.coverage @ x)
+    y = _best_coverage(p.coverage, np.flatnonzero(x > 0.5))
     cov_value = float(p.weight @ y)
     cost = float(p.opt_cost @ x)
     sel = x > 0.5

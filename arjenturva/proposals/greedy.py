@@ -38,7 +38,7 @@ def _greedy_pass(p: ProposalProblem, ix: _Index, rule: str) -> np.ndarray:
     a_csc = p.coverage.tocsc()
     a_csr = p.coverage
     w = p.weight
-    s_cov = np.zeros(n)  # uncapped coverage sum per unit
+    y = np.zeros(n)  # coverage per unit: the best fraction among the chosen options
     # Marginal coverage gain per option at zero coverage.
     gain = np.asarray(p.coverage.T @ w, dtype=float).ravel()
     chosen = np.zeros(m, dtype=bool)
@@ -112,30 +112,27 @@ def _greedy_pass(p: ProposalProblem, ix: _Index, rule: str) -> np.ndarray:
             n_sect[mu] += 1
         n_am[ix.am_of[j]] += 1
         n_tot[mu] += 1
-        _update_gains(gain, s_cov, a_csc, a_csr, w, j)
+        _update_gains(gain, y, a_csc, a_csr, w, j)
     return np.flatnonzero(chosen)
 
 
 def _update_gains(
-    gain: np.ndarray, s_cov: np.ndarray, a_csc: sp.csc_matrix, a_csr: sp.csr_matrix, w: np.ndarray, j: int
+    gain: np.ndarray, y: np.ndarray, a_csc: sp.csc_matrix, a_csr: sp.csr_matrix, w: np.ndarray, j: int
 ) -> None:
-    """Update, in place, the marginal coverage gains of the options sharing units with option ``j``."""
+    """Update, in place, the coverage ``y`` after choosing option ``j`` and the marginal gains
+    ``sum_i w_i max(0, A_ik - y_i)`` of the options sharing units with it."""
     m = gain.size
     lo, hi = a_csc.indptr[j], a_csc.indptr[j + 1]
     units = a_csc.indices[lo:hi]
     if units.size:
-        old = s_cov[units].copy()
-        new = old + a_csc.data[lo:hi]
+        old = y[units].copy()
+        new = np.maximum(old, a_csc.data[lo:hi])
         sub = a_csr[units]
         r = np.repeat(np.arange(units.size), np.diff(sub.indptr))
         val = sub.data
-        wi = w[units][r]
-        o, nw = old[r], new[r]
-        delta = wi * (
-            (np.minimum(1, nw + val) - np.minimum(1, nw)) - (np.minimum(1, o + val) - np.minimum(1, o))
-        )
+        delta = w[units][r] * (np.maximum(0.0, val - new[r]) - np.maximum(0.0, val - old[r]))
         gain += np.bincount(sub.indices, weights=delta, minlength=m)
-        s_cov[units] = new
+        y[units] = new
 
 
 def _best_greedy(p: ProposalProblem, ix: _Index) -> _GreedyRun:
@@ -151,8 +148,9 @@ def solve_greedy(problem: ProposalProblem, *, bound: float | None = None) -> Pro
     """Choose options greedily by marginal weighted coverage, respecting capacities and budgets.
 
     Two passes are run and the better is kept: *net* (largest marginal gain minus cost) and
-    *ratio* (largest marginal gain per unit of cost). Marginal gain counts each unit once
-    (``min(1, ...)``), the hub bonus and, for the cross-sector rule, the sector penalty saved.
+    *ratio* (largest marginal gain per unit of cost). Marginal gain counts what an option adds to
+    each unit's best coverage, the hub bonus and, for the cross-sector rule, the sector penalty
+    saved.
     Capacities, budgets and the actor-share rule are kept at every step.
 
     Parameters

@@ -7,9 +7,15 @@ greedy and prunes from the start), else through :func:`scipy.optimize.milp` (sam
 starting solution).
 
 Variables, in this order (``off`` holds the offset of each block): ``x`` options (binary), ``y``
-covered fraction per unit, ``z`` open sites (binary), ``h`` (site, service) pairs in use, ``u``
-(municipality, sector) pairs in use, ``e`` municipalities without agreements, ``sl`` sector
-shortfall per municipality, ``N`` agreements per municipality and ``g`` cover groups in use.
+coverage levels reached (see :class:`_Levels`), ``z`` open sites (binary), ``h`` (site, service)
+pairs in use, ``u`` (municipality, sector) pairs in use, ``e`` municipalities without agreements,
+``sl`` sector shortfall per municipality, ``N`` agreements per municipality and ``g`` cover groups
+in use.
+
+A unit's coverage is the largest fraction a chosen option gives it (as in the gap analysis, where a
+cell's coverage is the best weight among the points that reach it). The MIP writes this maximum
+exactly with one variable per distinct fraction ``f_1 > f_2 > … > f_K`` a unit's options give it:
+``v_k <= sum of the options giving at least f_k`` and ``coverage = sum_k (f_k - f_{k+1}) v_k``.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,10 +31,59 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint
 
 from ..errors import ProposalError
-from .evaluate import _budget_lookup, _build_index, _evaluate, _Index, _shortfall_warnings, _solution
+from .evaluate import (
+    _best_coverage,
+    _budget_lookup,
+    _build_index,
+    _evaluate,
+    _Index,
+    _shortfall_warnings,
+    _solution,
+)
 from .greedy import _best_greedy
 from .highs import _check_backend, _MipModel, _run_highspy, _run_scipy
 from .problem import _TOL, MOBILE, REMOTE, Budget, ProposalProblem, ProposalSolution
+
+
+@dataclass(frozen=True)
+class _Levels:
+    """The coverage levels of a problem: per unit, the distinct fractions its options give it.
+
+    Levels are ordered by unit, then by fraction, largest first; ``entry_level`` and
+    ``entry_option`` list the options reaching each level (an option giving ``a`` reaches every
+    level of its unit with a fraction of at most ``a``).
+    """
+
+    unit: np.ndarray  # unit of each level
+    value: np.ndarray  # its fraction f_k
+    step: np.ndarray  # f_k - f_{k+1} (f_{K+1} = 0): what reaching the level adds
+    entry_level: np.ndarray
+    entry_option: np.ndarray
+
+    @property
+    def size(self) -> int:
+        """Number of levels."""
+        return int(self.unit.size)
+
+
+def _levels(coverage: sp.csr_matrix) -> _Levels:
+    """The coverage levels of a units × options coverage matrix (see :class:`_Levels`)."""
+    a = sp.csr_matrix(coverage)
+    a.sort_indices()
+    rows = np.repeat(np.arange(a.shape[0]), np.diff(a.indptr))
+    vals = np.round(a.data, 12)
+    pairs, inv = np.unique(np.c_[rows, -vals], axis=0, return_inverse=True)
+    inv = inv.ravel()
+    unit = pairs[:, 0].astype(np.int64)
+    value = -pairs[:, 1]
+    last = np.r_[unit[1:] != unit[:-1], True]
+    step = value - np.where(last, 0.0, np.r_[value[1:], 0.0])
+    # Each entry reaches its own level and the smaller ones of its unit, up to the unit's last level.
+    last_of_unit = np.flatnonzero(last)[np.searchsorted(unit[last], unit)]
+    count = last_of_unit[inv] - inv + 1
+    starts = np.repeat(inv, count)
+    offsets = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    return _Levels(unit, value, step, starts + offsets, np.repeat(a.indices, count))
 
 
 class _Rows:
@@ -82,7 +138,7 @@ def _budget_rows(rows: _Rows, cols: np.ndarray, mu: np.ndarray, budget: Budget, 
 
 
 def _variable_offsets(
-    p: ProposalProblem, ix: _Index, *, hub: bool, sector: bool, share: bool
+    p: ProposalProblem, ix: _Index, lv: _Levels, *, hub: bool, sector: bool, share: bool
 ) -> dict[str, int]:
     """Offset of each variable block; blocks of unused rules are empty."""
     n_mu = ix.munis.size
@@ -90,7 +146,7 @@ def _variable_offsets(
     pos = 0
     for name, size in (
         ("x", p.n_options),
-        ("y", p.n_units),
+        ("y", lv.size),
         ("z", ix.n_sites),
         ("h", ix.pair_site.size if hub else 0),
         ("u", ix.ms_mu.size if sector else 0),
@@ -106,28 +162,28 @@ def _variable_offsets(
 
 
 def _build_mip(p: ProposalProblem, ix: _Index) -> _MipModel:
-    n, m = p.n_units, p.n_options
+    m = p.n_options
     n_mu = ix.munis.size
+    lv = _levels(p.coverage)
     use_hub = p.hub_bonus > 0 and ix.pair_site.size > 0
     use_sector = bool((ix.k_mu >= 2).any())
     use_share = p.max_actor_share < 1
-    off = _variable_offsets(p, ix, hub=use_hub, sector=use_sector, share=use_share)
+    off = _variable_offsets(p, ix, lv, hub=use_hub, sector=use_sector, share=use_share)
     nv = off["end"]
     z = slice(off["z"], off["z"] + ix.n_sites)
 
     c = np.zeros(nv)
     c[:m] = p.opt_cost
-    c[m : m + n] = -p.weight
+    c[m : m + lv.size] = -p.weight[lv.unit] * lv.step
     lb = np.zeros(nv)
     ub = np.ones(nv)
     integrality = np.zeros(nv)
     integrality[:m] = 1
     # Options that alone overload their actor can never be chosen.
     ub[:m][ix.load > ix.cap[p.opt_actor] + _TOL] = 0
-    ub[m : m + n][np.diff(p.coverage.indptr) == 0] = 0
 
     rows = _Rows()
-    _coverage_rows(rows, p, ix, off)
+    _coverage_rows(rows, p, ix, lv, off)
     fj = np.flatnonzero(ix.fixed)
     if fj.size:
         _site_rows(rows, p, ix, off, fj)
@@ -153,29 +209,30 @@ def _build_mip(p: ProposalProblem, ix: _Index) -> _MipModel:
     return _MipModel(c, integrality, Bounds(lb, ub), [cons] if cons is not None else [], off)
 
 
-def _coverage_rows(rows: _Rows, p: ProposalProblem, ix: _Index, off: Mapping[str, int]) -> None:
-    """Coverage: ``y_i - sum_j A_ij x_j - sum_g g_g <= 0``.
+def _coverage_rows(rows: _Rows, p: ProposalProblem, ix: _Index, lv: _Levels, off: Mapping[str, int]) -> None:
+    """Coverage levels: ``v_k - sum_{j reaching level k} x_j - sum_g g_g <= 0``.
 
     An option of a cover group contributes through its group's ``g_g <= min(z_s, sum_{j in g} x_j)``
     (exact, tighter LP; see :func:`.evaluate._cover_groups`).
     """
-    n, m = p.n_units, p.n_options
-    coo = p.coverage.tocsc().tocoo()
-    grp = ix.grp_of[coo.col]
+    m = p.n_options
+    lvl, col = lv.entry_level, lv.entry_option
+    grp = ix.grp_of[col]
     alone = grp < 0
-    # One entry per (unit, group): the first member of each group carries its column.
+    # One entry per (level, group): the first member of each group carries its column.
     n_grp = ix.grp_site.size
     first = np.full(n_grp + 1, -1, dtype=np.int64)  # padded: index -1 (no group) stays -1
     in_grp = np.flatnonzero(ix.grp_of >= 0)
     first[ix.grp_of[in_grp[::-1]]] = in_grp[::-1]
-    lead = first[grp] == coo.col
+    lead = first[grp] == col
+    n_lv = lv.size
     rows.add(
-        np.r_[np.arange(n), coo.row[alone], coo.row[lead]],
-        np.r_[m + np.arange(n), coo.col[alone], off["g"] + grp[lead]],
-        np.r_[np.ones(n), -coo.data[alone], -np.ones(int(lead.sum()))],
+        np.r_[np.arange(n_lv), lvl[alone], lvl[lead]],
+        np.r_[m + np.arange(n_lv), col[alone], off["g"] + grp[lead]],
+        np.r_[np.ones(n_lv), -np.ones(int(alone.sum())), -np.ones(int(lead.sum()))],
         -np.inf,
         0.0,
-        n,
+        n_lv,
     )
     if n_grp:
         r = np.arange(n_grp)
@@ -277,19 +334,21 @@ def _share_rows(rows: _Rows, p: ProposalProblem, ix: _Index, off: Mapping[str, i
 def _mip_start(p: ProposalProblem, ix: _Index, model: _MipModel, chosen: np.ndarray) -> np.ndarray:
     """Complete a selection of options to a full column vector of the MIP (see :func:`_build_mip`).
 
-    ``y`` is the capped coverage, ``z`` the open sites, ``h`` the (site, service) pairs in use, ``u``
+    ``y`` the coverage levels reached, ``z`` the open sites, ``h`` the (site, service) pairs in use, ``u``
     the (municipality, sector) pairs in use, ``e`` marks municipalities without agreements, ``sl``
     the sector shortfall, ``N`` the agreements per municipality and ``g`` the cover groups in use
     (see :func:`.evaluate._cover_groups`), so the vector satisfies every
     row when the selection satisfies the hard constraints, and its objective is ``-score``.
     """
     off = model.off
-    m, n = p.n_options, p.n_units
+    m = p.n_options
     v = np.zeros(off["end"])
     x = np.zeros(m)
     x[chosen] = 1.0
     v[:m] = x
-    v[m : m + n] = np.minimum(1.0, p.coverage @ x)
+    lv = _levels(p.coverage)
+    best = _best_coverage(p.coverage, np.flatnonzero(x > 0.5))
+    v[m : m + lv.size] = best[lv.unit] >= lv.value - 1e-12
     sel = x > 0.5
     f = sel & ix.fixed
     v[off["z"] + np.unique(ix.site_of[f])] = 1.0

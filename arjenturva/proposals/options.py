@@ -3,6 +3,12 @@
 An option's coverage column holds, for every demand unit (gap cell × service) it reaches, the share
 of the unit's still-uncovered need it would cover. Reach uses the same rules as the gap analysis:
 road distance (and time) within the unit's thresholds for its area class, and the mode weights.
+
+Options too small to be worth making are not offered: one whose newly covered demand (people of
+the service's demand group) is below the service's ``min_demand`` for its mode, and any fixed
+option of a service delivered at home (``delivery: home``). Each option costs its minimum (times
+the service's weight) in the objective, plus the travel of mobile visits, so a smaller mode that
+covers the same people wins over a fixed point unless the fixed point covers clearly more.
 """
 
 from __future__ import annotations
@@ -16,6 +22,10 @@ from scipy import sparse
 from ..config import Config, ProposalConfig, ServiceConfig
 from ..coverage import thresholds_for
 from .candidates import _actor_allowed
+
+MIN_PEOPLE = 0.5
+"""No option or agreement newly covering less demand than this (people) is ever proposed, whatever
+the services' ``min_demand``."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +41,9 @@ class _DemandUnits:
     age_65_plus: np.ndarray
     population: np.ndarray
     municipality: np.ndarray
+    ages_known: np.ndarray  # whether the cell has age groups (False: missing or suppressed)
+    threshold_m: np.ndarray  # the unit's distance threshold for its area class (inf: none)
+    threshold_s: np.ndarray  # the unit's time threshold (inf: none)
 
     @property
     def n_cells(self) -> int:
@@ -68,7 +81,7 @@ class CandidateOptions:
     mode: tuple[str, ...]  # "fixed", "mobile" or "remote"
     site: tuple[int, ...]  # candidate site index
     days: tuple[float, ...]  # days per week for mobile options, nan otherwise
-    cost: tuple[float, ...]  # travel cost (mobile options), 0 otherwise
+    cost: tuple[float, ...]  # the agreement's cost (its minimum demand × service weight) plus travel
     frac: tuple[float, ...]  # the mode's coverage weight
     base_km: tuple[float, ...]  # road km from the actor's base, nan when unknown or not relevant
     coverage: sparse.csr_matrix  # demand units × options, sorted indices
@@ -115,8 +128,9 @@ def _bd(base_dist: np.ndarray | None, a: int, s: int) -> float:
 
 
 def _mode_fractions(svc: ServiceConfig, mobile_days: list[int]) -> list[tuple[str, float, float]]:
-    """(mode, coverage weight, days per week) of each mode the service can be offered in."""
-    mode_fracs = [("fixed", 1.0, 0.0)]
+    """(mode, coverage weight, days per week) of each mode the service can be offered in; a service
+    delivered at home is never a fixed point."""
+    mode_fracs = [] if svc.delivery == "home" else [("fixed", 1.0, 0.0)]
     if svc.mobile is not None:
         for d in mobile_days:
             mode_fracs.append(("mobile", svc.mode_weight("mobile", d), float(d)))
@@ -199,22 +213,28 @@ def _add_site_options(
     builder: _OptionsBuilder,
     pc: ProposalConfig,
     actors: _Actors,
+    svc: ServiceConfig,
     *,
     service: str,
-    sectors: list[str],
     site: int,
     muni: str,
     mode_frac: tuple[str, float, float],
     units: np.ndarray,
     unit_c0: np.ndarray,
+    unit_demand: np.ndarray,
 ) -> None:
-    """Add the options of one service, site and mode: one per sector with an allowed actor."""
+    """Add the options of one service, site and mode: one per sector with an allowed actor, when
+    the demand they would newly cover reaches the service's minimum for the mode."""
     mode, frac, days = mode_frac
     gain = np.maximum(0.0, frac - unit_c0[units]) / np.maximum(1e-12, 1 - unit_c0[units])
     keep = gain > 1e-9
     if not keep.any():
         return
-    for a in _best_actor_per_sector(actors, service, sectors, muni, mode, site).values():
+    minimum = svc.min_demand_for(mode)
+    newly = float((unit_demand[units] * (1 - unit_c0[units]) * np.minimum(1.0, gain)).sum())
+    if newly < max(minimum, MIN_PEOPLE):
+        return
+    for a in _best_actor_per_sector(actors, service, svc.sectors, muni, mode, site).values():
         km = _base_km(actors, a, site, mode)
         if km is None:
             continue
@@ -228,7 +248,7 @@ def _add_site_options(
             mode=mode,
             site=int(site),
             days=days if mode == "mobile" else np.nan,
-            cost=travel,
+            cost=svc.weight * minimum + travel,
             frac=frac,
             base_km=km if (mode == "mobile" or km > 0) else np.nan,
         )
@@ -265,13 +285,14 @@ def _add_service_options(
                 builder,
                 config.proposals,
                 actors,
+                svc,
                 service=service,
-                sectors=svc.sectors,
                 site=s,
                 muni=reach.site_municipality[s],
                 mode_frac=mode_frac,
                 units=units_a,
                 unit_c0=units.coverage,
+                unit_demand=units.demand,
             )
 
 

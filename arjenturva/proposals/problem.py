@@ -15,11 +15,14 @@ offering a service in a mode at a site). With binary ``x_j`` (option chosen) and
 
 subject to
 
-* coverage, each unit counted once: ``y_i <= sum_j A_ij x_j`` and ``0 <= y_i <= 1``. Fixed options
-  at one site with identical, fully covering columns (one service offered there by several actors)
-  enter these rows through one group variable ``g <= min(z_s, sum_{j in group} x_j)`` instead of
-  their sum: the same integer solutions, but a much tighter LP relaxation (half-open sites can no
-  longer cover a unit fully through several half-chosen options);
+* coverage, each unit counted once: ``y_i = max_j A_ij x_j``, the best fraction a chosen option
+  gives the unit, as in the gap analysis (two remote points at 0.5 cover a cell by 0.5, not 1).
+  The MIP writes the maximum exactly through the distinct fractions of each unit (see
+  :mod:`.mip`). Fixed options at one site with identical, fully covering columns (one service
+  offered there by several actors) enter these rows through one group variable
+  ``g <= min(z_s, sum_{j in group} x_j)`` instead of their sum: the same integer solutions, but a
+  much tighter LP relaxation (half-open sites can no longer cover a unit fully through several
+  half-chosen options);
 * capacity (linearised): ``sum_{j of actor a} load_j x_j <= capacity_a * capacity_slack`` where
   ``load_j = sum_i demand_i * clients_per_resident_i * A_ij`` is the weekly client load the option
   takes on if chosen. Overlapping options of one actor count shared units twice, so the rule is
@@ -268,7 +271,7 @@ class ProposalSolution:
     chosen
         Sorted indices of the chosen options.
     coverage
-        Covered fraction per unit, ``min(1, A x)`` (each unit counted once).
+        Covered fraction per unit: the largest ``A_ij`` of a chosen option ``j`` (0 when none).
     objective
         ``coverage_value - cost + hub_value`` (without the sector penalty).
     coverage_value, cost, hub_value

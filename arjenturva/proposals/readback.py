@@ -1,7 +1,9 @@
 """Reading a solution back: chosen options become agreements, new sites and coverage before/after.
 
-Each gap cell's new coverage is attributed to the chosen option that gives it the most; the
-agreements carry the people they reach and a rationale a coordinator can read.
+Each gap cell's new coverage is shared out among the chosen options that cover it
+(:mod:`.shares`); an agreement carries the people of its share, the facts of the gap it closes
+(why the people are not covered today, today's distance, the threshold) and a rationale built
+from those columns (:func:`.rationale.rationale_for`).
 """
 
 from __future__ import annotations
@@ -16,36 +18,14 @@ import shapely
 
 from ..config import Config
 from ..coverage import GapResult
+from ..results.tables import PROPOSALS
 from ..schema import CRS
 from .build import ProblemLookup
 from .problem import ProposalProblem, ProposalSolution
-from .rationale import _rationale
+from .rationale import GAP_REASONS, rationale_for, site_label
+from .shares import option_shares
 
-_PROPOSAL_COLUMNS = [
-    "agreement_id",
-    "municipality",
-    "municipality_name",
-    "gap_areas",
-    "service",
-    "service_label",
-    "actor_id",
-    "actor_name",
-    "sector",
-    "mode",
-    "site_name",
-    "site_kind",
-    "site_x",
-    "site_y",
-    "days_per_week",
-    "demand_covered",
-    "covered_65_plus",
-    "people_reached",
-    "distance_from_base_km",
-    "capacity_used",
-    "capacity_available",
-    "score",
-    "rationale",
-]
+_PROPOSAL_COLUMNS = PROPOSALS.names()
 
 
 @dataclass(frozen=True)
@@ -110,17 +90,47 @@ def _gap_area_of_cell(gaps: GapResult) -> dict[tuple[Any, Any], str]:
     )
 
 
-def _best_option(cover: Any, chosen: np.ndarray) -> np.ndarray:
-    """Per demand unit, the chosen option covering it most (-1 when none covers it)."""
-    n_units = cover.shape[0]
-    best = np.full(n_units, -1)
-    best_val = np.zeros(n_units)
-    for j in chosen:
-        col = cover[:, [j]].tocoo()
-        better = col.data > best_val[col.row]
-        best[col.row[better]] = j
-        best_val[col.row[better]] = col.data[better]
-    return best
+def _dominant(keys: np.ndarray, weights: np.ndarray) -> Any:
+    """The key with the largest total weight (the first in ``keys`` order on ties)."""
+    uniq, first, inv = np.unique(keys, return_index=True, return_inverse=True)
+    totals = np.bincount(inv.ravel(), weights=weights, minlength=uniq.size)
+    best = np.flatnonzero(totals == totals.max())
+    return uniq[best[np.argmin(first[best])]]
+
+
+@dataclass(frozen=True)
+class _GapFacts:
+    """Why an agreement's people are not covered today, how far they are, and the threshold."""
+
+    reason: str
+    distance_today_km: float
+    threshold_km: float
+    threshold_min: float
+
+
+def _gap_facts(lookup: ProblemLookup, units: np.ndarray, need: np.ndarray) -> _GapFacts:
+    """The gap facts of the units an agreement serves (``need``: their open demand, the weights)."""
+    acc = lookup.access
+    dist = acc["distance_m"].to_numpy(float)[units]
+    c0 = lookup.unit_coverage_before[units]
+    reason = np.where(c0 > 0, "partial", np.where(np.isfinite(dist), "distance", "unreachable"))
+    w = need if need.sum() > 0 else np.maximum(lookup.unit_population[units], 1e-9)
+    rank = np.array([GAP_REASONS.index(r) for r in reason])
+    main = GAP_REASONS[int(_dominant(rank, w))]
+    # The thresholds of most of the demand (cells of several area classes may differ), and today's
+    # mean distance of the demand under those thresholds, so that the two figures belong together.
+    thr = np.c_[lookup.unit_threshold_m[units], lookup.unit_threshold_s[units]]
+    pair = np.unique(thr, axis=0, return_inverse=True)[1].ravel()
+    main_pair = pair == _dominant(pair, w)
+    thr_m, thr_s = thr[int(np.flatnonzero(main_pair)[0])]
+    fin = np.isfinite(dist) & (w > 0) & main_pair
+    km = round(float(np.average(dist[fin], weights=w[fin]) / 1000.0), 1) if fin.any() else float("nan")
+    return _GapFacts(
+        reason=main,
+        distance_today_km=km,
+        threshold_km=thr_m / 1000.0 if np.isfinite(thr_m) else float("nan"),
+        threshold_min=thr_s / 60.0 if np.isfinite(thr_s) else float("nan"),
+    )
 
 
 def _agreement(
@@ -137,68 +147,79 @@ def _agreement(
     load: float,
     lang: str,
 ) -> dict[str, Any]:
-    """One agreement row for chosen option ``j``, which serves the demand units ``units``."""
+    """One agreement row (without its rationale) for chosen option ``j``, which covers ``share`` of
+    the open need of the demand units ``units``."""
     acc, opt, sites = lookup.access, lookup.options, lookup.sites
-    left = 1.0 - lookup.unit_coverage_before  # the part of each cell's demand not covered before
+    left = 1.0 - lookup.unit_coverage_before[units]  # the part of each cell's demand not covered before
     cap = actors["capacity"].to_numpy(float)
-    unit_pop = lookup.unit_population
     a = int(opt.actor[j])
     actor = actors.iloc[a]
     s = int(opt.site[j])
     sid = opt.service[j]
-    people = float((unit_pop[units] * left[units] * share).sum())
-    dem = float((lookup.unit_demand[units] * left[units] * share).sum())
-    p65 = float((lookup.unit_65_plus[units] * left[units] * share).sum())
-    dist = acc["distance_m"].to_numpy()[units]
-    w = unit_pop[units]
-    fin = np.isfinite(dist) & (w > 0)
-    mean_km = float(np.average(dist[fin], weights=w[fin]) / 1000) if fin.any() else float("inf")
+    need = lookup.unit_demand[units] * left
+    known = lookup.unit_ages_known[units]
+    p65 = float((lookup.unit_65_plus[units] * left * share)[known].sum()) if known.any() else float("nan")
     cells = acc["cell_id"].to_numpy()[units]
-    areas = sorted({gap_area_of[(c, sid)] for c in cells if (c, sid) in gap_area_of})
-    label = config.services[sid].label.model_dump()[lang]
-    mode = opt.mode[j]
+    facts = _gap_facts(lookup, units, need)
     days = opt.days[j]
     base_km = opt.base_km[j]
-    site_name = str(sites.name[s])
     muni = str(sites.municipality[s])
-    score = float((lookup.unit_weight[units] * share).sum() - problem.opt_cost[j])
-    return {
+    row = {
         "agreement_id": "",
         "municipality": muni,
         "municipality_name": names.get(muni, ""),
-        "gap_areas": ";".join(areas),
+        "gap_areas": ";".join(sorted({gap_area_of[(c, sid)] for c in cells if (c, sid) in gap_area_of})),
         "service": sid,
-        "service_label": label,
+        "service_label": config.services[sid].label.model_dump()[lang],
         "actor_id": actor["actor_id"],
         "actor_name": actor["name"],
         "sector": actor["sector"],
-        "mode": mode,
-        "site_name": site_name,
+        "mode": opt.mode[j],
+        "site_name": str(sites.name[s]),
         "site_kind": str(sites.kind[s]),
         "site_x": float(sites.x[s]),
         "site_y": float(sites.y[s]),
+        "site_place": str(sites.place[s]),
+        "site_place_km": float(sites.place_km[s]),
+        "site_bearing": str(sites.bearing[s]),
         "days_per_week": days,
-        "demand_covered": dem,
+        "demand_group": config.services[sid].demand,
+        "demand_reached": float(need.sum()),
+        "demand_covered": float((need * share).sum()),
         "covered_65_plus": p65,
-        "people_reached": people,
+        "people_reached": float((lookup.unit_population[units] * left * share).sum()),
+        "gap_reason": facts.reason,
+        "distance_today_km": facts.distance_today_km,
+        "threshold_km": facts.threshold_km,
+        "threshold_min": facts.threshold_min,
         "distance_from_base_km": base_km,
         "capacity_used": load,
         "capacity_available": float(cap[a]) if np.isfinite(cap[a]) else np.nan,
-        "score": score,
-        "rationale": _rationale(
-            lang,
-            place=site_name,
-            people=people,
-            p65=p65,
-            service_label=label,
-            dist_km=mean_km,
-            actor=str(actor["name"]),
-            sector=str(actor["sector"]),
-            mode=mode,
-            days=days if np.isfinite(days) else 0,
-            base_km=base_km if base_km == base_km else 0,
-        ),
+        "score": float((lookup.unit_weight[units] * share).sum() - problem.opt_cost[j]),
+        "rationale": "",
     }
+    row["site_name"] = site_label(row, lang)
+    return row
+
+
+def _as_written(props: pd.DataFrame) -> pd.DataFrame:
+    """The rows as ``proposals.csv`` holds them: figures rounded to their unit's precision."""
+    out = props.copy()
+    for col in out.columns:
+        decimals = PROPOSALS.column(col).decimals
+        if decimals is not None:
+            out[col] = out[col].astype(float).replace([np.inf, -np.inf], np.nan).round(decimals)
+    return out
+
+
+def _with_rationales(props: pd.DataFrame, config: Config, lang: str) -> pd.DataFrame:
+    """The rationale of every agreement, from its row as written (so that reading ``proposals.csv``
+    back and calling :func:`.rationale.rationale_for` gives the same text)."""
+    written = _as_written(props)
+    props = props.copy()
+    rows = [{str(k): v for k, v in rec.items()} for rec in written.to_dict("records")]
+    props["rationale"] = [rationale_for(row, config, lang) for row in rows]
+    return props
 
 
 def _new_sites(props: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -238,20 +259,22 @@ def _read_solution(
     """Agreements, new sites and coverage before/after of a solution."""
     opt = lookup.options
     names = dict(zip(gaps.municipalities["code"], gaps.municipalities["name"], strict=True))
-    # Back from aggregated solver units to gap cells, and attribute each cell's new coverage to
-    # the chosen option giving it the most.
-    y = sol.coverage[lookup.unit_group]
     gap_area_of = _gap_area_of_cell(gaps)
-    best = _best_option(lookup.unit_coverage.tocsc(), sol.chosen)
+    chosen = np.asarray(sol.chosen, dtype=np.int64)
+    shares = option_shares(lookup.unit_coverage, chosen)  # demand units × chosen options
     left = 1.0 - lookup.unit_coverage_before  # the part of each cell's demand not covered before
-    unit_load = lookup.unit_demand * left * lookup.unit_clients_per_resident * y
+    unit_load = lookup.unit_demand * left * lookup.unit_clients_per_resident
+    option_load = np.asarray(shares.T @ unit_load).ravel()
     load_by_actor: dict[int, float] = {}
-    for j in sol.chosen:
+    for t, j in enumerate(chosen):
         a = int(opt.actor[j])
-        load_by_actor[a] = load_by_actor.get(a, 0.0) + float(unit_load[np.flatnonzero(best == j)].sum())
+        load_by_actor[a] = load_by_actor.get(a, 0.0) + float(option_load[t])
     rows = []
-    for j in sol.chosen:
-        units = np.flatnonzero(best == j)
+    for t, j in enumerate(chosen):
+        col = shares[:, [t]].tocoo()
+        keep = col.data > 0
+        if not keep.any():  # never after propose_partnerships' pruning; an agreement covers someone
+            continue
         rows.append(
             _agreement(
                 config,
@@ -259,26 +282,27 @@ def _read_solution(
                 lookup,
                 actors,
                 j=int(j),
-                units=units,
-                share=y[units],
+                units=col.row[keep],
+                share=col.data[keep],
                 gap_area_of=gap_area_of,
                 names=names,
                 load=load_by_actor.get(int(opt.actor[j]), 0.0),
                 lang=lang,
             )
         )
-    props = pd.DataFrame(rows)
+    props = pd.DataFrame(rows, columns=_PROPOSAL_COLUMNS)
     if props.empty:
         return replace(
             _empty_result(gaps, lang), solution=sol, n_units=problem.n_units, n_options=problem.n_options
         )
     props = props.sort_values(["municipality", "service", "score"], ascending=[True, True, False])
     props["agreement_id"] = [f"P{i + 1:03d}" for i in range(len(props))]
+    props = _with_rationales(props.reset_index(drop=True), config, lang)
     geoms = shapely.points(props["site_x"].to_numpy(), props["site_y"].to_numpy())
-    props_gdf = gpd.GeoDataFrame(props.reset_index(drop=True), geometry=geoms, crs=CRS)
+    props_gdf = gpd.GeoDataFrame(props, geometry=geoms, crs=CRS)
     # Coverage after: per (cell, service) unit.
     after = lookup.access[["cell_id", "service"]].copy()
-    after["new_coverage"] = lookup.unit_coverage_before + left * y
+    after["new_coverage"] = lookup.unit_coverage_before + left * np.asarray(shares.sum(axis=1)).ravel()
     summary = _before_after(gaps, after, props_gdf, lang)
     return ProposalResult(
         props_gdf, _new_sites(props_gdf), summary, sol, n_units=problem.n_units, n_options=problem.n_options
@@ -288,7 +312,7 @@ def _read_solution(
 def _before_after(
     gaps: GapResult, after: pd.DataFrame | None, props: pd.DataFrame | None, lang: str
 ) -> pd.DataFrame:
-    """Coverage, uncovered residents and uncovered 65+ per municipality and service, before and after."""
+    """Coverage, uncovered demand, residents and 65+ per municipality and service, before and after."""
     acc = gaps.access
     df = acc[["cell_id", "service", "municipality", "population", "demand", "age_65_plus", "coverage"]].copy()
     if after is not None and not after.empty:
@@ -306,6 +330,8 @@ def _before_after(
                 "demand": dem,
                 "covered_share_before": (d["demand"] * d["coverage"]).sum() / dem if dem > 0 else np.nan,
                 "covered_share_after": (d["demand"] * d["coverage_after"]).sum() / dem if dem > 0 else np.nan,
+                "uncovered_demand_before": (d["demand"] * (1 - d["coverage"])).sum(),
+                "uncovered_demand_after": (d["demand"] * (1 - d["coverage_after"])).sum(),
                 "uncovered_population_before": (d["population"] * (1 - d["coverage"])).sum(),
                 "uncovered_population_after": (d["population"] * (1 - d["coverage_after"])).sum(),
                 "uncovered_65_plus_before": (d["age_65_plus"] * (1 - d["coverage"])).sum(),

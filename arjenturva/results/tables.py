@@ -229,14 +229,62 @@ PROPOSALS: Final = Table(
         _c("actor_name", "str", "", "actor name"),
         _c("sector", "str", "", "actor's sector"),
         _c("mode", "str", "", "fixed, mobile or remote"),
-        _c("site_name", "str", "", "name of the site"),
-        _c("site_kind", "str", "", "gap_area, existing_point or actor_base"),
+        _c(
+            "site_name",
+            "str",
+            "",
+            "name of the site in the config's language: a place, service point or actor's base, or "
+            "its relation to the nearest place (\"9,6 km koilliseen Korpirannasta\")",
+        ),
+        _c("site_kind", "str", "", "gap_area, colocation (an existing service point) or actor_base"),
         _c("site_x", "float", "m", "site, EPSG:3067 easting"),
         _c("site_y", "float", "m", "site, EPSG:3067 northing"),
+        _c("site_place", "str", "", "the named place nearest to the site (empty: no places given)"),
+        _c("site_place_km", "float", "km", "straight-line distance from that place to the site"),
+        _c(
+            "site_bearing",
+            "str",
+            "",
+            "compass direction (N, NE, …) from the place to a gap-area site farther than 1 km from "
+            "it, which is then named by this relation; empty otherwise",
+        ),
         _c("days_per_week", "float", "days", "visit days per week (mobile only)"),
-        _c("demand_covered", "float", "people", "newly covered demand (the service's demand group)"),
-        _c("covered_65_plus", "float", "people", "newly covered residents aged 65+"),
+        _c(
+            "demand_group",
+            "str",
+            "",
+            "the service's demand group: population, age_0_14, age_15_64 or age_65_plus",
+        ),
+        _c("demand_reached", "float", "people", "open demand (the demand group) in the cells it serves"),
+        _c(
+            "demand_covered",
+            "float",
+            "people",
+            "newly covered demand (the demand group; mobile and remote services count in part)",
+        ),
+        _c(
+            "covered_65_plus",
+            "float",
+            "people",
+            "newly covered residents aged 65+ (empty: the cells have no age groups)",
+        ),
         _c("people_reached", "float", "people", "newly covered residents"),
+        _c(
+            "gap_reason",
+            "str",
+            "",
+            "why most of its demand is not covered today: distance (the nearest point is beyond the "
+            "threshold), unreachable (no point by road) or partial (only a mobile or remote point)",
+        ),
+        _c(
+            "distance_today_km",
+            "float",
+            "km",
+            "mean road distance today to the nearest point of the demand under threshold_km, weighted "
+            "by open demand (empty: none reachable)",
+        ),
+        _c("threshold_km", "float", "km", "distance threshold of most of its demand (empty: none)"),
+        _c("threshold_min", "float", "min", "time threshold of that demand (empty: none)"),
         _c("distance_from_base_km", "float", "km", "road distance from the actor's base to the site"),
         _c("capacity_used", "float", "clients/week", "the actor's capacity used by all its agreements"),
         _c("capacity_available", "float", "clients/week", "the actor's capacity (empty: unlimited)"),
@@ -257,6 +305,8 @@ PROPOSALS_SUMMARY: Final = Table(
         _c("demand", "float", "people", "residents of the service's demand group"),
         _c("covered_share_before", "float", "share 0–1", "covered share of demand today"),
         _c("covered_share_after", "float", "share 0–1", "covered share with the agreements"),
+        _c("uncovered_demand_before", "float", "people", "demand (the demand group) not covered today"),
+        _c("uncovered_demand_after", "float", "people", "demand not covered with the agreements"),
         _c("uncovered_population_before", "float", "people", "residents not covered today"),
         _c("uncovered_population_after", "float", "people", "residents not covered with the agreements"),
         _c("uncovered_65_plus_before", "float", "people", "residents aged 65+ not covered today"),
@@ -268,7 +318,7 @@ PROPOSALS_SUMMARY: Final = Table(
 
 NEW_SITES: Final = Table(
     "new_sites",
-    "Sites where at least one fixed service point is proposed.",
+    "Sites where at least one fixed service point or remote support point is proposed.",
     (
         _c("site_name", "str", "", "name of the site"),
         _MUNI,
@@ -472,6 +522,11 @@ def municipality_service_map_file(code: str, service: str) -> str:
 def municipality_report_file(code: str) -> str:
     """``report_<code>.html``: a municipality's report."""
     return f"report_{safe_name(code)}.html"
+
+
+def municipality_brief_file(code: str) -> str:
+    """``brief_<code>.html``: a municipality's brief (at most four printed pages)."""
+    return f"brief_{safe_name(code)}.html"
 
 
 def schema_markdown() -> str:
