@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import csv
+import html
+import json
 import math
+import re
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
@@ -16,6 +19,7 @@ from arjenturva import results as R
 from arjenturva.errors import InputFileError, OutputExistsError
 from arjenturva.export import report
 from arjenturva.export import report_sections as S
+from arjenturva.proposals import rationale
 
 #: A 1×1 PNG: the report only links or embeds the maps it finds.
 PNG = base64.b64decode(
@@ -79,12 +83,12 @@ class _Cells(HTMLParser):
             self.table = a.get("class", "")
         elif tag == "tbody":
             self.in_body = True
-        elif tag == "tr" and self.section == "proposals" and self.in_body and a.get("class") != "detail":
+        elif tag == "tr" and self.table == "proposals" and self.in_body and a.get("class") != "detail":
             self.proposals.append({})  # a detail row continues its agreement's row
         elif tag == "tr" and self.table == "indicators" and "data-municipality" in a:
             self.row = a
         elif tag == "td" and "data-col" in a and "data-value" in a:
-            if self.section == "proposals" and self.proposals:
+            if self.table == "proposals" and self.proposals:
                 self.proposals[-1][a["data-col"]] = a["data-value"]
             elif self.row is not None:
                 key = (self.row["data-municipality"], self.row["data-service"], a["data-col"])
@@ -122,6 +126,11 @@ def _csv_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+def _reports(files: list[Path]) -> list[Path]:
+    """The reports among the files ``write_reports`` wrote (not the briefs)."""
+    return [p for p in files if p.name.startswith("report")]
+
+
 def _equal_to_csv(shown: str, written: str, column: str) -> bool:
     """A ``data-value`` equals the CSV text: exactly for text, as the same float for figures."""
     if R.PROPOSALS.column(column).dtype != "float":
@@ -134,8 +143,9 @@ def _equal_to_csv(shown: str, written: str, column: str) -> bool:
 def test_reports_written(demo: api.RunResult, results: Path) -> None:
     files = report.write_reports(results, demo.workspace.config)
     codes = sorted(str(c) for c in demo.gaps.municipalities["code"])
-    assert [p.name for p in files] == ["report.html"] + [f"report_{c}.html" for c in codes]
-    for p in files:
+    reports = ["report.html"] + [f"report_{c}.html" for c in codes]
+    assert [p.name for p in files] == reports + [f"brief_{c}.html" for c in codes]
+    for p in _reports(files):
         text = p.read_text(encoding="utf-8")
         assert text.startswith("<!DOCTYPE html>") and '<html lang="fi">' in text
         assert "@media print" in text and "--accent: #0b5a7a" in text  # report.css, inlined
@@ -148,7 +158,7 @@ def test_reports_written(demo: api.RunResult, results: Path) -> None:
 
 
 def test_report_figures_equal_summary(demo: api.RunResult, results: Path) -> None:
-    files = report.write_reports(results, demo.workspace.config, lang="en")
+    files = _reports(report.write_reports(results, demo.workspace.config, lang="en"))
     summary = R.read_table(results, R.SUMMARY)
     numeric = [c for c, _k in S.SERVICE_COLUMNS]
     checked = 0
@@ -178,7 +188,7 @@ def test_report_figures_equal_summary(demo: api.RunResult, results: Path) -> Non
 def test_report_proposals_equal_proposals_csv(demo: api.RunResult, results: Path) -> None:
     """Each report's proposals table is proposals.csv's rows of its municipalities, in order,
     row for row and figure for figure."""
-    files = report.write_reports(results, demo.workspace.config)
+    files = _reports(report.write_reports(results, demo.workspace.config))
     written = _csv_rows(results / "proposals.csv")
     assert written, "the demo run proposes agreements"
     codes = {r["municipality"] for r in written}
@@ -216,20 +226,27 @@ def test_report_without_proposals(demo: api.RunResult, results: Path) -> None:
     assert labels.ui("en")["no_proposals"] in text and not _parse(files[0]).proposals
 
 
-def test_report_maps_linked_or_embedded(demo: api.RunResult, results: Path) -> None:
+def test_report_maps_embedded_or_linked(demo: api.RunResult, results: Path) -> None:
+    """Maps are embedded by default (a report mailed alone keeps them); the overall report shows
+    the region's service maps, a municipality's report those framed on it."""
     maps_dir = results / R.MAPS_DIR
     maps_dir.mkdir(exist_ok=True)
     codes = sorted(str(c) for c in demo.gaps.municipalities["code"])
-    for name in ["health_station.png"] + [f"overview_{c}.png" for c in codes]:
+    framed = [R.municipality_service_map_file(c, "health_station") for c in codes]
+    for name in ["health_station.png", *framed, *(f"overview_{c}.png" for c in codes)]:
         (maps_dir / name).write_bytes(PNG)
     files = report.write_reports(results, demo.workspace.config)
-    imgs = _parse(files[0]).images
-    assert "maps/health_station.png" in imgs
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert 'src="maps/' not in text, path.name
+        imgs = _parse(path).images
+        assert imgs and all(src.startswith("data:image/png;base64,") for src in imgs), path.name
+    linked = report.write_reports(results, demo.workspace.config, force=True, embed_images=False)
+    imgs = _parse(linked[0]).images
+    assert "maps/health_station.png" in imgs and not any(i.startswith("maps/99") for i in imgs)
     assert all((results / src).exists() for src in imgs)
-    muni = _parse(files[1]).images
-    assert muni[0] == f"maps/overview_{codes[0]}.png"
-    embedded = report.write_reports(results, demo.workspace.config, force=True, embed_images=True)
-    assert all(src.startswith("data:image/png;base64,") for src in _parse(embedded[0]).images)
+    muni = _parse(linked[1]).images
+    assert muni == [f"maps/overview_{codes[0]}.png", f"maps/{framed[0]}"]
 
 
 def test_report_escapes_names(demo: api.RunResult, results: Path) -> None:
@@ -249,10 +266,11 @@ def test_report_escapes_names(demo: api.RunResult, results: Path) -> None:
     for p in files:
         text = p.read_text(encoding="utf-8")
         assert "<script>" not in text and "&lt;script&gt;alert(" in text
+        assert "<b>" not in text
     text = (results / f"report_{code}.html").read_text(encoding="utf-8")
     assert "Kylä &lt;script&gt;alert(" in text
-    assert "lähin kauppa 38 km &lt;b&gt;päässä&lt;/b&gt;" in text
-    assert "<b>" not in text
+    if not hasattr(rationale, "rationale_for"):  # the row's own rationale is shown
+        assert "lähin kauppa 38 km &lt;b&gt;päässä&lt;/b&gt;" in text
     shown = _parse(results / f"report_{code}.html").proposals[0]
     assert shown["actor_name"] == f"Kylä {evil}"  # the exact value, unescaped by the parser
 
@@ -267,3 +285,112 @@ def test_report_english(demo: api.RunResult, results: Path) -> None:
 def test_report_needs_summary(demo: api.RunResult, tmp_path: Path) -> None:
     with pytest.raises(InputFileError, match="summary.csv"):
         report.write_reports(tmp_path, demo.workspace.config)
+
+
+#: Finnish words of a rationale that must not appear in an English report.
+FINNISH = ("asukasta", "päässä", "tarjoaa", "vuotiasta", "kynnyksen", "tieverkolla")
+
+
+def detail_texts(path: Path) -> list[str]:
+    """The texts of the detail (rationale) rows of a report's or brief's proposals table."""
+    text = path.read_text(encoding="utf-8")
+    return [
+        html.unescape(re.sub(r"<[^>]+>", "", m))
+        for m in re.findall(r'<tr class="detail"[^>]*><td[^>]*>(.*?)</td></tr>', text, flags=re.S)
+    ]
+
+
+def test_report_rationales_in_the_reports_language(demo: api.RunResult, results: Path) -> None:
+    """An English report writes every rationale in English (built from the proposals row), the
+    Finnish one in Finnish."""
+    cfg = demo.workspace.config
+    rows = R.read_table(results, R.PROPOSALS)
+    en = report.write_reports(results, cfg, lang="en")
+    texts = detail_texts(en[0])
+    assert len(texts) == len(rows)
+    build = getattr(rationale, "rationale_for", None)
+    for (_, row), shown in zip(rows.iterrows(), texts, strict=True):
+        assert not any(w in shown.lower() for w in FINNISH), shown
+        if build is not None:
+            assert shown.endswith(build(row, cfg, "en")), shown
+        else:
+            assert labels.ui("en")["rationale_other_lang"] in shown
+    fi = report.write_reports(results, cfg, lang="fi", force=True)
+    for (_, row), shown in zip(rows.iterrows(), detail_texts(fi[0]), strict=True):
+        expected = build(row, cfg, "fi") if build is not None else row["rationale"]
+        assert shown.endswith(expected), shown
+
+
+def test_report_solver_status(demo: api.RunResult, results: Path) -> None:
+    """The report says how the proposals were solved, as run.json records it."""
+    solved = json.loads((results / R.RUN_FILE).read_text(encoding="utf-8"))["proposals"]
+    for lang in ("fi", "en"):
+        files = report.write_reports(results, demo.workspace.config, lang=lang, force=True)
+        status = labels.label(labels.SOLVER_STATUS, solved["status"], lang)
+        gap = labels.format_share(solved["mip_gap"], lang, 2)
+        limit = labels.ui(lang)["time_limit_hit" if solved["time_limit_hit"] else "time_limit_not_hit"]
+        for path in files:
+            text = html.unescape(path.read_text(encoding="utf-8"))
+            line = re.search(r'<p class="solver">(.*?)</p>', text)
+            assert line is not None, path.name
+            assert status in line.group(1) and gap in line.group(1) and limit in line.group(1)
+
+
+def test_report_indicator_labels(demo: api.RunResult, results: Path) -> None:
+    """The demand group's indicators and those of all residents are told apart in fi and en."""
+    expected = {
+        "fi": ("Kysyntäryhmä", "Ulkopuolella, kysyntä", "Ulkopuolella, kaikki asukkaat", "0–14-vuotiaat"),
+        "en": ("Demand group", "Not covered, demand", "Not covered, all residents", "aged 0–14"),
+    }
+    for lang, words in expected.items():
+        files = report.write_reports(results, demo.workspace.config, lang=lang, force=True)
+        for path in files:
+            headers = re.findall(r"<th>(.*?)</th>", html.unescape(path.read_text(encoding="utf-8")))
+            for label in words[1:3]:  # a brief's say "…, now" and "…, with proposals"
+                assert label in headers or path.name.startswith("brief"), (lang, path.name, label)
+                assert any(h.startswith(label) for h in headers), (lang, path.name, label)
+        text = html.unescape(files[1].read_text(encoding="utf-8"))
+        assert f"<th>{words[0]}</th>" in text and f"<td>{words[3]}</td>" in text
+
+
+def test_report_before_after_equal_proposals_summary(demo: api.RunResult, results: Path) -> None:
+    """The coverage before and after the agreements is proposals_summary.csv's, row for row."""
+    files = _reports(report.write_reports(results, demo.workspace.config))
+    rows = {(r["municipality"], r["service"]): r for r in _csv_rows(results / "proposals_summary.csv")}
+    for path in files:
+        shown = before_after_cells(path)
+        code = None if path.name == "report.html" else path.stem.split("_", 1)[1]
+        assert {k for k in rows if code in (None, k[0])} == set(shown), path.name
+        for key, cells in shown.items():
+            assert {"covered_share_before", "covered_share_after", "agreements"} <= set(cells)
+            for col, value in cells.items():
+                assert float(value) == float(rows[key][col]), (path.name, key, col)
+
+
+def before_after_cells(path: Path) -> dict[tuple[str, str], dict[str, str]]:
+    """The figures of a report's or brief's before/after table, per (municipality, service),
+    those of proposals_summary.csv's columns only."""
+    names = set(R.PROPOSALS_SUMMARY.names()) - {"municipality", "service", "demand"}
+    text = path.read_text(encoding="utf-8")
+    table = re.search(r'<table class="before-after">(.*?)</table>', text, flags=re.S)
+    assert table is not None, path.name
+    out: dict[tuple[str, str], dict[str, str]] = {}
+    for attrs, body in re.findall(r"<tr ([^>]*)>(.*?)</tr>", table.group(1), flags=re.S):
+        a = dict(re.findall(r'data-([a-z-]+)="([^"]*)"', attrs))
+        cells = dict(re.findall(r'data-col="([^"]+)" data-value="([^"]*)"', body))
+        out[(a["municipality"], a["service"])] = {k: v for k, v in cells.items() if k in names}
+    return out
+
+
+def test_report_sources_in_the_reports_language(demo: api.RunResult, results: Path) -> None:
+    """The licence note, the input files' roles and the area-class source are in the report's
+    language (the credits themselves are the workspace's own text, and say "synthetic")."""
+    for lang, other in (("fi", "en"), ("en", "fi")):
+        files = _reports(report.write_reports(results, demo.workspace.config, lang=lang, force=True))
+        for path in files:
+            text = html.unescape(path.read_text(encoding="utf-8"))
+            assert labels.ui(lang)["licence_note"] in text
+            assert labels.ui(other)["licence_note"] not in text
+            assert labels.INPUT_ROLE["population"].get(lang) in text
+            assert labels.AREA_CLASS_SOURCE["column"].get(lang) in text
+            assert labels.SYNTHETIC.get(lang) in text

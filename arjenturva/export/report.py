@@ -1,12 +1,15 @@
-"""HTML reports of a results folder: ``report.html`` (all municipalities) and ``report_<code>.html``.
+"""HTML reports of a results folder: ``report.html`` (all municipalities), ``report_<code>.html``
+and the short ``brief_<code>.html`` (:mod:`.brief`).
 
 Each report holds key figures, indicator tables from ``summary.csv``, the largest gap areas, the
-partnership proposals with their rationales (the rows of ``proposals.csv``, when it exists), the
-maps of ``maps/``, the settings (thresholds per service), the data sources with their credits and
-the dates. The tables are read through the results contract (:mod:`arjenturva.results`), the
-words come from :mod:`arjenturva.labels`, and the HTML is laid out by the Jinja2 templates
-``templates/report*.html.j2`` with autoescaping, so every text from data or config is escaped.
-Plain HTML and CSS (``templates/report.css``) with a print style sheet. Table cells carry their
+partnership proposals with their rationales in the report's language (the rows of
+``proposals.csv``, when it exists), coverage before and after them, how the solver did, the maps
+of ``maps/`` (a municipality's report those framed on it), the settings (thresholds per
+service), the data sources with their credits and the dates. The tables are read through the
+results contract (:mod:`arjenturva.results`), the words come from :mod:`arjenturva.labels`, and
+the HTML is laid out by the Jinja2 templates ``templates/report*.html.j2`` with autoescaping, so
+every text from data or config is escaped. Plain HTML and CSS (``templates/report.css``) with a
+print style sheet; the maps are embedded, so each file stands alone. Table cells carry their
 results column in ``data-col`` and its exact value in ``data-value``.
 """
 
@@ -23,6 +26,7 @@ import pandas as pd
 from .. import labels
 from .. import results as R
 from ..io import atomic_path, ensure_writable
+from . import report_proposals as P
 from . import report_sections as S
 from .tables import run_credits
 
@@ -54,6 +58,7 @@ class ReportData:
     run: R.RunInfo
     gap_areas: pd.DataFrame | None
     proposals: pd.DataFrame | None
+    proposals_summary: pd.DataFrame | None
     points: pd.Series | None
     """Service points per municipality code (None without the ``service_points`` layer)."""
 
@@ -86,17 +91,22 @@ def read_report_data(results_dir: str | Path) -> ReportData:
     summary = R.read_table(d, R.SUMMARY)
     gap_areas = R.read_table(d, R.GAP_AREAS) if R.has_table(d, R.GAP_AREAS) else None
     proposals = R.read_table(d, R.PROPOSALS) if R.has_table(d, R.PROPOSALS) else None
+    before_after = None
+    if proposals is not None and R.has_table(d, R.PROPOSALS_SUMMARY):
+        before_after = R.read_table(d, R.PROPOSALS_SUMMARY)
     points = None
     if R.SERVICE_POINTS.layer in R.list_layers(d):
         sp = R.read_layer(d, R.SERVICE_POINTS)
         points = sp["municipality"].astype(str).value_counts()
-    return ReportData(summary, R.read_run(d), gap_areas, proposals, points)
+    return ReportData(summary, R.read_run(d), gap_areas, proposals, before_after, points)
 
 
 def report_file_names(summary: pd.DataFrame) -> list[str]:
-    """File names of the reports of a summary: ``report.html`` and ``report_<code>.html``."""
+    """File names of the reports of a summary: ``report.html``, ``report_<code>.html``, then
+    ``brief_<code>.html``."""
     codes = sorted(set(summary["municipality"].astype(str)))
-    return [R.REPORT_FILE] + [R.municipality_report_file(c) for c in codes]
+    reports = [R.municipality_report_file(c) for c in codes]
+    return [R.REPORT_FILE, *reports, *(R.municipality_brief_file(c) for c in codes)]
 
 
 def report_environment() -> Environment:
@@ -113,7 +123,8 @@ def report_environment() -> Environment:
     )
 
 
-def _run_date(run: R.RunInfo, lang: str) -> str:
+def run_date(run: R.RunInfo, lang: str) -> str:
+    """The date of the run in ``lang``'s format."""
     created = run.created[:10]
     try:
         return labels.format_date(date.fromisoformat(created), lang)
@@ -121,14 +132,25 @@ def _run_date(run: R.RunInfo, lang: str) -> str:
         return created
 
 
-def _words(lang: str) -> dict[str, str]:
+def words(lang: str) -> dict[str, str]:
     """Every word the templates use (:func:`labels.ui`)."""
     return dict(labels.ui(lang))
 
 
+def dates_line(run: R.RunInfo, lang: str) -> str:
+    """When the analysis ran and the report was made."""
+    return (
+        f"{S.word('run_date', lang).format(date=run_date(run, lang))} · "
+        f"{S.word('report_date', lang).format(date=labels.format_date(date.today(), lang))}"
+    )
+
+
 def _nav(munis: pd.DataFrame, current: str | None, lang: str) -> dict[str, list[tuple[str, str]]]:
-    """Links to the sections, and to the other reports."""
-    others = [] if current is None else [(R.REPORT_FILE, S.word("all_link", lang))]
+    """Links to the sections, and to the other reports (and a municipality's brief)."""
+    others = []
+    if current is not None:
+        others = [(R.municipality_brief_file(current), S.word("brief_link", lang))]
+        others.append((R.REPORT_FILE, S.word("all_link", lang)))
     others += [
         (R.municipality_report_file(str(code)), str(name))
         for code, name in zip(munis["municipality"], munis["municipality_name"], strict=True)
@@ -158,16 +180,12 @@ def _page_context(
         title = S.word("title_muni", lang).format(name=shown["municipality_name"].iloc[0], code=code)
     codes = set(shown["municipality"].astype(str))
     overall = code is None
-    dates = (
-        f"{S.word('run_date', lang).format(date=_run_date(data.run, lang))} · "
-        f"{S.word('report_date', lang).format(date=labels.format_date(date.today(), lang))}"
-    )
     return {
         "lang": lang,
-        "w": _words(lang),
+        "w": words(lang),
         "title": title,
         "subtitle": config.name,
-        "dates": dates,
+        "dates": dates_line(data.run, lang),
         **_nav(munis, code, lang),
         "cards": S.key_figures(summary, data.gap_areas, data.points, lang),
         "service_tables": S.service_tables(summary, config, lang, overall=overall),
@@ -176,12 +194,18 @@ def _page_context(
         "proposals": (
             None
             if data.proposals is None
-            else S.proposal_table(data.proposals, codes, config, lang, overall=overall)
+            else P.proposal_table(data.proposals, codes, config, lang, overall=overall)
         ),
-        "figures": S.map_figures(results_dir, shown, config, lang, embed=embed),
+        "before_after": (
+            None
+            if data.proposals is None
+            else P.before_after_grid(summary, data.proposals_summary, config, lang, with_demand=False)
+        ),
+        "solver": P.solver_line(data.run, lang),
+        "figures": S.map_figures(results_dir, shown, config, lang, embed=embed, framed=not overall),
         "settings": S.settings(config, data.run, lang),
         "credits": run_credits(data.run, lang),
-        "inputs": S.input_files(data.run),
+        "inputs": S.input_files(data.run, lang),
     }
 
 
@@ -196,15 +220,19 @@ def write_reports(
     *,
     lang: str | None = None,
     force: bool = False,
-    embed_images: bool = False,
+    embed_images: bool = True,
 ) -> list[Path]:
     """Write the HTML reports of a results folder.
 
     ``report.html`` covers all municipalities (a comparison table, a table per service with one
     row per municipality); ``report_<code>.html`` one municipality (one table, a row per
     service). Both hold key figures, the largest gap areas, the proposals with their
-    rationales when ``proposals.csv`` exists, the maps found in ``maps/``, the settings
-    (thresholds per service), the data sources, credits and dates.
+    rationales and the coverage before and after them when ``proposals.csv`` exists, how the
+    solver did, the maps found in ``maps/`` (the region's in ``report.html``, those framed on
+    the municipality in its report), the settings (thresholds per service), the data sources,
+    credits and dates. ``brief_<code>.html`` (:func:`.brief.brief_context`) is a municipality's
+    brief on at most four printed pages: key figures, the worst gaps, the agreements with their
+    site and coverage before and after, and one map.
 
     Parameters
     ----------
@@ -218,13 +246,13 @@ def write_reports(
     force
         Overwrite existing reports.
     embed_images
-        Embed the maps as base64 data (one self-contained file each) instead of linking
-        ``maps/*.png`` relatively.
+        Embed the maps as base64 data (the default: one self-contained file each, which can be
+        mailed alone); false links ``maps/*.png`` relatively.
 
     Returns
     -------
     list of Path
-        The reports written, the overall one first.
+        The reports written: the overall one, the municipalities' reports, then their briefs.
 
     Raises
     ------
@@ -239,12 +267,18 @@ def write_reports(
     data = read_report_data(results_dir)
     targets = [results_dir / n for n in report_file_names(data.summary)]
     ensure_writable(targets, force=force)
+    from .brief import BRIEF_TEMPLATE, brief_context  # brief builds on this module
+
     env = report_environment()
-    codes: list[str | None] = [None, *(str(c) for c in data.municipalities["municipality"])]
+    muni_codes = [str(c) for c in data.municipalities["municipality"]]
+    codes: list[str | None] = [None, *muni_codes]
     written = []
-    for target, code in zip(targets, codes, strict=True):
+    for target, code in zip(targets, codes, strict=False):
         context = _page_context(data, results_dir, config, language, code=code, embed=embed_images)
         written.append(_write(render_report(env, context), target))
+    for target, code in zip(targets[len(codes) :], muni_codes, strict=True):
+        context = brief_context(data, results_dir, config, language, code=code, embed=embed_images)
+        written.append(_write(env.get_template(BRIEF_TEMPLATE).render(context), target))
     return written
 
 

@@ -28,15 +28,20 @@ if TYPE_CHECKING:
 
 Kind = Literal["text", "int", "share", "km", "min", "m_as_km", "service", "sector", "mode", "demand", "list"]
 
+
 def word(key: str, lang: str) -> str:
     """The report word ``key`` in ``lang`` (from :func:`labels.ui`)."""
     return labels.ui(lang)[key]
 
 
-#: Indicator columns of the service tables (columns of :data:`R.SUMMARY`) and their kind.
+#: Indicator columns of the service tables (columns of :data:`R.SUMMARY`) and their kind: first
+#: the service's demand group (demand, its covered share, the demand not covered), then all
+#: residents (not covered, of them aged 65+ and in sparse areas, without road access), then the
+#: distances.
 SERVICE_COLUMNS: Final[tuple[tuple[str, Kind], ...]] = (
     ("demand", "int"),
     ("covered_share", "share"),
+    ("uncovered_demand", "int"),
     ("uncovered_population", "int"),
     ("uncovered_65_plus", "int"),
     ("uncovered_sparse", "int"),
@@ -55,35 +60,20 @@ ALL_COLUMNS: Final[tuple[tuple[str, Kind], ...]] = (
     ("population_lacking_any_service", "int"),
 )
 
-#: Columns of the largest gap areas (of :data:`R.GAP_AREAS`): (column, header word, kind).
+UNCOVERED_DEMAND: Final = "uncovered_demand"
+"""The column :func:`largest_gaps` adds to the gap areas: their demand not covered."""
+
+#: Columns of the largest gap areas (of :data:`R.GAP_AREAS`, and :data:`UNCOVERED_DEMAND`):
+#: (column, header word, kind).
 GAP_COLUMNS: Final[tuple[tuple[str, str, Kind], ...]] = (
     ("gap_area_id", "gap_area", "text"),
     ("place", "place", "text"),
     ("service", "service", "service"),
+    (UNCOVERED_DEMAND, "uncovered_demand", "demand"),
     ("uncovered_population", "uncovered_population", "int"),
-    ("age_65_plus", "age_65_plus", "int"),
+    ("uncovered_65_plus", "uncovered_65_plus", "int"),
     ("cells", "cells", "int"),
     ("site_distance_m", "site_distance_km", "m_as_km"),
-)
-
-#: Columns of the proposals table (of :data:`R.PROPOSALS`): (column, header word, kind). The
-#: municipality column is shown in the report of all municipalities only; the rationale (the
-#: last) in a row of its own under each agreement, so the table fits a printed page.
-PROPOSAL_COLUMNS: Final[tuple[tuple[str, str, Kind], ...]] = (
-    ("agreement_id", "agreement", "text"),
-    ("municipality_name", "municipality", "text"),
-    ("service_label", "service", "service"),
-    ("gap_areas", "gap_area", "list"),
-    ("site_name", "site", "text"),
-    ("actor_name", "actor", "text"),
-    ("sector", "sector", "sector"),
-    ("mode", "mode", "mode"),
-    ("days_per_week", "days_per_week", "int"),
-    ("people_reached", "covered", "int"),
-    ("demand_covered", "demand", "demand"),
-    ("covered_65_plus", "covered_65", "int"),
-    ("distance_from_base_km", "distance_from_base_km", "km"),
-    ("rationale", "rationale", "text"),
 )
 
 GAP_ROWS: Final = 15
@@ -98,7 +88,7 @@ class Cell:
     col: str | None = None
     value: str | None = None
     css: str = ""
-    """The cell's class: ``n`` for a figure (right-aligned), ``id`` for ids that may break anywhere."""
+    """The cell's class: ``n`` for a figure (right-aligned), ``id`` for a list of ids (may wrap)."""
     note: str = ""
     """A second, muted line under the text (the demand group of a proposal's demand)."""
 
@@ -206,7 +196,7 @@ def number_cell(col: str, value: Any, kind: Kind, lang: str) -> Cell:
     return Cell(format_value(value, kind, lang), col=col, value=exact(value), css="n")
 
 
-def _service_text(config: Config, service: str, fallback: Any, lang: str) -> str:
+def service_text(config: Config, service: str, fallback: Any, lang: str) -> str:
     """The service's label in ``lang``; for a service the config lacks, the table's own label."""
     if service in config.services or exact(fallback) in ("", service):
         return labels.service_label(config, service, lang)
@@ -254,21 +244,33 @@ def key_figures(
     return [Card(word(key, lang), number_cell(col, value, kind, lang)) for key, col, value, kind in cards]
 
 
+def demand_group(config: Config, service: str, lang: str) -> str:
+    """The service's demand group in ``lang`` (e.g. "0–14-vuotiaat"; empty when not configured)."""
+    svc = config.services.get(service)
+    return labels.label(labels.DEMAND, svc.demand, lang) if svc is not None else ""
+
+
 def _indicator_grid(
     rows: pd.DataFrame, first: str, columns: Sequence[tuple[str, Kind]], config: Config, lang: str
 ) -> Grid:
-    """Indicator rows of ``summary``: a label column (``first``: a summary column), then figures."""
-    header = word("service" if first == "service_label" else "municipality", lang)
+    """Indicator rows of ``summary``: a label column (``first``: a summary column), then figures.
+    A row per service has the service's demand group beside its label."""
+    per_service = first == "service_label"
+    header: tuple[str, ...] = (word("service", lang), word("demand_group", lang))
+    if not per_service:
+        header = (word("municipality", lang),)
     out = []
     for _, r in rows.iterrows():
-        if first == "service_label":
-            label = _service_text(config, str(r["service"]), r["service_label"], lang)
+        service = str(r["service"])
+        if per_service:
+            label = service_text(config, service, r["service_label"], lang)
+            first_cells: tuple[Cell, ...] = (Cell(label), Cell(demand_group(config, service, lang)))
         else:
-            label = exact(r[first])
-        cells = (Cell(label), *(number_cell(c, r[c], k, lang) for c, k in columns))
+            first_cells = (Cell(exact(r[first])),)
+        cells = (*first_cells, *(number_cell(c, r[c], k, lang) for c, k in columns))
         attrs = (("municipality", exact(r["municipality"])), ("service", exact(r["service"])))
         out.append(Row(cells, attrs))
-    return Grid((header, *(word(c, lang) for c, _k in columns)), tuple(out), "indicators")
+    return Grid((*header, *(word(c, lang) for c, _k in columns)), tuple(out), "indicators")
 
 
 def service_tables(summary: pd.DataFrame, config: Config, lang: str, *, overall: bool) -> list[TitledGrid]:
@@ -288,25 +290,27 @@ def service_tables(summary: pd.DataFrame, config: Config, lang: str, *, overall:
     order += sorted(set(svc["service"]) - set(order))
     for s in order:
         rows = svc.loc[svc["service"] == s]
-        title = _service_text(config, s, rows["service_label"].iloc[0], lang)
+        title = service_text(config, s, rows["service_label"].iloc[0], lang)
+        group = demand_group(config, s, lang)
+        if group:
+            title = f"{title} ({word('demand_group', lang).lower()}: {group})"
         grid = _indicator_grid(rows, "municipality_name", SERVICE_COLUMNS, config, lang)
         out.append(TitledGrid(title, grid, anchor=f"svc-{s}"))
     return out
 
 
-def _cell(col: str, value: Any, kind: Kind, service: str, config: Config, lang: str) -> Cell:
+def table_cell(col: str, value: Any, kind: Kind, service: str, config: Config, lang: str) -> Cell:
     """A cell of results column ``col``: figures formatted, codes as words, the exact value kept."""
     if kind in ("int", "km", "min", "share", "m_as_km"):
         return number_cell(col, value, kind, lang)
     raw = exact(value)
     if kind == "demand":
-        svc = config.services.get(service)
-        note = labels.label(labels.DEMAND, svc.demand, lang) if svc is not None else ""
+        note = demand_group(config, service, lang)
         return Cell(format_value(value, "int", lang), col=col, value=raw, css="n", note=note)
     if raw == "":
         text = ""
     elif kind == "service":
-        text = _service_text(config, service, value, lang)
+        text = service_text(config, service, value, lang)
     elif kind == "sector":
         text = labels.label(labels.SECTOR, raw, lang)
     elif kind == "mode":
@@ -318,72 +322,92 @@ def _cell(col: str, value: Any, kind: Kind, service: str, config: Config, lang: 
     return Cell(text, col=col, value=raw, css="id" if kind == "list" else "")
 
 
-def gap_table(gap_areas: pd.DataFrame, codes: set[str], config: Config, lang: str) -> Grid | None:
-    """The largest gap areas (by residents not covered) of the municipalities ``codes``; None
-    when they have none."""
-    ga = gap_areas.loc[gap_areas["municipality"].astype(str).isin(codes)]
-    ga = ga.loc[ga["uncovered_population"].fillna(0) > 0]
-    if ga.empty:
-        return None
-    ga = ga.sort_values("uncovered_population", ascending=False).head(GAP_ROWS)
+def largest_gaps(gap_areas: pd.DataFrame, codes: set[str], config: Config, n: int) -> pd.DataFrame:
+    """The ``n`` gap areas of the municipalities ``codes`` with the most demand not covered.
+
+    Adds :data:`UNCOVERED_DEMAND`, the area's demand not covered in its service's demand group:
+    ``uncovered_population`` for the whole population, ``uncovered_65_plus`` for residents aged
+    65+, and for another age group its residents times the area's uncovered share
+    (``uncovered_population / population``; 1 in an area no point reaches). Areas with blanked
+    (suppressed) or zero counts are left out.
+    """
+    ga = gap_areas.loc[gap_areas["municipality"].astype(str).isin(codes)].copy()
+    uncovered = pd.to_numeric(ga["uncovered_population"], errors="coerce")
+    pop = pd.to_numeric(ga["population"], errors="coerce")
+    share = (uncovered / pop.where(pop > 0)).fillna(1.0).clip(0.0, 1.0)
+    values = uncovered.copy()
+    for service, idx in ga.groupby("service").groups.items():
+        svc = config.services.get(str(service))
+        group = svc.demand if svc is not None else "population"
+        if group == "age_65_plus" and "uncovered_65_plus" in ga:
+            values[idx] = pd.to_numeric(ga.loc[idx, "uncovered_65_plus"], errors="coerce")
+        elif group != "population" and group in ga:
+            values[idx] = pd.to_numeric(ga.loc[idx, group], errors="coerce") * share[idx]
+    ga[UNCOVERED_DEMAND] = values.round(1)
+    ga = ga.loc[ga[UNCOVERED_DEMAND].fillna(0) > 0]
+    return ga.sort_values([UNCOVERED_DEMAND, "uncovered_population"], ascending=False).head(n)
+
+
+def gap_grid(ga: pd.DataFrame, columns: Sequence[tuple[str, str, Kind]], config: Config, lang: str) -> Grid:
+    """A table of gap areas (rows of :func:`largest_gaps`), one cell per column of ``columns``."""
     rows = []
     for _, r in ga.iterrows():
-        cells = tuple(_cell(c, r[c], k, str(r["service"]), config, lang) for c, _w, k in GAP_COLUMNS)
-        rows.append(Row(cells, (("gap-area", exact(r["gap_area_id"])),)))
-    return Grid(tuple(word(w, lang) for _c, w, _k in GAP_COLUMNS), tuple(rows))
+        cells = tuple(table_cell(c, r[c], k, str(r["service"]), config, lang) for c, _w, k in columns)
+        attrs = (("gap-area", exact(r["gap_area_id"])), ("service", exact(r["service"])))
+        rows.append(Row(cells, attrs))
+    return Grid(tuple(word(w, lang) for _c, w, _k in columns), tuple(rows), "gaps")
 
 
-def proposal_table(
-    proposals: pd.DataFrame, codes: set[str], config: Config, lang: str, *, overall: bool
-) -> Grid | None:
-    """The rows of ``proposals.csv`` of the municipalities ``codes``, in the file's order, one cell
-    per column of :data:`PROPOSAL_COLUMNS`; None when there are none."""
-    df = proposals.loc[proposals["municipality"].astype(str).isin(codes)]
-    if df.empty:
-        return None
-    *columns, (detail, detail_word, detail_kind) = [
-        spec for spec in PROPOSAL_COLUMNS if overall or spec[0] != "municipality_name"
-    ]
-    rows = []
-    for _, r in df.iterrows():
-        service = str(r["service"])
-        cells = tuple(_cell(c, r[c], k, service, config, lang) for c, _w, k in columns)
-        attrs = (
-            ("agreement", exact(r["agreement_id"])),
-            ("municipality", exact(r["municipality"])),
-            ("service", service),
-        )
-        rows.append(Row(cells, attrs, _cell(detail, r[detail], detail_kind, service, config, lang)))
-    headers = tuple(word(w, lang) for _c, w, _k in columns)
-    return Grid(headers, tuple(rows), "proposals", word(detail_word, lang))
+def gap_table(gap_areas: pd.DataFrame, codes: set[str], config: Config, lang: str) -> Grid | None:
+    """The largest gap areas (by demand not covered) of the municipalities ``codes``; None when
+    they have none."""
+    ga = largest_gaps(gap_areas, codes, config, GAP_ROWS)
+    return None if ga.empty else gap_grid(ga, GAP_COLUMNS, config, lang)
 
 
-def map_file_names(service_ids: Sequence[str], codes: Sequence[str]) -> list[str]:
-    """The maps a report shows, if drawn: the municipalities' overviews, then one per service."""
-    return [R.overview_map_file(c) for c in codes] + [R.service_map_file(s) for s in service_ids]
+def image_src(path: Path, results_dir: Path, *, embed: bool) -> str:
+    """An ``<img src>`` for a map: a ``data:`` URL of the file (``embed``), or its path relative to
+    the results folder."""
+    if embed:
+        return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+    return path.relative_to(results_dir).as_posix()
+
+
+def map_file_names(service_ids: Sequence[str], codes: Sequence[str], *, framed: bool = False) -> list[str]:
+    """The maps a report shows, if drawn: the municipalities' overviews, then one per service,
+    of the whole region, or (``framed``) framed on each municipality."""
+    names = [R.overview_map_file(c) for c in codes]
+    if framed:
+        return names + [R.municipality_service_map_file(c, s) for c in codes for s in service_ids]
+    return names + [R.service_map_file(s) for s in service_ids]
 
 
 def map_figures(
-    results_dir: Path, munis: pd.DataFrame, config: Config, lang: str, *, embed: bool
+    results_dir: Path, munis: pd.DataFrame, config: Config, lang: str, *, embed: bool, framed: bool = False
 ) -> list[Figure]:
-    """The maps found in ``maps/``: the municipalities' overviews, then one per service."""
+    """The maps found in ``maps/``: the municipalities' overviews, then one per service, of the
+    whole region, or (``framed``, for a municipality's report) framed on each municipality."""
     maps_dir = results_dir / R.MAPS_DIR
-    captions = [word("overview_caption", lang).format(name=name) for name in munis["municipality_name"]]
-    captions += [
-        word("service_caption", lang).format(label=labels.service_label(config, s, lang))
-        for s in config.services
-    ]
-    names = map_file_names(list(config.services), [str(c) for c in munis["municipality"]])
+    codes = [str(c) for c in munis["municipality"]]
+    names = [str(n) for n in munis["municipality_name"]]
+    captions = [word("overview_caption", lang).format(name=name) for name in names]
+    services = list(config.services)
+    if framed:
+        captions += [
+            word("muni_service_caption", lang).format(name=name, label=labels.service_label(config, s, lang))
+            for name in names
+            for s in services
+        ]
+    else:
+        captions += [
+            word("service_caption", lang).format(label=labels.service_label(config, s, lang))
+            for s in services
+        ]
     figures = []
-    for name, caption in zip(names, captions, strict=True):
+    for name, caption in zip(map_file_names(services, codes, framed=framed), captions, strict=True):
         path = maps_dir / name
-        if not path.exists():
-            continue
-        if embed:
-            src = "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
-        else:
-            src = path.relative_to(results_dir).as_posix()
-        figures.append(Figure(src, caption))
+        if path.exists():
+            figures.append(Figure(image_src(path, results_dir, embed=embed), caption))
     return figures
 
 
@@ -418,16 +442,22 @@ def settings(config: Config, run: R.RunInfo, lang: str) -> Settings:
         word("cost", lang).format(cost=cost),
     ]
     if run.raw.get("area_classes"):
-        general.append(word("area_classes", lang).format(source=run.raw["area_classes"]))
+        source = labels.label(labels.AREA_CLASS_SOURCE, str(run.raw["area_classes"]), lang)
+        general.append(word("area_classes", lang).format(source=source))
     general.append(word("config_hash", lang).format(h=run.config_hash or config.digest()))
     return Settings(Grid(tuple(word(k, lang) for k in keys), tuple(rows)), tuple(general))
 
 
-def input_files(run: R.RunInfo) -> list[InputFile]:
-    """The input files of the run with their checksums, as ``run.json`` lists them."""
+def input_files(run: R.RunInfo, lang: str) -> list[InputFile]:
+    """The input files of the run with their checksums, as ``run.json`` lists them (roles in
+    ``lang``)."""
     inputs = run.raw.get("inputs") or {}
     return [
-        InputFile(str(name), Path(str(v.get("path", ""))).name, str(v.get("sha256_16") or ""))
+        InputFile(
+            labels.label(labels.INPUT_ROLE, str(name), lang),
+            Path(str(v.get("path", ""))).name,
+            str(v.get("sha256_16") or ""),
+        )
         for name, v in inputs.items()
         if isinstance(v, dict)
     ]

@@ -51,6 +51,7 @@ from .tables import (
     Column,
     ResultsError,
     Table,
+    municipality_brief_file,
     municipality_report_file,
     municipality_service_map_file,
     overview_map_file,
@@ -106,6 +107,7 @@ __all__ = [
     "safe_name",
     "service_map_file",
     "overview_map_file",
+    "municipality_brief_file",
     "municipality_report_file",
     "municipality_service_map_file",
 ]
