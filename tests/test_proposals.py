@@ -27,7 +27,8 @@ def demo(tmp_path_factory):
     ws_dir = tmp_path_factory.mktemp("prop") / "ws"
     cfg_path = api.copy_demo(ws_dir)
     text = cfg_path.read_text(encoding="utf-8")
-    cfg_path.write_text(text.replace("proposals:\n", "proposals:\n  time_limit_s: 8\n", 1), encoding="utf-8")
+    assert "  time_limit_s: 20 " in text
+    cfg_path.write_text(text.replace("  time_limit_s: 20 ", "  time_limit_s: 8 ", 1), encoding="utf-8")
     ws = api.load_workspace(cfg_path)
     net = api.build_network(ws.config)
     gaps = api.find_gaps(ws, network=net)
@@ -536,3 +537,16 @@ def test_home_care_is_never_a_fixed_point(demo):
         point_cfg, net, gaps, ws.actors, ws.service_points, places=ws.places, services=["elder_home_care"]
     )
     assert set(fixed.proposals["mode"]) == {"fixed"}
+
+
+def test_an_agreement_only_for_the_sector_rule_is_not_kept():
+    # Both actors can cover the one village; the second adds nobody, however the cross-sector rule
+    # (two sectors) would like it. It is solved away and the rule's shortfall is reported instead.
+    cfg, net, gaps, actors, sp = _line_case(
+        [_actor("A", "company"), _actor("B", "cooperative")], min_sectors=2
+    )
+    res = propose_partnerships(cfg, net, gaps, actors, sp)
+    assert len(res.proposals) == 1
+    assert (res.proposals["demand_covered"] > 0).all()
+    assert res.summary.iloc[0]["uncovered_population_after"] == 0
+    assert any(w.startswith("Testi (999): the cross-sector rule") for w in res.warnings), res.warnings

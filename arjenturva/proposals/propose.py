@@ -28,7 +28,7 @@ from ..errors import ProposalError
 from ..network import Network
 from ..schema import SECTORS
 from .build import ProblemLookup, Progress, build_problem
-from .evaluate import _shortfall_warnings, evaluate_selection
+from .evaluate import _shortfall_warnings, _solution, evaluate_selection
 from .options import MIN_PEOPLE
 from .problem import ProposalProblem, ProposalSolution
 from .rationale import _nothing_to_propose, municipality_warning
@@ -137,16 +137,15 @@ def _final(
                 labels.SECTOR_SHORTFALL, lang, code=code, names=names, k=problem.min_sectors, n=n
             )
         )
-    return replace(
-        sol,
-        chosen=np.sort(solved.keep[local]),
-        coverage=ev.coverage,
-        objective=ev.objective,
-        coverage_value=ev.coverage_value,
-        cost=ev.cost,
-        hub_value=ev.hub_value,
-        penalty=ev.penalty,
-        warnings=tuple(warnings),
+    return _solution(
+        ev,
+        solved.keep[local],
+        bound=sol.bound,
+        gap=sol.mip_gap,
+        status=sol.status,
+        solver=sol.solver,
+        seconds=sol.seconds,
+        warnings=warnings,
     )
 
 
