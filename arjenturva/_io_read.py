@@ -68,8 +68,9 @@ def _decode(path: Path, raw: bytes, encoding: str | None) -> str:
                 "save the file as UTF-8 (Excel: 'CSV UTF-8'), or set "
                 f"`encoding: utf-16-{'le' if odd > even else 'be'}` for this input in the config",
             )
-        if even + odd >= max(4, len(head) // 100):
-            fail(path, "not a text file (binary data with NUL bytes)", "check `path:` points at the CSV file")
+        control = sum(head.count(b) for b in (*range(9), *range(14, 32)))
+        if control >= max(4, len(head) // 200):
+            fail(path, "not a text file (binary data)", "check `path:` points at the CSV file")
     try:
         return raw.decode(encoding or "utf-8-sig")
     except UnicodeDecodeError as e:
@@ -196,7 +197,8 @@ def read_xlsx(path: Path, layer: str | None) -> pd.DataFrame:
         fail(
             path,
             f"holds several sheets with data ({', '.join(filled)})",
-            f"name the sheet to read with `layer:` for this input in the config (e.g. `layer: {filled[0]}`)",
+            "name the sheet to read with `layer:` for this input in the config (e.g. "
+            f"`layer: {max(filled, key=lambda n: int(sheets[n].notna().to_numpy().sum()))}`)",
         )
     raw = sheets[layer if layer is not None else (filled or names)[0]]
     if raw.empty:
@@ -272,23 +274,16 @@ def to_3067(gdf: gpd.GeoDataFrame, path: Path, crs: str | None, problems: list[P
     if not _in_finland(out):
         x0, y0, x1, y1 = gdf.total_bounds
         bounds = f"x {x0:.6g}…{x1:.6g}, y {y0:.6g}…{y1:.6g}"
-        guess = None
+        fix = "check the CRS the file declares (QGIS: Layer Properties > Information) against its coordinates"
         for code, b in (("EPSG:3067", FINLAND_BOUNDS_3067), ("EPSG:4326", FINLAND_BOUNDS_4326)):
-            if (
-                x1 >= b[0]
-                and x0 <= b[2]
-                and y1 >= b[1]
-                and y0 <= b[3]
-                and code != f"EPSG:{declared.to_epsg()}"
-            ):
-                guess = code
-        fix = (
-            f"the coordinates look like {guess}: set the file's CRS to {guess} in QGIS (Layer > Set CRS) "
-            f"and save it again, or add `crs: {guess}` for this input in the config"
-            if guess
-            else "check the CRS the file declares (QGIS: Layer Properties > Information) "
-            "against its coordinates"
-        )
+            fits = x1 >= b[0] and x0 <= b[2] and y1 >= b[1] and y0 <= b[3]
+            if fits and code != f"EPSG:{declared.to_epsg()}":
+                fix = (
+                    f"the coordinates look like {code}: set the file's CRS to {code} in QGIS (Layer > "
+                    f"Set CRS) and save it again, or add `crs: {code}` for this input in the config"
+                )
+            elif y1 >= b[0] and y0 <= b[2] and x1 >= b[1] and x0 <= b[3]:
+                fix = f"the coordinates look like {code} with x and y swapped: swap them in the file"
         fail(
             path, f"the features lie outside Finland in the file's CRS {_crs_name(declared)} ({bounds})", fix
         )

@@ -402,13 +402,11 @@ def format_validation_error(err: ValidationError, source: str) -> str:
             lines.append(f"{source}: unknown key '{loc}'{hint}. Fix: check the spelling")
         elif kind == "missing":
             lines.append(f"{source}: missing key '{loc}'. Fix: add it")
-        elif kind == "literal_error":
-            lines.append(f"{source}: key '{loc}': {msg}")
         elif kind == "finite_number":
             lines.append(f"{source}: key '{loc}': {msg}. Fix: write a number (not .nan or .inf)")
         else:
             msg = msg.removeprefix("Value error, ")
-            lines.append(f"{source}: key '{loc}': {msg}")
+            lines.append(f"{source}: key '{loc}': {msg}. Fix: correct `{loc}` in the config")
     return "\n".join(lines)
 
 
@@ -446,6 +444,28 @@ def _unwrap(ann: Any) -> Any:
     return ann
 
 
+def _keys_given_twice(root: yaml.Node | None) -> list[tuple[str, int]]:
+    """Keys repeated within one mapping of a YAML document, with the line of the repeat."""
+    found: list[tuple[str, int]] = []
+    stack, seen_nodes = [root] if root is not None else [], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen_nodes:
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[str] = set()
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value != "<<":
+                    if key.value in keys:
+                        found.append((key.value, key.start_mark.line + 1))
+                    keys.add(key.value)
+                stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return sorted(found, key=lambda kv: kv[1])
+
+
 def load_config(path: str | Path = DEFAULT_CONFIG_NAME) -> Config:
     """Load and validate ``arjenturva.yaml``.
 
@@ -478,8 +498,12 @@ def load_config(path: str | Path = DEFAULT_CONFIG_NAME) -> Config:
     except UnicodeDecodeError as e:
         msg = f"{p}: not UTF-8 text (byte {e.start}). Fix: save the file as UTF-8"
         raise ConfigError(msg) from e
+    except OSError as e:
+        msg = f"{p}: cannot read the config ({e.strerror}). Fix: point --config at the arjenturva.yaml file"
+        raise ConfigError(msg) from e
     try:
         data = yaml.safe_load(text)
+        twice = _keys_given_twice(yaml.compose(text, Loader=yaml.SafeLoader))
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -494,6 +518,10 @@ def load_config(path: str | Path = DEFAULT_CONFIG_NAME) -> Config:
         raise ConfigError(msg) from e
     if not isinstance(data, dict):
         msg = f"{p}: expected a mapping of settings at the top level. Fix: see `arjenturva init`"
+        raise ConfigError(msg)
+    if twice:
+        keys = ", ".join(f"'{k}' (line {line})" for k, line in twice)
+        msg = f"{p}: a key is given twice in one mapping: {keys}. Fix: keep one of them (YAML keeps the last)"
         raise ConfigError(msg)
     return config_from_dict(data, base_dir=p.parent.resolve(), source=str(p))
 

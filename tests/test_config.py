@@ -62,7 +62,9 @@ def test_shipped_configs_load(path):
 
 
 def _base() -> dict:
-    return yaml.safe_load(DESIGN_SHAPE)
+    d = yaml.safe_load(DESIGN_SHAPE)
+    d["gaps"] = {}
+    return d
 
 
 @pytest.mark.parametrize(
@@ -88,6 +90,33 @@ def _base() -> dict:
         (lambda d: d["network"].update(place="Posio"), "give only one of `source` and `place`"),
         (lambda d: d.pop("services"), "missing key 'services'"),
         (lambda d: d["services"]["health_station"].update(remote=2), "services.health_station.remote"),
+        (
+            lambda d: d["services"]["health_station"].update(threshold_km={"default": float("nan")}),
+            "key 'services.health_station.threshold_km.default': Input should be a finite number. Fix:",
+        ),
+        (lambda d: d["gaps"].update(merge_distance_m=float("inf")), "gaps.merge_distance_m"),
+        (lambda d: d["network"].update(speed_kmh={"default": 0}), "speeds must be positive km/h"),
+        (lambda d: d["network"].update(class_speeds_kmh={"main": -20}), "network.class_speeds_kmh"),
+        (
+            lambda d: d.update(
+                scenarios={
+                    "s": {
+                        "add_points": [
+                            {
+                                "point_id": "N",
+                                "name": "N",
+                                "services": ["x"],
+                                "mode": "mobile",
+                                "days_per_week": 0,
+                                "x": 1,
+                                "y": 2,
+                            }
+                        ]
+                    }
+                }
+            ),
+            "days_per_week above 0",
+        ),
     ],
 )
 def test_config_errors_name_the_key(change, expected):
@@ -111,3 +140,33 @@ def test_digest_is_stable_and_sensitive():
     d = _base()
     d["services"]["health_station"]["threshold_km"] = {"default": 30}
     assert config_from_dict(d).digest() != a.digest()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "name: Pilot",
+            "x: !!python/object/apply:os.system [ls]\nname: Pilot",
+            "YAML tags are not allowed at line 2",
+        ),
+        (
+            "language: fi",
+            "language: fi\nlanguage: en",
+            "a key is given twice in one mapping: 'language' (line 4)",
+        ),
+        ("language: fi", "language: [fi", "YAML syntax error"),
+    ],
+)
+def test_yaml_tags_and_repeated_keys_are_refused(tmp_path, old, new, expected):
+    (tmp_path / "arjenturva.yaml").write_text(DESIGN_SHAPE.replace(old, new), encoding="utf-8")
+    with pytest.raises(ConfigError) as e:
+        load_config(tmp_path / "arjenturva.yaml")
+    assert expected in str(e.value) and "Fix:" in str(e.value)
+
+
+def test_a_config_that_is_a_folder_is_a_clear_error(tmp_path):
+    (tmp_path / "arjenturva.yaml").mkdir()
+    (tmp_path / "arjenturva.yaml" / "arjenturva.yaml").mkdir()
+    with pytest.raises(ConfigError, match="cannot read the config"):
+        load_config(tmp_path / "arjenturva.yaml")

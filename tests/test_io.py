@@ -129,3 +129,93 @@ def test_ensure_writable(tmp_path):
     with pytest.raises(OutputExistsError, match="--force"):
         ensure_writable([tmp_path / "a", tmp_path / "b"], force=False)
     ensure_writable([tmp_path / "a"], force=True)
+
+
+def test_utf16_tab_separated_reads_with_its_encoding(tmp_path):
+    path = tmp_path / "p.txt"
+    path.write_bytes("id\tx\ty\nA\t440000\t7310000\n".encode("utf-16"))
+    with pytest.raises(InputFileError, match="UTF-16 text.*encoding: utf-16"):
+        read_layer(path)
+    gdf, problems = read_layer(path, encoding="utf-16")
+    assert problems == [] and list(gdf["id"]) == ["A"] and gdf.geometry.iloc[0].x == 440000
+
+
+def test_blank_lines_keep_the_spreadsheet_row_numbers(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("id,x,y\nA,440000,7310000\n\n,,\nB,abc,7310000\n", encoding="utf-8")
+    gdf, problems = read_layer(path, geometry="required")
+    assert list(gdf["_row"]) == [2, 5]
+    assert [p.where for p in problems] == ["row 5"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("id,name\nA,x,y\n", "row 2 \\(3 fields\\): more cells than the header \\(2"),
+        ('id,name\nA,"x\nB,y\n', "row 2: a quoted cell is not closed"),
+        ("id,name,x\nA;b;1\n", "row 2: separated by ';', but the header by ','"),
+        ("id,Name,name\nA,b,c\n", "'Name' \\(columns 2, 3\\)"),
+    ],
+)
+def test_csv_files_that_cannot_be_read_name_the_cause(tmp_path, text, expected):
+    path = tmp_path / "p.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputFileError, match=expected):
+        read_layer(path)
+
+
+def test_cells_with_nul_or_an_ambiguous_decimal_comma(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text('id,name,population,x,y\nA,Ky\x00lä,"1,5",440000,7310000\n', encoding="utf-8")
+    gdf, problems = read_layer(path)
+    assert [(p.where, p.column) for p in problems] == [("row 2", "name"), ("row 2", "population")]
+    assert pd.isna(gdf["population"].iloc[0])  # blanked, so no check builds on a guess
+    path.write_text("id;population;x;y\nA;1,5;440000;7310000\n", encoding="utf-8")
+    assert read_layer(path)[1] == []  # a decimal comma is fine when ';' separates the columns
+
+
+def test_workbooks_with_empty_extra_sheets_read_the_filled_one(tmp_path):
+    path = tmp_path / "a.xlsx"
+    with pd.ExcelWriter(path) as xl:
+        pd.DataFrame().to_excel(xl, sheet_name="Tyhjä")
+        pd.DataFrame({"actor_id": ["A1"], "x": [440000], "y": [7310000]}).to_excel(
+            xl, sheet_name="Data", index=False
+        )
+    gdf, _ = read_layer(path)
+    assert list(gdf["actor_id"]) == ["A1"] and list(gdf["_row"]) == [2]
+    with pytest.raises(InputFileError, match="sheet 'Muu' not found \\(sheets: Tyhjä, Data\\)"):
+        read_layer(path, layer="Muu")
+
+
+def test_a_wrong_declared_crs_is_named_and_crs_overrides_it(tmp_path, frame):
+    path = tmp_path / "m.gpkg"
+    frame.set_crs(4326, allow_override=True).to_file(path)  # metres declared as degrees
+    with pytest.raises(
+        InputFileError, match="outside Finland in the file's CRS EPSG:4326.*look like EPSG:3067"
+    ):
+        read_layer(path)
+    gdf, problems = read_layer(path, crs="EPSG:3067")
+    assert abs(gdf.geometry.iloc[0].bounds[0] - 440000) < 0.01
+    assert [p.severity for p in problems] == ["warning"] and "read as EPSG:3067" in problems[0].message
+    with pytest.raises(InputFileError, match="unknown CRS 'EPSG:99999'"):
+        read_layer(path, crs="EPSG:99999")
+
+
+def test_folders_and_geopackages_without_layers(tmp_path, frame):
+    (tmp_path / "d.csv").mkdir()
+    with pytest.raises(InputFileError, match="is a folder, not a file"):
+        read_layer(tmp_path / "d.csv")
+    import sqlite3
+
+    from arjenturva._io_read import is_empty_geopackage
+
+    frame.to_file(tmp_path / "e.gpkg", layer="kunnat")
+    assert not is_empty_geopackage(tmp_path / "e.gpkg")
+    with sqlite3.connect(tmp_path / "e.gpkg") as con:
+        con.execute("DELETE FROM gpkg_contents")
+        con.execute("DELETE FROM gpkg_geometry_columns")
+        con.execute("DROP TABLE kunnat")
+    con.close()
+    assert is_empty_geopackage(tmp_path / "e.gpkg")
+    with pytest.raises(InputFileError, match="the GeoPackage holds no layers"):
+        read_layer(tmp_path / "e.gpkg")

@@ -295,3 +295,38 @@ def test_config_missing_is_clear(runner, tmp_path):
     result = runner.invoke(app, ["validate", "-c", str(tmp_path / "nope.yaml")])
     assert result.exit_code == 1
     assert "config file not found" in result.output
+
+
+def test_age_groups_summing_above_the_population_only_warn(runner, template_ws):
+    _edit(template_ws / "population.csv", ",42,5,22,15,", ",42,10,22,15,")
+    result = _run(runner, template_ws)
+    assert result.exit_code == 0, result.output
+    assert "age groups add up to more than the population (here 47 > 42)" in " ".join(result.output.split())
+
+
+def test_crs_setting_overrides_a_geojsons_assumed_wgs84(runner, template_ws):
+    path = template_ws / "municipalities.geojson"
+    path.write_text(
+        "\n".join(ln for ln in path.read_text().splitlines() if '"crs"' not in ln), encoding="utf-8"
+    )
+    assert _run(runner, template_ws).exit_code == 1
+    _edit(
+        template_ws / "arjenturva.yaml",
+        "{path: municipalities.geojson}",
+        "{path: municipalities.geojson, crs: 'EPSG:3067'}",
+    )
+    result = _run(runner, template_ws)
+    assert result.exit_code == 0, result.output
+    assert "read as EPSG:3067" in " ".join(result.output.split())
+
+
+def test_utf16_input_validates_with_its_encoding(runner, template_ws):
+    path = template_ws / "service_points.csv"
+    path.write_bytes(path.read_text(encoding="utf-8").encode("utf-16"))
+    _edit(
+        template_ws / "arjenturva.yaml",
+        "{path: service_points.csv}",
+        "{path: service_points.csv, encoding: utf-16}",
+    )
+    result = _run(runner, template_ws)
+    assert result.exit_code == 0, result.output

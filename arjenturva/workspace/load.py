@@ -64,14 +64,23 @@ def load_workspace(config: Config, *, progress: Callable[[str], None] | None = N
                 )
     if config.network.source:
         src = config.resolve(config.network.source)
-        if not src.exists():
+        trouble = (
+            "not found"
+            if not src.exists()
+            else "is a folder, not a file"
+            if src.is_dir()
+            else "is empty"
+            if src.stat().st_size == 0
+            else ""
+        )
+        if trouble:
             problems.append(
                 Problem(
                     "arjenturva.yaml",
                     "",
                     "network.source",
-                    f"road network file {src} not found",
-                    "check `network.source` (relative to the config file)",
+                    f"road network file {src} {trouble}",
+                    "check `network.source` (relative to the config file) names the road network file",
                 )
             )
     if any(p.severity == "error" for p in problems) or munis is None or pop is None or points is None:
