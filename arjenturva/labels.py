@@ -282,9 +282,6 @@ UI: Final[dict[str, Word]] = {
         "{name}: {label}, tieetäisyys lähimpään palvelupisteeseen",
         "{name}: {label}, road distance to the nearest service point",
     ),
-    "rationale_other_lang": Word(
-        "perustelu on vain englanniksi (proposals.csv)", "rationale in Finnish only (proposals.csv)"
-    ),
     "solver_line": Word(
         "Ehdotukset laski {solver}: tila {status}, MIP-aukko {gap}; {limit}.",
         "Proposals solved by {solver}: status {status}, MIP gap {gap}; {limit}.",
@@ -387,6 +384,13 @@ RATIONALE_OFFER: Final = Word(
     " {actor} ({sector}) tarjoaisi palvelun: {mode}{visits}; se kattaisi {covered} {group}{ages}.",
     " {actor} ({sector}) would provide it as a {mode}{visits}, covering {covered} {group}{ages}.",
 )
+RATIONALE_OFFER_PART: Final = Word(
+    " {actor} ({sector}) tarjoaisi palvelun: {mode}{visits}; se kattaisi laskennallisesti {covered} "
+    "{group}{ages}.",
+    " {actor} ({sector}) would provide it as a {mode}{visits}, covering the equivalent of {covered} "
+    "{group}{ages}.",
+)
+"""The offer when the mode counts only in part (a remote service, a mobile one on fewer days)."""
 RATIONALE_MOBILE: Final = Word(
     " {days} päivänä viikossa, {base_km} km tukikohdastaan",
     ", {days} days a week, {base_km} km from its base",

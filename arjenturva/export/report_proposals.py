@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import pandas as pd
 
@@ -52,28 +52,17 @@ PROPOSAL_COLUMNS: Final[tuple[tuple[str, str, Kind], ...]] = (
 )
 
 
-def rationale_text(row: pd.Series, config: Config, lang: str) -> str | None:
-    """An agreement's rationale in ``lang``: built from its ``proposals.csv`` row when the
-    proposals module can (``rationale_for``), else the row's own text when ``lang`` is the
-    config's language; None when there is none in ``lang``."""
-    from ..proposals import rationale
-
-    build = getattr(rationale, "rationale_for", None)
-    if build is not None:
-        return str(build(row, config, lang))
-    if lang == config.language:
-        return exact(row["rationale"])
-    return None
+def _fields(row: pd.Series) -> dict[str, Any]:
+    """A ``proposals.csv`` row as the mapping :mod:`arjenturva.proposals.rationale` reads."""
+    return {str(k): v for k, v in row.items()}
 
 
 def site_text(row: pd.Series, lang: str) -> str:
     """An agreement's site in ``lang`` ("9.6 km NE of Korpiranta"), built from its
-    ``proposals.csv`` row when the proposals module can (``site_label``), else its
-    ``site_name``."""
-    from ..proposals import rationale
+    ``proposals.csv`` row (``site_name`` holds it in the config's language)."""
+    from ..proposals.rationale import site_label
 
-    build = getattr(rationale, "site_label", None)
-    return str(build(row, lang)) if build is not None else exact(row["site_name"])
+    return site_label(_fields(row), lang)
 
 
 def agreement_cell(col: str, kind: Kind, row: pd.Series, config: Config, lang: str) -> Cell:
@@ -83,15 +72,13 @@ def agreement_cell(col: str, kind: Kind, row: pd.Series, config: Config, lang: s
 
 
 def rationale_cell(row: pd.Series, config: Config, lang: str) -> Cell:
-    """The rationale cell: the ``proposals.csv`` value in ``data-value`` when it is the text
-    shown; a note when the rationale exists in the other language only."""
-    text = rationale_text(row, config, lang)
+    """The rationale in ``lang``, built from the agreement's ``proposals.csv`` row; the file's
+    value in ``data-value`` when it is the text shown (the config's language)."""
+    from ..proposals.rationale import rationale_for
+
+    text = rationale_for(_fields(row), config, lang)
     written = exact(row["rationale"])
-    if text is None:
-        return Cell(word("rationale_other_lang", lang), css="muted")
-    if text == written:
-        return Cell(text, col="rationale", value=written)
-    return Cell(text)
+    return Cell(text, col="rationale", value=written) if text == written else Cell(text)
 
 
 def proposal_table(
@@ -196,7 +183,7 @@ def before_after_grid(
     )
     if with_demand:
         columns += [
-            (word("threshold", lang), lambda r, _p: Cell(_threshold(config, str(r["service"]), lang))),
+            (word("threshold", lang), lambda r, _p: _threshold(config, str(r["service"]), lang)),
             (word("demand_group", lang), lambda r, _p: Cell(demand_group(config, str(r["service"]), lang))),
             (word("demand", lang), _from_summary("demand", "int", lang)),
         ]
@@ -222,14 +209,12 @@ def before_after_grid(
     return Grid(tuple(h for h, _c in columns), tuple(rows), "before-after")
 
 
-def _threshold(config: Config, service: str, lang: str) -> str:
-    """The service's thresholds as ranges over the area classes (``10–40 km · 45–60 min``); the
-    report's settings give them per class."""
+def _threshold(config: Config, service: str, lang: str) -> Cell:
+    """The service's thresholds as ranges over the area classes (``10–40 km``, the time under
+    it: ``45–60 min``), unbroken; the report's settings give them per class."""
     svc = config.services.get(service)
-    if svc is None:
-        return ""
     parts = []
-    for limits, unit in ((svc.threshold_km, "km"), (svc.threshold_min, "min")):
+    for limits, unit in ((svc.threshold_km, "km"), (svc.threshold_min, "min")) if svc else ():
         values = [float(v) for v in (limits or {}).values() if v is not None]
         if not values:
             continue
@@ -237,7 +222,7 @@ def _threshold(config: Config, service: str, lang: str) -> str:
             labels.format_number(v, lang, 0 if v.is_integer() else 1) for v in (min(values), max(values))
         )
         parts.append(f"{low}\u00a0{unit}" if low == high else f"{low}–{high}\u00a0{unit}")
-    return " · ".join(parts)
+    return Cell(parts[0] if parts else "", css="nw", note=" · ".join(parts[1:]))
 
 
 SOLVER_NAMES: Final[dict[str, str]] = {"highs": "HiGHS (SciPy)", "highspy": "HiGHS (highspy)"}
