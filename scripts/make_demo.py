@@ -490,7 +490,7 @@ ACTORS = [
      "Routajärven kirkonkylä", (0.75, 0.25), 70, "mobile;remote", False, 0.5, "fi"),
     ("A07", "Valtion yhteispalvelupiste Pohjola", "state", "social_services;post", 300, "*",
      "Routajärven kirkonkylä", (0.0, 0.6), 100, "fixed;remote", False, 0.5, "fi;sv;se"),
-    ("A08", "Pohjolan luontopalvelut (valtio)", "state", "sports", 200, "*",
+    ("A08", "Pohjolan luontopalvelut", "state", "sports", 200, "*",
      "Kaarnavaaran kirkonkylä", (0.5, 0.75), 100, "fixed", False, 0.5, "fi;sv"),
     ("A09", "Kaarnavaaran Eläkeläiset ry", "association", "elder_home_care;social_services", 40, "996",
      "Kaarnavaaran kirkonkylä", (-0.25, -0.5), 40, "fixed;mobile", False, 0.3, "fi"),

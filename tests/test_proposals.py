@@ -400,6 +400,13 @@ def test_rationale_for_reproduces_proposals_csv_and_speaks_english(demo_props):
     home = next(r for r in rows if r["service"] == "elder_home_care")
     assert "yli 65-vuotiasta" in home["rationale"]
     assert "residents aged 65+" in rationale_for(home, cfg, "en")
+    # A remote service counts in part: its covered demand is an equivalent, and says so.
+    remote = next(r for r in rows if r["mode"] == "remote")
+    assert remote["demand_covered"] < remote["demand_reached"]
+    assert "se kattaisi laskennallisesti" in remote["rationale"]
+    assert "covering the equivalent of" in rationale_for(remote, cfg, "en")
+    full = next(r for r in rows if r["mode"] == "fixed")
+    assert "laskennallisesti" not in full["rationale"]
 
 
 _NUMBER = {

@@ -165,8 +165,9 @@ def rationale_for(row: Mapping[str, Any], config: Config, lang: str) -> str:
     It says where the gap is and for whom (the service's demand group: "children aged 0–14" for a
     school), why they are not covered today (today's road distance against the threshold, no road
     to any point, or only part coverage by a mobile or remote point), who would close it and how,
-    and how much of the demand the agreement covers (with residents aged 65+, or that the age
-    groups are unknown, for services of the whole population).
+    and how much of the demand the agreement covers (as an equivalent when the mode counts only in
+    part; with residents aged 65+, or that the age groups are unknown, for services of the whole
+    population).
 
     Parameters
     ----------
@@ -192,7 +193,8 @@ def rationale_for(row: Mapping[str, Any], config: Config, lang: str) -> str:
         group=group_word,
         reason=_reason(row, lang),
     )
-    offer = labels.RATIONALE_OFFER.get(lang).format(
+    part = _number(row, "demand_covered") < _number(row, "demand_reached") - 0.5
+    offer = (labels.RATIONALE_OFFER_PART if part else labels.RATIONALE_OFFER).get(lang).format(
         actor=_text(row, "actor_name"),
         sector=labels.label(labels.SECTOR, _text(row, "sector"), lang),
         mode=labels.label(labels.MODE, _text(row, "mode"), lang),
