@@ -492,7 +492,7 @@ def report(
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Write printable HTML reports: one per municipality and an overall one.
+    """Write printable HTML reports (one per municipality and an overall one) and municipality briefs.
 
     Example:  arjenturva report -c demo-run --lang en --force
     """
