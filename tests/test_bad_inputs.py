@@ -450,6 +450,12 @@ def _cases() -> list[Case]:
             (sp, "id P1", "actor_id", "unknown actor 'a1'", "did you mean 'A1'"),
         ),
         Case(
+            "municipality_code_missing",
+            "init",
+            lambda ws: _edit(ws / "municipalities.geojson", '"code": "999"', '"code": null'),
+            ("municipalities.geojson", "row 1", "code", "empty id", "give every row a unique 'code'"),
+        ),
+        Case(
             "municipality_code_letters",
             "init",
             lambda ws: _municipality_code(ws, "abc"),

@@ -27,6 +27,11 @@ def _edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), encoding="utf-8")
 
 
+def _option(ws: Path, file: str, option: str) -> None:
+    """Add ``option`` (``key: value``) to the input whose path is ``file`` in the config."""
+    _edit(ws / "arjenturva.yaml", f"{{path: {file}}}", f"{{path: {file}, {option}}}")
+
+
 def _append(path: Path, line: str) -> None:
     with path.open("a", encoding="utf-8") as f:
         f.write(line + "\n")
@@ -281,11 +286,7 @@ def test_lonlat_points_are_reprojected(template_ws):
 
 def test_repair_option_turns_invalid_polygon_into_warning(runner, template_ws):
     _invalid_polygon(template_ws)
-    _edit(
-        template_ws / "arjenturva.yaml",
-        "municipalities: {path: municipalities.gpkg}",
-        "municipalities: {path: municipalities.gpkg, repair: true}",
-    )
+    _option(template_ws, "municipalities.gpkg", "repair: true")
     result = _run(runner, template_ws)
     assert result.exit_code == 0, result.output
     assert "repaired with make_valid" in result.output
@@ -310,11 +311,7 @@ def test_crs_setting_overrides_a_geojsons_assumed_wgs84(runner, template_ws):
         "\n".join(ln for ln in path.read_text().splitlines() if '"crs"' not in ln), encoding="utf-8"
     )
     assert _run(runner, template_ws).exit_code == 1
-    _edit(
-        template_ws / "arjenturva.yaml",
-        "{path: municipalities.geojson}",
-        "{path: municipalities.geojson, crs: 'EPSG:3067'}",
-    )
+    _option(template_ws, "municipalities.geojson", "crs: 'EPSG:3067'")
     result = _run(runner, template_ws)
     assert result.exit_code == 0, result.output
     assert "read as EPSG:3067" in " ".join(result.output.split())
@@ -323,10 +320,14 @@ def test_crs_setting_overrides_a_geojsons_assumed_wgs84(runner, template_ws):
 def test_utf16_input_validates_with_its_encoding(runner, template_ws):
     path = template_ws / "service_points.csv"
     path.write_bytes(path.read_text(encoding="utf-8").encode("utf-16"))
-    _edit(
-        template_ws / "arjenturva.yaml",
-        "{path: service_points.csv}",
-        "{path: service_points.csv, encoding: utf-16}",
-    )
+    _option(template_ws, "service_points.csv", "encoding: utf-16")
     result = _run(runner, template_ws)
     assert result.exit_code == 0, result.output
+
+
+def test_counts_that_are_not_whole_numbers_only_warn(runner, template_ws):
+    _edit(template_ws / "population.csv", ",42,5,22,15,", ",42,5,22,14.5,")
+    result = _run(runner, template_ws)
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.output.split())
+    assert "column 'age_65_plus': 1 feature(s) hold counts that are not whole numbers (here 14.5)" in flat

@@ -8,6 +8,7 @@ of a workspace is reported at once.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from typing import Any
 
 import geopandas as gpd
@@ -60,6 +61,25 @@ def _where(row: Any, id_value: Any = None) -> str:
 def _at(df: pd.DataFrame, i: int | np.integer, id_col: str | None) -> str:
     """``row N (id X)`` of the ``i``-th row of a layer, for problem messages."""
     return _where(df["_row"].iloc[i], df[id_col].iloc[i] if id_col else None)
+
+
+def _flag(
+    df: pd.DataFrame,
+    mask: Any,
+    column: str,
+    message: Callable[[int], str],
+    fix: str | Callable[[int], str],
+    *,
+    label: str,
+    id_col: str | None,
+    problems: list[Problem],
+    severity: str = "error",
+) -> None:
+    """A problem for each row where ``mask`` holds, worded by ``message(i)`` (and ``fix(i)``)."""
+    for i in np.flatnonzero(np.asarray(mask, dtype=bool)).tolist():
+        problems.append(
+            Problem(label, _at(df, i, id_col), column, message(i), fix(i) if callable(fix) else fix, severity)
+        )
 
 
 def _check_ids(df: pd.DataFrame, col: str, label: str, problems: list[Problem]) -> None:

@@ -10,6 +10,7 @@ import difflib
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from ..config import Config, InputSpec
 from ..errors import InputFileError, Problem
@@ -20,6 +21,7 @@ from .checks import (
     _at,
     _check_ids,
     _check_services,
+    _flag,
     _label,
     _missing_columns,
     _numbers,
@@ -59,21 +61,20 @@ def _load_municipalities(cfg: Config, problems: list[Problem]) -> gpd.GeoDataFra
     if gdf is None or not _missing_columns(gdf, "municipalities", label, cfg.inputs.municipalities, problems):
         return None
     gdf = gdf.copy()
-    gdf["code"] = gdf["code"].map(normalise_code)
+    gdf["code"] = gdf["code"].map(lambda v: "" if pd.isna(v) else normalise_code(v))
     gdf["name"] = gdf["name"].astype("string").fillna("").astype(str)
     _check_ids(gdf, "code", label, problems)
-    bad_code = ~gdf["code"].str.fullmatch(r"\d{3}") & ~gdf["code"].isin(["", "nan", "None"])
-    for i in np.flatnonzero(bad_code.to_numpy()):
-        problems.append(
-            Problem(
-                label,
-                _at(gdf, i, "code"),
-                "code",
-                f"municipality code '{gdf['code'].iloc[i]}' is not a 3-digit number",
-                "use the Statistics Finland municipality code, e.g. 005 or 615 (leading zeros may be "
-                "left out)",
-            )
-        )
+    codes = gdf["code"]
+    _flag(
+        gdf,
+        ~codes.str.fullmatch(r"\d{3}") & (codes != ""),
+        "code",
+        lambda i: f"municipality code '{codes.iloc[i]}' is not a 3-digit number",
+        "use the Statistics Finland municipality code, e.g. 005 or 615 (leading zeros may be left out)",
+        label=label,
+        id_col="code",
+        problems=problems,
+    )
     gdf = _repair_geometries(
         gdf, label, ("Polygon", "MultiPolygon"), problems, "code", repair=cfg.inputs.municipalities.repair
     )
@@ -125,16 +126,17 @@ def _load_population(
     if "area_class" in gdf.columns:
         ac = gdf["area_class"].astype("string").str.strip().str.upper()
         bad = ac.notna() & (ac != "") & ~ac.isin(AREA_CLASSES)
-        for i in np.flatnonzero(bad.to_numpy()):
-            problems.append(
-                Problem(
-                    label,
-                    _at(gdf, i, "cell_id"),
-                    "area_class",
-                    f"unknown area class '{gdf['area_class'].iloc[i]}'",
-                    f"use one of {', '.join(AREA_CLASSES)} or leave it blank",
-                )
-            )
+        given = gdf["area_class"]
+        _flag(
+            gdf,
+            bad,
+            "area_class",
+            lambda i: f"unknown area class '{given.iloc[i]}'",
+            f"use one of {', '.join(AREA_CLASSES)} or leave it blank",
+            label=label,
+            id_col="cell_id",
+            problems=problems,
+        )
         gdf["area_class"] = ac.where(~bad & ac.notna() & (ac != ""), None).astype(object)
     else:
         gdf["area_class"] = None
@@ -155,23 +157,45 @@ def _load_population(
 
 def _check_ages(gdf: gpd.GeoDataFrame, label: str, problems: list[Problem]) -> None:
     """An age group above the cell's population is an error; age groups that add up to more than
-    the population only warn (sources that round or perturb counts do that)."""
+    the population only warn (sources that round or perturb counts do that), as do counts that are
+    not whole numbers (estimates have them; so has a misread thousands separator)."""
     pop = gdf["population"]
     over = np.zeros(len(gdf), bool)
     for col in AGE_COLUMNS:
-        high = (gdf[col] > pop).to_numpy()
+        counts = gdf[col]
+        high = (counts > pop).to_numpy()
         over |= high
-        for i in np.flatnonzero(high):
-            problems.append(
-                Problem(
-                    label,
-                    _at(gdf, i, "cell_id"),
-                    col,
-                    f"{gdf[col].iloc[i]:g} people in {col}, more than the population {pop.iloc[i]:g}",
-                    "check the counts: no age group can exceed the cell's population (or mark "
-                    "both suppressed with -1)",
-                )
+
+        def says(i: int, col: str = col, counts: pd.Series = counts) -> str:
+            return f"{counts.iloc[i]:g} people in {col}, more than the population {pop.iloc[i]:g}"
+
+        _flag(
+            gdf,
+            high,
+            col,
+            says,
+            "check the counts: no age group can exceed the cell's population (or mark both "
+            "suppressed with -1)",
+            label=label,
+            id_col="cell_id",
+            problems=problems,
+        )
+    counts = gdf[["population", *AGE_COLUMNS]].to_numpy(dtype=float)
+    fraction = np.isfinite(counts) & (counts != np.round(counts))
+    if fraction.any():
+        row, j = (int(k[0]) for k in np.nonzero(fraction))
+        problems.append(
+            Problem(
+                label,
+                _at(gdf, row, "cell_id"),
+                ("population", *AGE_COLUMNS)[j],
+                f"{int(fraction.any(axis=1).sum())} feature(s) hold counts that are not whole numbers "
+                f"(here {counts[row, j]:g})",
+                "none if they are estimates (e.g. areal interpolation); otherwise check the decimal "
+                "separator: thousands are written 12345, not 12.345 or 12,345",
+                severity="warning",
             )
+        )
     total = gdf[list(AGE_COLUMNS)].sum(axis=1, min_count=len(AGE_COLUMNS))
     summed = ((total > pop + 0.5).to_numpy()) & ~over
     if summed.any():
@@ -204,17 +228,17 @@ def _load_service_points(
     if "mode" in gdf.columns:
         mode = gdf["mode"].astype("string").str.strip().str.lower().fillna("")
         mode = mode.where(mode != "", "fixed")
-        bad = ~mode.isin(MODES)
-        for i in np.flatnonzero(bad.to_numpy()):
-            problems.append(
-                Problem(
-                    label,
-                    _at(gdf, i, "point_id"),
-                    "mode",
-                    f"unknown mode '{gdf['mode'].iloc[i]}'",
-                    f"use one of {', '.join(MODES)}",
-                )
-            )
+        given = gdf["mode"]
+        _flag(
+            gdf,
+            ~mode.isin(MODES),
+            "mode",
+            lambda i: f"unknown mode '{given.iloc[i]}'",
+            f"use one of {', '.join(MODES)}",
+            label=label,
+            id_col="point_id",
+            problems=problems,
+        )
         gdf["mode"] = mode.astype(str)
     else:
         gdf["mode"] = "fixed"
@@ -222,29 +246,28 @@ def _load_service_points(
         gdf["days_per_week"] = _numbers(gdf, "days_per_week", label, problems, id_col="point_id", maximum=7)
     else:
         gdf["days_per_week"] = np.nan
-    zero_days = (gdf["mode"] == "mobile") & (gdf["days_per_week"] == 0)
-    for i in np.flatnonzero(zero_days.to_numpy()):
-        problems.append(
-            Problem(
-                label,
-                _at(gdf, i, "point_id"),
-                "days_per_week",
-                "a mobile point visiting 0 days per week serves no one",
-                "give the days it visits per week (e.g. 1), or delete the row (a scenario's "
-                "`close_points` models a route that stops)",
-            )
-        )
-    missing_days = (gdf["mode"] == "mobile") & gdf["days_per_week"].isna()
-    for i in np.flatnonzero(missing_days.to_numpy()):
-        problems.append(
-            Problem(
-                label,
-                _at(gdf, i, "point_id"),
-                "days_per_week",
-                "a mobile point needs the number of days it visits per week",
-                "fill in days_per_week (e.g. 1 for a weekly visit)",
-            )
-        )
+    mobile = gdf["mode"] == "mobile"
+    _flag(
+        gdf,
+        mobile & (gdf["days_per_week"] == 0),
+        "days_per_week",
+        lambda i: "a mobile point visiting 0 days per week serves no one",
+        "give the days it visits per week (e.g. 1), or delete the row (a scenario's `close_points` "
+        "models a route that stops)",
+        label=label,
+        id_col="point_id",
+        problems=problems,
+    )
+    _flag(
+        gdf,
+        mobile & gdf["days_per_week"].isna(),
+        "days_per_week",
+        lambda i: "a mobile point needs the number of days it visits per week",
+        "fill in days_per_week (e.g. 1 for a weekly visit)",
+        label=label,
+        id_col="point_id",
+        problems=problems,
+    )
     if "capacity" in gdf.columns:
         gdf["capacity"] = _numbers(gdf, "capacity", label, problems, id_col="point_id")
     else:
@@ -352,16 +375,16 @@ def _load_actors(
         gdf["municipalities"] = [("*",)] * len(gdf)
     if "employment_scheme" in gdf.columns:
         vals = gdf["employment_scheme"].map(parse_bool)
-        for i in np.flatnonzero(vals.isna().to_numpy()).tolist():
-            problems.append(
-                Problem(
-                    label,
-                    _at(gdf, i, "actor_id"),
-                    "employment_scheme",
-                    f"'{gdf['employment_scheme'].iloc[i]}' is not yes/no",
-                    "write true or false",
-                )
-            )
+        _flag(
+            gdf,
+            vals.isna(),
+            "employment_scheme",
+            lambda i: f"'{gdf['employment_scheme'].iloc[i]}' is not yes/no",
+            "write true or false",
+            label=label,
+            id_col="actor_id",
+            problems=problems,
+        )
         gdf["employment_scheme"] = vals.fillna(False).astype(bool)
     else:
         gdf["employment_scheme"] = False
@@ -374,18 +397,17 @@ def _load_actors(
         gdf["base_municipality"] = _assign_municipality(gdf.geometry, munis)
     else:
         gdf["base_municipality"] = ""
-    needs_base = gdf["modes"].map(lambda m: "mobile" in m) & ~has_geom
-    for i in np.flatnonzero(needs_base.to_numpy()).tolist():
-        problems.append(
-            Problem(
-                label,
-                _at(gdf, i, "actor_id"),
-                "lon/lat",
-                "a mobile actor has no base location; it cannot be given mobile routes",
-                "add its base coordinates",
-                severity="warning",
-            )
-        )
+    _flag(
+        gdf,
+        gdf["modes"].map(lambda m: "mobile" in m) & ~has_geom,
+        "lon/lat",
+        lambda i: "a mobile actor has no base location; it cannot be given mobile routes",
+        "add its base coordinates",
+        label=label,
+        id_col="actor_id",
+        problems=problems,
+        severity="warning",
+    )
     keep = [
         "actor_id",
         "name",
