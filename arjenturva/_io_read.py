@@ -104,6 +104,8 @@ def _csv_trouble(text: str, sep: str, err: Exception) -> tuple[str, str]:
                 long.append(f"{start} ({len(fields)} fields)")
             start = reader.line_num + 1
     except csv.Error as e:
+        if "end of data" not in str(e):
+            return f"row {start}: {e}", "check the row opens in a spreadsheet with one value per cell"
         return (
             f"row {start}: a quoted cell is not closed ({e})",
             'close the quote ("), or remove it; a quote inside a quoted cell is written twice ("")',

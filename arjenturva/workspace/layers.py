@@ -157,8 +157,9 @@ def _load_population(
 
 def _check_ages(gdf: gpd.GeoDataFrame, label: str, problems: list[Problem]) -> None:
     """An age group above the cell's population is an error; age groups that add up to more than
-    the population only warn (sources that round or perturb counts do that), as do counts that are
-    not whole numbers (estimates have them; so has a misread thousands separator)."""
+    the population only warn (sources that round or perturb counts do that), as does a population
+    that is not a whole number (estimates have it; so has a misread thousands separator). Age
+    groups are often estimated from shares, so their fractions pass."""
     pop = gdf["population"]
     over = np.zeros(len(gdf), bool)
     for col in AGE_COLUMNS:
@@ -180,17 +181,17 @@ def _check_ages(gdf: gpd.GeoDataFrame, label: str, problems: list[Problem]) -> N
             id_col="cell_id",
             problems=problems,
         )
-    counts = gdf[["population", *AGE_COLUMNS]].to_numpy(dtype=float)
-    fraction = np.isfinite(counts) & (counts != np.round(counts))
+    people = pop.to_numpy(dtype=float)
+    fraction = np.isfinite(people) & (people != np.round(people))
     if fraction.any():
-        row, j = (int(k[0]) for k in np.nonzero(fraction))
+        first = int(np.flatnonzero(fraction)[0])
         problems.append(
             Problem(
                 label,
-                _at(gdf, row, "cell_id"),
-                ("population", *AGE_COLUMNS)[j],
-                f"{int(fraction.any(axis=1).sum())} feature(s) hold counts that are not whole numbers "
-                f"(here {counts[row, j]:g})",
+                _at(gdf, first, "cell_id"),
+                "population",
+                f"{int(fraction.sum())} feature(s) hold a population that is not a whole number "
+                f"(here {people[first]:g})",
                 "none if they are estimates (e.g. areal interpolation); otherwise check the decimal "
                 "separator: thousands are written 12345, not 12.345 or 12,345",
                 severity="warning",
