@@ -122,6 +122,11 @@ def gaps_table(summary: Any, language: str) -> Table:
     return t
 
 
+def _count(value: float) -> str:
+    """A head count with a space as thousands separator; blank when unknown."""
+    return "" if value != value else f"{value:,.0f}".replace(",", " ")
+
+
 def print_proposals(res: Any) -> None:
     if res.proposals.empty:
         out.print(f"[bold]Proposals:[/bold] {esc(res.message or 'none')}")
@@ -139,7 +144,8 @@ def print_proposals(res: Any) -> None:
             ("actor (sector)", "left"),
             ("mode", "left"),
             ("site", "left"),
-            ("people", "right"),
+            ("demand covered", "right"),
+            ("residents", "right"),
             ("65+", "right"),
         ):
             t.add_column(col, justify=just, overflow="fold")  # type: ignore[arg-type]
@@ -151,8 +157,9 @@ def print_proposals(res: Any) -> None:
                 esc(f"{r.actor_name} ({r.sector})"),
                 esc(mode),
                 esc(r.site_name),
-                f"{r.people_reached:,.0f}".replace(",", " "),
-                f"{r.covered_65_plus:,.0f}".replace(",", " "),
+                _count(r.demand_covered),
+                _count(r.people_reached),
+                _count(r.covered_65_plus),
             )
         out.print(t)
         for r in df.itertuples(index=False):
@@ -287,3 +294,38 @@ def print_locations(loc: Any, path: Path, *, as_json: bool) -> None:
         f"{loc.demand_total:,.0f} (not reachable from any candidate: {loc.excluded_demand:,.0f}). "
         f"Written {path}"
     )
+
+
+def print_run(result: Any, *, as_json: bool, quiet: bool) -> None:
+    """What a whole run did (an :class:`arjenturva.api.RunResult`): JSON, one line, or tables."""
+    if as_json:
+        print_json(
+            {
+                "results": str(result.results_dir),
+                "files": [str(f) for f in dict.fromkeys(result.files)],
+                "timings_s": result.timings,
+                "network": result.network.info,
+                "workspace": result.workspace.summary(),
+                "summary": json.loads(result.gaps.summary.to_json(orient="records")),
+                "gap_areas": len(result.gaps.gap_areas),
+                "warnings": result.gaps.warnings,
+                **result.extras,
+            }
+        )
+        return
+    if quiet:
+        out.print(f"Results in {esc(result.results_dir)}")
+        return
+    out.print(summary_table(result.workspace.summary()))
+    out.print(gaps_table(result.gaps.summary, result.workspace.config.language))
+    n_areas = len(result.gaps.gap_areas)
+    out.print(f"{n_areas} gap area{'s' if n_areas != 1 else ''}.")
+    print_facts(result.extras)
+    if result.proposals is not None:
+        print_proposals(result.proposals)
+    cache_warning = result.network.info.get("cache_warning")
+    for w in [*result.gaps.warnings, *([cache_warning] if cache_warning else [])]:
+        err.print(f"[yellow]Warning:[/yellow] {esc(w)}")
+    out.print(f"Results in [bold]{esc(result.results_dir)}[/bold]:")
+    for f in dict.fromkeys(result.files):
+        out.print(f"  {esc(f)}")

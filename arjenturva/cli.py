@@ -174,39 +174,7 @@ def _run_pipeline(
         result = api.run_pipeline(
             config, out_dir=out_dir, force=force, progress=progress, step_done=step_done, scenario=scenario
         )
-    if as_json:
-        console.print_json(
-            {
-                "results": str(result.results_dir),
-                "files": [str(f) for f in dict.fromkeys(result.files)],
-                "timings_s": result.timings,
-                "network": result.network.info,
-                "workspace": result.workspace.summary(),
-                "summary": json.loads(result.gaps.summary.to_json(orient="records")),
-                "gap_areas": len(result.gaps.gap_areas),
-                "warnings": result.gaps.warnings,
-                **result.extras,
-            }
-        )
-        return
-    if quiet:
-        out.print(f"Results in {console.esc(result.results_dir)}")
-        return
-    out.print(console.summary_table(result.workspace.summary()))
-    out.print(console.gaps_table(result.gaps.summary, result.workspace.config.language))
-    n_areas = len(result.gaps.gap_areas)
-    out.print(f"{n_areas} gap area{'s' if n_areas != 1 else ''}.")
-    console.print_facts(result.extras)
-    if result.proposals is not None:
-        console.print_proposals(result.proposals)
-    for w in [
-        *result.gaps.warnings,
-        *([result.network.info["cache_warning"]] if result.network.info.get("cache_warning") else []),
-    ]:
-        err.print(f"[yellow]Warning:[/yellow] {console.esc(w)}")
-    out.print(f"Results in [bold]{console.esc(result.results_dir)}[/bold]:")
-    for f in dict.fromkeys(result.files):
-        out.print(f"  {console.esc(f)}")
+    console.print_run(result, as_json=as_json, quiet=quiet)
 
 
 @app.command()

@@ -164,7 +164,7 @@ def test_bad_folder_is_a_clear_error(two_runs, tmp_path):
     del run["results_format"]
     (old / "run.json").write_text(json.dumps(run), encoding="utf-8")
     (old / "summary.csv").write_bytes((base / "summary.csv").read_bytes())
-    with pytest.raises(InputFileError, match=r"results format 1, but this arjenturva reads format 2"):
+    with pytest.raises(InputFileError, match=r"results format 1, but this arjenturva reads format 3"):
         compare_results([old])
     with pytest.raises(InputFileError, match="no results folder"):
         compare_results([])

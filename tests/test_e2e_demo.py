@@ -36,7 +36,7 @@ def test_demo_writes_every_output(demo_run):
     run = json.loads((res / "run.json").read_text())
     assert run["config_hash"] and run["inputs"]["population"]["sha256_16"]
     # The demo is synthetic and says so; its only declared source is its own generator.
-    assert run["results_format"] == 2 and run["synthetic"] is True
+    assert run["results_format"] == 3 and run["synthetic"] is True
     assert run["attribution"] == ["synthetic roads (arjenturva scripts/make_demo.py)"]
     assert data["workspace"]["population_total"] > 10_000
 

@@ -168,7 +168,7 @@ def test_interrupt_and_kill_leave_the_old_run_whole(workspace, tmp_path):
     assert (stage / staging.MARKER).is_file()
     assert _invoke("run", "-c", str(workspace), "--out", str(out), "--force").exit_code == 0
     assert not stage.exists()
-    assert json.loads((out / "run.json").read_text())["results_format"] == 2
+    assert json.loads((out / "run.json").read_text())["results_format"] == 3
 
 
 def test_data_can_never_write_outside_the_results_folder(workspace, tmp_path):

@@ -58,3 +58,14 @@ def test_config_reference_is_a_valid_config():
 def test_first_two_commands_are_install_demo_and_tests():
     first = _blocks("bash")[0].strip().splitlines()
     assert first == ['pip install . && arjenturva demo --out demo-run', 'pip install -e ".[test]" && pytest']
+
+
+def test_quoted_rationale_is_a_real_demo_row(demo_run):
+    import pandas as pd
+
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    quote = re.search(r'"(3,8 km kaakkoon Palovaarasta[^"]*)"', text)
+    assert quote, "the README quotes a rationale of the demo"
+    rows = pd.read_csv(demo_run.results / "proposals.csv")["rationale"]
+    rationales = [r.replace("\u00a0", " ") for r in rows]
+    assert any(r.startswith(quote.group(1)) for r in rationales), quote.group(1)

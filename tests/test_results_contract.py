@@ -69,7 +69,7 @@ def test_another_format_is_refused_with_a_fix(demo_run, tmp_path):
     data["results_format"] = 99
     (tmp_path / R.RUN_FILE).write_text(json.dumps(data), encoding="utf-8")
     (tmp_path / "summary.csv").write_bytes((demo_run.results / "summary.csv").read_bytes())
-    with pytest.raises(R.ResultsError, match=r"results format 99.*reads format 2.*--force"):
+    with pytest.raises(R.ResultsError, match=r"results format 99.*reads format 3.*--force"):
         R.read_table(tmp_path, R.SUMMARY)
     result = CliRunner().invoke(app, ["compare", str(tmp_path)])
     assert result.exit_code == 1 and "results format 99" in result.output

@@ -25,9 +25,10 @@ from ..errors import InputFileError
 if TYPE_CHECKING:
     pass
 
-RESULTS_FORMAT_VERSION: Final = 2
+RESULTS_FORMAT_VERSION: Final = 3
 """Version of the folder layout and table schemas below; kept in ``run.json`` as ``results_format``.
-Version 1 is every folder written before the contract existed (its run.json has no such key)."""
+Version 1 is every folder written before the contract existed (its run.json has no such key);
+version 3 added the proposals' demand group, reason, distance and site-place columns."""
 
 RUN_FILE: Final = "run.json"
 GPKG_FILE: Final = "results.gpkg"
