@@ -145,7 +145,9 @@ def excel_fi_run(tmp_path_factory):
     ws = tmp_path_factory.mktemp("excelfi") / "ws"
     config = api.copy_demo(ws)
     text = config.read_text(encoding="utf-8")
-    config.write_text(text + "\nexport: {csv_dialect: excel-fi}\n", encoding="utf-8")
+    assert "\nexport:\n" in text
+    text = text.replace("\nexport:\n", "\nexport:\n  csv_dialect: excel-fi\n", 1)
+    config.write_text(text, encoding="utf-8")
     return api.run_pipeline(config, with_maps=False).results_dir
 
 
