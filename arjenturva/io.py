@@ -14,8 +14,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -355,6 +357,20 @@ def atomic_path(target: str | Path, *, suffix: str | None = None) -> Iterator[Pa
             tmp_path.unlink()
 
 
+def build_time() -> datetime:
+    """Now, in UTC, or ``SOURCE_DATE_EPOCH`` when it is set (reproducible builds), so that two
+    runs of the same inputs write the same dates."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=UTC)
+    return datetime.now(UTC)
+
+
+def build_date() -> date:
+    """The date of :func:`build_time`."""
+    return build_time().date()
+
+
 def write_text(text: str, path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
@@ -431,30 +447,61 @@ def write_xlsx(
     """Write one workbook with a sheet per frame (names cut to Excel's 31 characters), each with a
     bold frozen header, filters, column widths from the content and, per sheet, the number
     formats of ``formats[sheet][column]``. Written with openpyxl (pandas' own engine: no extra
-    dependency), atomically; formula-like text is neutralised as in :func:`write_csv`."""
+    dependency), atomically; formula-like text is neutralised as in :func:`write_csv`. Its
+    timestamps are :func:`build_time` (``SOURCE_DATE_EPOCH`` when set)."""
+
+    stamp = build_time()
+    with atomic_path(path) as tmp:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
+            _fill_workbook(xl, sheets, formats)
+            xl.book.properties.created = xl.book.properties.modified = stamp.replace(tzinfo=None)
+        _restamp_zip(tmp, stamp)
+    return Path(path)
+
+
+def _restamp_zip(path: Path, stamp: datetime) -> None:
+    """Give every member of a zip file (an XLSX) the same timestamp, so equal content is equal bytes."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as src:
+        members = [(info, src.read(info.filename)) for info in src.infolist()]
+    when = stamp.timetuple()[:6] if stamp.year >= 1980 else (1980, 1, 1, 0, 0, 0)
+    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for info, data in members:
+            if info.filename == "docProps/core.xml":  # openpyxl stamps 'modified' at save time
+                pattern = rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)"
+                data = re.sub(pattern, rb"\g<1>" + iso + rb"\g<2>", data)
+            fixed = zipfile.ZipInfo(info.filename, date_time=when)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            dst.writestr(fixed, data)
+
+
+def _fill_workbook(
+    xl: pd.ExcelWriter, sheets: Mapping[str, pd.DataFrame], formats: Mapping[str, Mapping[str, str]] | None
+) -> None:
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xl:
-        for name, df in sheets.items():
-            frame = _safe_text(_clean_for_table(df))
-            frame.to_excel(xl, sheet_name=name[:31], index=False)
-            ws = xl.sheets[name[:31]]
-            ws.freeze_panes = "A2"
-            if len(frame.columns):
-                ws.auto_filter.ref = ws.dimensions
-            col_formats = (formats or {}).get(name, {})
-            for j, col in enumerate(frame.columns, start=1):
-                letter = get_column_letter(j)
-                ws[f"{letter}1"].font = Font(bold=True)
-                texts = frame[col].astype(str).head(500).str.len()
-                width = max([len(str(col)), *texts.tolist()]) if len(frame) else len(str(col))
-                ws.column_dimensions[letter].width = min(60, max(8, width + 2))
-                fmt = col_formats.get(str(col))
-                if fmt and fmt != "General":
-                    for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
-                        cell.number_format = fmt
-    return Path(path)
+    for name, df in sheets.items():
+        frame = _safe_text(_clean_for_table(df))
+        frame.to_excel(xl, sheet_name=name[:31], index=False)
+        ws = xl.sheets[name[:31]]
+        ws.freeze_panes = "A2"
+        if len(frame.columns):
+            ws.auto_filter.ref = ws.dimensions
+        col_formats = (formats or {}).get(name, {})
+        for j, col in enumerate(frame.columns, start=1):
+            letter = get_column_letter(j)
+            ws[f"{letter}1"].font = Font(bold=True)
+            texts = frame[col].astype(str).head(500).str.len()
+            width = max([len(str(col)), *texts.tolist()]) if len(frame) else len(str(col))
+            ws.column_dimensions[letter].width = min(60, max(8, width + 2))
+            fmt = col_formats.get(str(col))
+            if fmt and fmt != "General":
+                for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                    cell.number_format = fmt
 
 
 def _gpkg_ready(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -479,6 +526,11 @@ def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path, *, add:
     """
     import shutil
 
+    import pyogrio
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():  # GeoPackage's last_change follows SOURCE_DATE_EPOCH
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": build_time().strftime("%Y-%m-%dT%H:%M:%S.000Z")})
     with atomic_path(path) as tmp:
         if add and Path(path).exists():
             shutil.copyfile(path, tmp)

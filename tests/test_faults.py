@@ -201,3 +201,23 @@ def test_scenario_names_cannot_leave_the_workspace(tmp_path):
     assert result.exit_code == 0, result.output
     assert not (tmp_path.parent / "escape").exists() and not (tmp_path / "results-escape").exists()
     assert [p.name for p in ws.glob("results-*")] == ["results-______escape"]
+
+
+@pytest.mark.slow
+def test_two_runs_of_the_same_inputs_write_the_same_bytes(workspace, tmp_path, monkeypatch):
+    """Everything but run.json's timings is byte-identical; with SOURCE_DATE_EPOCH, dates too."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
+    first, second = tmp_path / "first", tmp_path / "second"
+    for out in (first, second):
+        assert _invoke("run", "-c", str(workspace), "--out", str(out)).exit_code == 0
+    a, b = _snapshot(first), _snapshot(second)
+    assert sorted(a) == sorted(b)
+    differ = sorted(name for name in a if a[name] != b[name])
+    assert differ == ["run.json"], differ
+    runs = [json.loads(d["run.json"]) for d in (a, b)]
+    for run in runs:
+        run.pop("timings_s")
+        run["network"].pop("seconds", None)
+        run["proposals"].pop("seconds", None)
+        assert run["created"] == "2025-11-24T16:00:00+00:00"
+    assert runs[0] == runs[1]

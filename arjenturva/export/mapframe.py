@@ -16,7 +16,6 @@ import math
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -24,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .. import labels
-from ..io import atomic_path
+from ..io import atomic_path, build_date
 from .mapdata import (
     GAP_OUTLINE,
     GAP_OUTLINE_MIN_CELLS,
@@ -408,7 +407,7 @@ def draw_titles(
     fig.text(0.03, 0.955, title, fontsize=21, fontweight="bold", va="center", ha="left")
     fig.text(0.03, 0.912, subtitle, fontsize=12.5, color="#333333", va="center", ha="left")
     foot = (
-        f"{config.name} · {t['created'].format(date=labels.format_date(date.today(), lang))} · "
+        f"{config.name} · {t['created'].format(date=labels.format_date(build_date(), lang))} · "
         f"{t['cells_note'].format(n=config.export.suppress_below)}"
     )
     fig.text(0.03, 0.052, foot, fontsize=9.5, color="#333333", ha="left", va="center")

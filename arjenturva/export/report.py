@@ -25,7 +25,7 @@ import pandas as pd
 
 from .. import labels
 from .. import results as R
-from ..io import atomic_path, ensure_writable
+from ..io import atomic_path, build_date, ensure_writable
 from . import report_proposals as P
 from . import report_sections as S
 from .tables import run_credits
@@ -141,7 +141,7 @@ def dates_line(run: R.RunInfo, lang: str) -> str:
     """When the analysis ran and the report was made."""
     return (
         f"{S.word('run_date', lang).format(date=run_date(run, lang))} · "
-        f"{S.word('report_date', lang).format(date=labels.format_date(date.today(), lang))}"
+        f"{S.word('report_date', lang).format(date=labels.format_date(build_date(), lang))}"
     )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import platform
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +19,7 @@ import pandas as pd
 
 from .. import labels
 from .. import results as R
-from ..io import ensure_writable, file_hash
+from ..io import build_time, ensure_writable, file_hash
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -142,7 +141,7 @@ def run_record(
         hashes[name] = {"path": str(p), "sha256_16": file_hash(p) if p.is_file() else None}
     return {
         "tool": "arjenturva",
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "created": build_time().isoformat(timespec="seconds"),
         "versions": _versions(),
         "config": str(config.path) if config.path else None,
         "config_hash": config.digest(),
