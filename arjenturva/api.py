@@ -244,11 +244,12 @@ def _write_gaps_into(
             **({"network": ws.config.resolve(ws.config.network.source)} if ws.config.network.source else {}),
         },
         network_info=network.info,
-        timings={**(timings or {}), **result.timings},
+        timings=dict(timings or {}),
         warnings=[str(w) for w in ws.warnings]
         + result.warnings
         + ([str(network.info["cache_warning"])] if network.info.get("cache_warning") else []),
         extra={
+            "gaps_detail_s": {k: round(v, 3) for k, v in result.timings.items()},
             "area_classes": result.area_class_source,
             "scenario": scenario,
             "scenario_description": ws.config.scenarios[scenario].description if scenario else None,

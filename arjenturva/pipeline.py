@@ -89,6 +89,7 @@ def run_pipeline(
         done(step, timings[step])
         return value
 
+    started = time.perf_counter()
     cfg = as_config(config)
     if scenario is not None:
         scenario_config(cfg, scenario)  # fail before any work when it is not defined
@@ -112,20 +113,26 @@ def run_pipeline(
         proposals = timed("proposals", lambda: propose_partnerships(ws, network=net, gaps=gaps, progress=say))
     from .api import _write_gaps_into
     from .export.tables import gap_facts, proposal_facts, write_proposal_results
+    from .results import update_run
     from .results.staging import staged_folder
 
     extras: dict[str, Any] = {"scenario": scenario, **gap_facts(gaps, cfg.export.suppress_below)}
     with staged_folder(target, force=force) as stage:
         say("writing the results")
+        t = time.perf_counter()
         files = _write_gaps_into(stage, gaps, ws, net, timings=timings, scenario=scenario)
         if proposals is not None:
             files += write_proposal_results(proposals, stage, force=True)
             extras["proposals"] = proposal_facts(proposals)
+        timings["tables"] = time.perf_counter() - t
+        done("tables", timings["tables"])
         if with_maps:
             t = time.perf_counter()
             files += write_maps_and_reports(stage, cfg, network=net, force=True, progress=say)
             timings["maps_reports"] = time.perf_counter() - t
             done("maps and reports", timings["maps_reports"])
+        timings["total"] = time.perf_counter() - started
+        update_run(stage, timings_s={k: round(v, 3) for k, v in timings.items()})
         files = [target / Path(f).relative_to(stage) for f in files]
     return RunResult(
         results_dir=target,

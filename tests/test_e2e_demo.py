@@ -112,3 +112,12 @@ def test_every_command_has_help_with_example():
         result = runner.invoke(app, [*parts, "--help"])
         assert result.exit_code == 0, parts
         assert "Example" in result.output, f"{parts} help has no example"
+
+
+def test_run_json_totals_its_stages(demo_run):
+    run = json.loads((demo_run.results / "run.json").read_text())
+    stages = run["timings_s"]
+    assert list(stages) == ["validate", "network", "gaps", "proposals", "tables", "maps_reports", "total"]
+    parts = sum(v for k, v in stages.items() if k != "total")
+    assert parts <= stages["total"] <= parts + 1.0  # the rest is bookkeeping between stages
+    assert set(run["gaps_detail_s"]) >= {"sweeps_s", "total_s"}
