@@ -33,7 +33,7 @@ class ProposalResult:
     """Agreements chosen, new sites, coverage before and after, and how the solve went."""
 
     proposals: gpd.GeoDataFrame  # one row per agreement (point geometry at the site)
-    new_sites: gpd.GeoDataFrame  # one row per site with at least one fixed agreement
+    new_sites: gpd.GeoDataFrame  # one row per site with a fixed point or a remote support point
     summary: pd.DataFrame  # municipality × service coverage before and after
     solution: ProposalSolution | None
     n_units: int = 0
