@@ -96,17 +96,30 @@ def network_table(info: dict[str, Any]) -> Table:
     return t
 
 
+WIDE_MUNICIPALITIES = 6
+"""Up to this many municipalities, the gaps table has one column per municipality."""
+
+LONG_TABLE_ROWS = 15
+"""Longer console tables show their first rows and point to the CSV file."""
+
+
 def gaps_table(summary: Any, language: str) -> Table:
-    """Services as rows, municipalities as columns: uncovered population (covered share)."""
+    """The gaps per service and municipality: demand not covered (covered share of demand).
+
+    A few municipalities: services as rows, municipalities as columns. Many (a region):
+    municipalities as rows, worst first, the first :data:`LONG_TABLE_ROWS` of them.
+    """
     per = summary[summary["service"] != "ALL"]
+    munis = list(dict.fromkeys(zip(per["municipality"], per["municipality_name"], strict=True)))
+    if len(munis) > WIDE_MUNICIPALITIES:
+        return _region_table(summary)
     t = Table(
-        title="Uncovered population by service and municipality (covered share of demand)",
+        title="Demand not covered by service and municipality (covered share of demand)",
         title_justify="left",
     )
     t.add_column("service", style="bold")
-    munis = list(dict.fromkeys(zip(per["municipality"], per["municipality_name"], strict=True)))
     for code, name in munis:
-        t.add_column(f"{code} {name}", justify="right")
+        t.add_column(f"{esc(code)} {esc(name)}", justify="right")
     for sid, df in per.groupby("service", sort=False):
         by = df.set_index("municipality")
         cells = []
@@ -115,10 +128,45 @@ def gaps_table(summary: Any, language: str) -> Table:
                 r = by.loc[code]
                 share = r["covered_share"]
                 share_txt = f" ({100 * share:.0f} %)" if share == share else ""
-                cells.append(f"{r['uncovered_population']:,.0f}{share_txt}".replace(",", " "))
+                cells.append(f"{r['uncovered_demand']:,.0f}{share_txt}".replace(",", " "))
             else:
                 cells.append("-")
         t.add_row(esc(sid), *cells)
+    return t
+
+
+def _region_table(summary: Any) -> Table:
+    """Municipalities as rows: residents lacking a service, services with gaps, the worst service."""
+    per = summary[summary["service"] != "ALL"]
+    across = summary[summary["service"] == "ALL"].set_index("municipality")
+    worst = per.sort_values("uncovered_demand", ascending=False).drop_duplicates("municipality")
+    worst = worst.set_index("municipality")
+    order = across.sort_values("population_lacking_any_service", ascending=False).index.tolist()
+    shown = order[:LONG_TABLE_ROWS]
+    more = f"; {len(order) - len(shown)} more in summary.csv" if len(order) > len(shown) else ""
+    t = Table(
+        title=f"Municipalities by residents lacking a service (the {len(shown)} with most{more})",
+        title_justify="left",
+    )
+    for col, just in (
+        ("municipality", "left"),
+        ("residents", "right"),
+        ("lacking a service", "right"),
+        ("services with gaps", "right"),
+        ("worst service: demand not covered", "left"),
+    ):
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    for code in shown:
+        a = across.loc[code]
+        w = worst.loc[code] if code in worst.index else None
+        worst_txt = "-" if w is None else f"{esc(w['service'])}: {_count(w['uncovered_demand'])}"
+        t.add_row(
+            f"{esc(code)} {esc(a['municipality_name'])}",
+            _count(a["population"]),
+            _count(a["population_lacking_any_service"]),
+            _count(a["services_with_gaps"]),
+            worst_txt,
+        )
     return t
 
 
