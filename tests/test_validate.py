@@ -204,7 +204,7 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
     (
         "outside_municipalities",
         _outside_municipalities,
-        ["service_points.csv", "row 3 (id P2)", "outside every municipality"],
+        ["service_points.csv", "row 3 (id P2)", "km beyond every municipality"],
     ),
     ("unknown_mode", _unknown_mode, ["service_points.csv", "mode", "unknown mode 'walking'"]),
     (

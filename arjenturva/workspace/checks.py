@@ -311,6 +311,50 @@ def _assign_municipality(points: gpd.GeoSeries, munis: gpd.GeoDataFrame) -> np.n
     return out
 
 
+OUTSIDE_POINT_MAX_KM = 100.0
+"""A service point this far beyond every municipality is taken for wrong coordinates."""
+
+
+def _outside_points(
+    gdf: gpd.GeoDataFrame, munis: gpd.GeoDataFrame, label: str, problems: list[Problem]
+) -> None:
+    """Service points outside every municipality are used (people cross borders for services):
+    one warning says how many and how far. Only implausibly far ones are problems."""
+    outside = (gdf["municipality"] == "").to_numpy() & ~(
+        gdf.geometry.isna() | gdf.geometry.is_empty
+    ).to_numpy()
+    if not outside.any():
+        return
+    union = munis.geometry.union_all()
+    dist_km = gdf.geometry[outside].distance(union).to_numpy() / 1000
+    far = dist_km > OUTSIDE_POINT_MAX_KM
+    rows = np.flatnonzero(outside)
+    for i, d in zip(rows[far], dist_km[far], strict=True):
+        problems.append(
+            Problem(
+                label,
+                _at(gdf, int(i), "point_id"),
+                "geometry",
+                f"service point lies {d:.0f} km beyond every municipality",
+                "check its coordinates (CRS, swapped x/y); points near the area are used as they are",
+            )
+        )
+    near = dist_km[~far]
+    if near.size:
+        problems.append(
+            Problem(
+                label,
+                "",
+                "geometry",
+                f"{near.size} service point(s) lie outside every municipality (up to {near.max():.1f} km "
+                "beyond); they are used, since people cross municipal borders for services",
+                "nothing to do; add the neighbouring municipalities to the municipalities layer to "
+                "name them on maps",
+                severity="warning",
+            )
+        )
+
+
 def _outside(
     gdf: gpd.GeoDataFrame, label: str, id_col: str | None, problems: list[Problem], what: str
 ) -> None:

@@ -26,6 +26,7 @@ from .checks import (
     _missing_columns,
     _numbers,
     _outside,
+    _outside_points,
     _repair_geometries,
 )
 
@@ -280,7 +281,7 @@ def _load_service_points(
     gdf = _repair_geometries(gdf, label, ("Point",), problems, "point_id")
     if munis is not None:
         gdf["municipality"] = _assign_municipality(gdf.geometry, munis)
-        _outside(gdf, label, "point_id", problems, "service point")
+        _outside_points(gdf, munis, label, problems)
     else:
         gdf["municipality"] = ""
     keep = [
