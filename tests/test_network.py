@@ -284,6 +284,185 @@ def test_pbf_fixtures_load(name: str) -> None:
     # so no ferry can be built from it; the reader must not fail on the missing nodes.
 
 
+def _osmnx_xml_network(path: Path) -> Network:
+    """The network the OSM XML reader built through osmnx before it read with pyosmium."""
+    from arjenturva.network.assemble import _assemble
+    from arjenturva.network.graphs import _roads_from_nx
+    from arjenturva.network.osm import _drivable_graph, _osmnx_settings
+    from arjenturva.network.tags import _OSM_WAY_TAGS
+
+    speeds = NetworkConfig(source=str(path)).speeds()
+    with _osmnx_settings(useful_tags_way=sorted(set(_OSM_WAY_TAGS)), log_console=False) as ox:
+        G = ox.graph_from_xml(path, simplify=False, retain_all=True, bidirectional=False)
+        drivable = _drivable_graph(G)
+    roads = _roads_from_nx(drivable, speeds=speeds, keep_length=False, source=str(path))
+    return _assemble(roads, speeds=speeds, source=str(path), progress=None)
+
+
+def _canonical_roads(net: Network) -> list[tuple[object, ...]]:
+    """Roads as sortable tuples, each turned to start at its smaller end."""
+    out = []
+    for r in range(net.n_roads):
+        xy = net.road_xy[net.road_offsets[r]:net.road_offsets[r + 1]]
+        a, b = int(net.road_a[r]), int(net.road_b[r])
+        f, w = bool(net.road_fwd[r]), bool(net.road_bwd[r])
+        if (b, tuple(xy[::-1].ravel())) < (a, tuple(xy.ravel())):
+            a, b, f, w, xy = b, a, w, f, xy[::-1]
+        out.append((a, b, f, w, net.class_names[net.road_class[r]], round(float(net.road_length_m[r]), 6),
+                    round(float(net.road_time_s[r]), 6), tuple(np.round(xy, 6).ravel())))
+    return sorted(out)
+
+
+def assert_same_network(a: Network, b: Network) -> None:
+    for k in ("node_ids", "x", "y"):
+        np.testing.assert_array_equal(getattr(a, k), getattr(b, k), err_msg=k)
+    for k in ("csr_length", "csr_time", "csr_length_t", "csr_time_t"):
+        ma, mb = getattr(a, k), getattr(b, k)
+        np.testing.assert_array_equal(ma.indptr, mb.indptr, err_msg=k)
+        np.testing.assert_array_equal(ma.indices, mb.indices, err_msg=k)
+        # Lengths are summed along differently ordered polylines: rounding apart only.
+        np.testing.assert_allclose(ma.data, mb.data, rtol=0, atol=1e-8, err_msg=k)
+    assert _canonical_roads(a) == _canonical_roads(b)
+    keys = ("nodes", "edges", "roads", "km", "components", "oneway_roads", "ferry_km", "classes")
+    assert {k: a.info[k] for k in keys} == {k: b.info[k] for k in keys}
+
+
+def _xml_without_clipped_ways(pbf: Path, dest: Path) -> Path:
+    """The PBF as OSM XML without the ways that leave the extract (osmnx cannot read those)."""
+    import osmium
+
+    ids = {n.id for n in osmium.FileProcessor(str(pbf), osmium.osm.NODE)}
+    with osmium.SimpleWriter(str(dest)) as w:
+        for obj in osmium.FileProcessor(str(pbf), osmium.osm.NODE | osmium.osm.WAY):
+            if obj.is_node():
+                w.add_node(obj)
+            elif all(nd.ref in ids for nd in obj.nodes):
+                w.add_way(obj)
+    return dest
+
+
+@pytest.mark.parametrize("name", ["demo", "demo.bz2", "tiny_ferry", "overpass", "helsinki", "kotka"])
+def test_osm_xml_equals_the_osmnx_graph(name: str, tmp_path: Path) -> None:
+    """pyosmium and the osmnx simplification rules give the network osmnx's graph gave."""
+    pytest.importorskip("osmnx")
+    if name == "demo":
+        path = DEMO_OSM
+    elif name == "demo.bz2":
+        import bz2
+
+        path = tmp_path / "roads.osm.bz2"
+        path.write_bytes(bz2.compress(DEMO_OSM.read_bytes()))
+    elif name == "tiny_ferry":
+        path = HERE / "tiny_ferry.osm"
+    elif name == "overpass":
+        path = HERE.parent / "fetch" / "overpass_roads.osm"
+    else:
+        pbf = PBF_DIR / ("helsinki_centre.osm.pbf" if name == "helsinki" else "kotka_karhula.osm.pbf")
+        if not pbf.exists():
+            pytest.skip("shared data absent")
+        path = _xml_without_clipped_ways(pbf, tmp_path / f"{name}.osm")
+    assert_same_network(load_network_source(path), _osmnx_xml_network(path))
+
+
+def _random_osm(seed: int, path: Path) -> Path:
+    """A small random OSM XML file full of awkward ways: duplicates (also reversed, with another
+    one-way tag), closed and self-crossing ways, repeated vertices, ferries, speed changes."""
+    rng = np.random.default_rng(seed)
+    side = int(rng.integers(4, 10))
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6">']
+    for i in range(side * side):
+        r, c = divmod(i, side)
+        lat, lon = 65 + r * 0.001 + rng.uniform(-2e-4, 2e-4), 25 + c * 0.002 + rng.uniform(-4e-4, 4e-4)
+        lines.append(f'<node id="{i + 1}" lat="{lat:.7f}" lon="{lon:.7f}"/>')
+    ways: list[tuple[list[int], dict[str, str]]] = []
+    for _ in range(int(rng.integers(3, 3 * side))):
+        if rng.random() < 0.15 and ways:
+            nodes, tags = ways[int(rng.integers(len(ways)))]
+            nodes = nodes[::-1] if rng.random() < 0.5 else list(nodes)
+            tags = {**tags, "oneway": str(rng.choice(["yes", "-1", "no"]))}
+        else:
+            cur = int(rng.integers(side * side))
+            nodes = [cur]
+            for _ in range(int(rng.integers(1, 8))):
+                r, c = divmod(cur, side)
+                steps = [(r + dr, c + dc) for dr, dc in ((0, 1), (1, 0), (0, -1), (-1, 0))
+                         if 0 <= r + dr < side and 0 <= c + dc < side]
+                r, c = steps[int(rng.integers(len(steps)))]
+                cur = r * side + c
+                nodes += [cur, cur] if rng.random() < 0.05 else [cur]
+            if rng.random() < 0.1:
+                nodes.append(nodes[0])
+            tags = {"highway": str(rng.choice(["residential", "tertiary", "service", "footway"]))}
+            if rng.random() < 0.05:
+                tags = {"route": "ferry"}
+            oneway, maxspeed = rng.choice(["", "", "yes", "-1", "no"]), rng.choice(["", "30", "50"])
+            for k, v in (("oneway", oneway), ("maxspeed", maxspeed)):
+                if v:
+                    tags[k] = str(v)
+        ways.append((nodes, tags))
+    for k, (nodes, tags) in enumerate(ways):
+        nd = "".join(f'<nd ref="{n + 1}"/>' for n in nodes)
+        tg = "".join(f'<tag k="{a}" v="{b}"/>' for a, b in tags.items())
+        lines.append(f'<way id="{1000 + k}">{nd}{tg}</way>')
+    path.write_text("\n".join([*lines, "</osm>"]))
+    return path
+
+
+def test_osm_xml_costs_equal_the_segment_graph(tmp_path: Path) -> None:
+    """On random awkward OSM files, every shortest length and time between the network's nodes
+    equals that on the graph of every way segment (each vertex a node), built here directly."""
+    import xml.etree.ElementTree as ET
+
+    from pyproj import Transformer
+    from scipy.sparse.csgraph import dijkstra
+
+    from arjenturva.network.tags import _class_speed, _is_drivable, _oneway_code
+
+    tr = Transformer.from_crs(4326, 3067, always_xy=True)
+    speeds = NetworkConfig(source="x.osm").speeds()
+    for seed in range(30):
+        path = _random_osm(seed, tmp_path / f"r{seed}.osm")
+        root = ET.parse(path).getroot()
+        pos = {int(n.get("id")): tr.transform(float(n.get("lon")), float(n.get("lat")))
+               for n in root.iter("node")}
+        G = nx.MultiDiGraph()
+        for w in root.iter("way"):
+            tags = {t.get("k"): t.get("v") for t in w.iter("tag")}
+            c = _is_drivable(tags)
+            if c is None:
+                continue
+            o = _oneway_code(tags)
+            kmh = parse_maxspeed(tags.get("maxspeed"), speeds=speeds)
+            kmh = kmh if np.isfinite(kmh) else _class_speed(c, speeds)
+            refs = [int(nd.get("ref")) for nd in w.iter("nd")]
+            for u, v in zip(refs[:-1], refs[1:], strict=True):
+                d = math.dist(pos[u], pos[v])
+                for s, t, ok in ((u, v, o >= 0), (v, u, o <= 0)):
+                    if ok and u != v:
+                        G.add_edge(s, t, length=d, time=d / (kmh / 3.6))
+        if G.number_of_edges() == 0:
+            continue
+        net = load_network_source(path)
+        ids = net.node_ids.tolist()
+        for w in ("length", "time"):
+            got = dijkstra(net.csr(w), directed=True)
+            ref = np.array([[d.get(v, np.inf) for v in ids] for d in (
+                nx.single_source_dijkstra_path_length(G, u, weight=w) for u in ids)])
+            np.testing.assert_array_equal(np.isfinite(got), np.isfinite(ref))
+            fin = np.isfinite(ref)
+            np.testing.assert_allclose(got[fin], ref[fin], rtol=1e-9, atol=1e-6)
+
+
+def test_osm_xml_is_read_without_osmnx() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from arjenturva.network import load_network_source; "
+            f"load_network_source({str(DEMO_OSM)!r}); print('osmnx' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 # --------------------------------------------------------------------------------------------
 # Real data: Tornio GraphML and NLS roads of the pilot municipalities
 # --------------------------------------------------------------------------------------------

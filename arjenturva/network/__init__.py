@@ -25,8 +25,8 @@ Unreachable is ``np.inf`` and "no facility" is ``-1``; never a magic number.
 This package is the public face; its modules each do one job:
 
 * sources: ``sources`` (the reader chosen by the file's suffix), ``osm`` (PBF, OSM XML, place
-  names), ``graphs`` (networkx graphs, GraphML), ``lines`` (road line layers), ``tags`` (speeds
-  and OSM tag rules);
+  names), ``simplify`` (OSM XML ways split as osmnx's simplification splits them), ``graphs``
+  (networkx graphs, GraphML), ``lines`` (road line layers), ``tags`` (speeds and OSM tag rules);
 * ``assemble`` (the road table to a :class:`Network`), ``model`` (:class:`Network` and its
   views), ``kernels`` (array kernels), ``cache`` (the cached build);
 * ``snapping``, ``sweeps`` (nearest facility), ``contraction`` (the contracted sweep graph) and

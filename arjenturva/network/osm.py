@@ -1,12 +1,15 @@
-"""OpenStreetMap readers: PBF (pyosmium), OSM XML (osmnx) and place names (Overpass via osmnx).
+"""OpenStreetMap readers: PBF and OSM XML (pyosmium) and place names (Overpass via osmnx).
 
-Each returns the drivable ways and ferries as ``_Roads``, split at junctions.
+Each returns the drivable ways and ferries as ``_Roads``: from a PBF split at junctions, from OSM
+XML split where osmnx's graph simplification splits them (:mod:`.simplify`), from a place name
+through osmnx's simplified graph. Only place names import osmnx.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -17,10 +20,12 @@ from .assemble import _empty_roads, _Roads, _to_3067
 from .graphs import _roads_from_nx
 from .kernels import _polyline_lengths
 from .model import Progress
+from .simplify import _dedup_vertices, _roads_simplified
 from .tags import _OSM_WAY_TAGS, DRIVABLE_HIGHWAYS, _is_drivable, _oneway_code, parse_maxspeed
 
 if TYPE_CHECKING:
     import networkx as nx
+    import osmium
 
 
 def _roads_from_ways(
@@ -34,13 +39,7 @@ def _roads_from_ways(
 ) -> _Roads:
     """Split OSM ways (vertex refs and projected coordinates) into roads between junctions."""
     nway = way_offsets.size - 1
-    way_of = np.repeat(np.arange(nway), np.diff(way_offsets))
-    # Drop consecutive duplicate vertices within a way.
-    dup = np.zeros(ref.size, bool)
-    if ref.size > 1:
-        dup[1:] = (ref[1:] == ref[:-1]) & (way_of[1:] == way_of[:-1])
-    if dup.any():
-        ref, x, y, way_of = ref[~dup], x[~dup], y[~dup], way_of[~dup]
+    ref, x, y, way_of = _dedup_vertices(ref, x, y, way_offsets)
     counts = np.bincount(way_of, minlength=nway)
     offs = np.zeros(nway + 1, np.int64)
     np.cumsum(counts, out=offs[1:])
@@ -79,8 +78,27 @@ def _roads_from_ways(
     )
 
 
-def _read_pbf(path: Path, speeds: Mapping[str, float], progress: Progress | None) -> _Roads:
-    """Drivable ways and ferries from an OSM PBF (or any file libosmium reads) with pyosmium."""
+@dataclass(frozen=True)
+class _Ways:
+    """Drivable ways and ferries read with pyosmium: vertex refs and lon/lat, per way its class,
+    one-way code (``1``, ``-1``, ``0``), speed (km/h, ``nan`` unknown) and a number for its
+    (``highway``, ``route``, ``maxspeed``) values."""
+
+    ref: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    offsets: np.ndarray
+    cls: np.ndarray
+    oneway: np.ndarray
+    speed: np.ndarray
+    key: np.ndarray
+
+
+def _read_ways(source: str | osmium.io.File, speeds: Mapping[str, float]) -> _Ways:
+    """The drivable ways and ferries of an OSM file; a way is split where a vertex is missing.
+
+    Raises what libosmium raises for a file it cannot read (``RuntimeError``, ``OSError``).
+    """
     import osmium
 
     refs: list[int] = []
@@ -90,57 +108,105 @@ def _read_pbf(path: Path, speeds: Mapping[str, float], progress: Progress | None
     cls: list[str] = []
     oneway: list[int] = []
     speed: list[float] = []
+    key: list[int] = []
+    keys: dict[tuple[str | None, ...], int] = {}
 
-    def close_run(c: str, o: int, s: float) -> None:
+    def close_run(c: str, o: int, s: float, k: int) -> None:
         if len(refs) - offsets[-1] >= 2:
             offsets.append(len(refs))
             cls.append(c)
             oneway.append(o)
             speed.append(s)
+            key.append(k)
         else:  # a run of fewer than two vertices is no road
             del refs[offsets[-1]:], lons[offsets[-1]:], lats[offsets[-1]:]
 
+    fp = (
+        osmium.FileProcessor(source, osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations()
+        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+        .with_filter(osmium.filter.KeyFilter("highway", "route"))
+    )
+    # The entity filter passes ways only.
+    for w in cast("Iterator[osmium.osm.Way]", fp):
+        tags = {k: w.tags.get(k) for k in _OSM_WAY_TAGS if k in w.tags}
+        c = _is_drivable(tags)
+        if c is None:
+            continue
+        o = _oneway_code(tags)
+        s = parse_maxspeed(tags.get("maxspeed"), speeds=speeds)
+        k = keys.setdefault((tags.get("highway"), tags.get("route"), tags.get("maxspeed")), len(keys))
+        for nd in w.nodes:
+            loc = nd.location
+            if loc.valid():
+                refs.append(nd.ref)
+                lons.append(loc.lon)
+                lats.append(loc.lat)
+            else:  # vertex outside the extract: split the way here
+                close_run(c, o, s, k)
+        close_run(c, o, s, k)
+    return _Ways(
+        ref=np.asarray(refs, np.int64), lon=np.asarray(lons, float), lat=np.asarray(lats, float),
+        offsets=np.asarray(offsets, np.int64), cls=np.asarray(cls, dtype=object),
+        oneway=np.asarray(oneway, np.int8), speed=np.asarray(speed, float),
+        key=np.asarray(key, np.int64),
+    )
+
+
+def _read_pbf(path: Path, speeds: Mapping[str, float], progress: Progress | None) -> _Roads:
+    """Drivable ways and ferries from an OSM PBF (or any file libosmium reads) with pyosmium."""
     try:
-        fp = (
-            osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
-            .with_locations()
-            .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-            .with_filter(osmium.filter.KeyFilter("highway", "route"))
-        )
-        # The entity filter passes ways only.
-        for w in cast("Iterator[osmium.osm.Way]", fp):
-            tags = {k: w.tags.get(k) for k in _OSM_WAY_TAGS if k in w.tags}
-            c = _is_drivable(tags)
-            if c is None:
-                continue
-            o = _oneway_code(tags)
-            s = parse_maxspeed(tags.get("maxspeed"), speeds=speeds)
-            for nd in w.nodes:
-                loc = nd.location
-                if loc.valid():
-                    refs.append(nd.ref)
-                    lons.append(loc.lon)
-                    lats.append(loc.lat)
-                else:  # vertex outside the extract: split the way here
-                    close_run(c, o, s)
-            close_run(c, o, s)
-    except NetworkError:
-        raise
-    except Exception as e:  # libosmium raises RuntimeError for corrupt input
+        ways = _read_ways(str(path), speeds)
+    except (RuntimeError, OSError, ValueError) as e:  # libosmium raises RuntimeError for corrupt input
         msg = (
             f"{path}: cannot read the OSM file ({str(e).splitlines()[0] if str(e) else type(e).__name__}). "
             "Fix: check the file is a complete .osm.pbf download (e.g. from Geofabrik) and not truncated"
         )
         raise NetworkError(msg) from e
     if progress:
-        progress(f"network: read {len(cls):,} drivable ways from {path.name}")
-    if not cls:
+        progress(f"network: read {ways.cls.size:,} drivable ways from {path.name}")
+    if not ways.cls.size:
         return _empty_roads()
-    ref = np.asarray(refs, np.int64)
-    x, y = _to_3067(np.asarray(lons), np.asarray(lats), "EPSG:4326")
-    return _roads_from_ways(
-        ref, x, y, np.asarray(offsets, np.int64), np.asarray(cls, dtype=object),
-        np.asarray(oneway, np.int8), np.asarray(speed, float),
+    x, y = _to_3067(ways.lon, ways.lat, "EPSG:4326")
+    return _roads_from_ways(ways.ref, x, y, ways.offsets, ways.cls, ways.oneway, ways.speed)
+
+
+_XML_FORMATS = ((".bz2", "osm.bz2"), (".gz", "osm.gz"))
+"""libosmium's format names of compressed OSM XML, by the file name's ending (else ``osm``)."""
+
+
+def _read_osm_xml(path: Path, speeds: Mapping[str, float], progress: Progress | None) -> _Roads:
+    """OSM XML (``.osm``, ``.osm.xml``, ``.osm.bz2``, ``.osm.gz``) with pyosmium.
+
+    The roads are those of the osmnx graph this reader used to build: every drivable way and
+    ferry, split at the nodes osmnx's simplification keeps (:mod:`.simplify`).
+    """
+    import osmium
+
+    name = path.name.lower()
+    fmt = next((f for end, f in _XML_FORMATS if name.endswith(end)), "osm")
+    try:
+        ways = _read_ways(osmium.io.File(str(path), fmt), speeds)
+    except (RuntimeError, OSError, ValueError) as e:
+        text = str(e).splitlines()[0] if str(e) else type(e).__name__
+        if isinstance(e, OSError) or text.startswith(("bzip2 error", "gzip error")):
+            msg = (
+                f"{path}: cannot read the OSM XML file ({text}). Fix: check the file is complete "
+                "OSM XML (a truncated .bz2 or .gz breaks it); download or export it again"
+            )
+        else:  # libosmium's XML errors name the line and column
+            msg = (
+                f"{path}: not valid OSM XML ({text}). "
+                "Fix: download the file again or export it anew (JOSM, Overpass)"
+            )
+        raise NetworkError(msg) from e
+    if progress:
+        progress(f"network: read {ways.cls.size:,} drivable ways from {path.name}")
+    if not ways.cls.size:
+        return _empty_roads()
+    x, y = _to_3067(ways.lon, ways.lat, "EPSG:4326")
+    return _roads_simplified(
+        ways.ref, x, y, ways.offsets, ways.cls, ways.oneway, ways.speed, ways.key, speeds
     )
 
 
@@ -173,53 +239,6 @@ def _drivable_graph(G: nx.MultiDiGraph) -> nx.MultiDiGraph | None:
     if G.number_of_edges() == 0:
         return None
     return ox.simplify_graph(G, edge_attrs_differ=["highway", "route", "maxspeed"], remove_rings=False)
-
-
-def _read_osm_xml(path: Path, speeds: Mapping[str, float], progress: Progress | None) -> _Roads:
-    """OSM XML (``.osm``, ``.osm.bz2``) through :func:`osmnx.graph_from_xml`.
-
-    ``graph_from_xml`` applies no tag filter: every way of the file becomes edges, ferries
-    (``route=ferry``) included, so drivable highways and ferries are selected here.
-    """
-    import xml.etree.ElementTree as ET
-    import xml.sax
-
-    from osmnx._errors import InsufficientResponseError
-
-    tags = sorted(set(_OSM_WAY_TAGS))
-    with _osmnx_settings(useful_tags_way=tags, log_console=False) as ox:
-        try:
-            G = ox.graph_from_xml(path, simplify=False, retain_all=True, bidirectional=False)
-        except xml.sax.SAXParseException as e:
-            msg = (
-                f"{path}: not valid OSM XML (line {e.getLineNumber()}, column {e.getColumnNumber()}: "
-                f"{e.getMessage()}). Fix: download the file again or export it anew (JOSM, Overpass)"
-            )
-            raise NetworkError(msg) from e
-        except ET.ParseError as e:
-            msg = (
-                f"{path}: not valid OSM XML ({e}). "
-                "Fix: download the file again or export it anew (JOSM, Overpass)"
-            )
-            raise NetworkError(msg) from e
-        except InsufficientResponseError as e:  # a file without any nodes or ways
-            msg = (
-                f"{path}: the OSM file holds no data (no drivable roads). Fix: download or export "
-                "the roads of the area again (Geofabrik extract, JOSM or Overpass export)"
-            )
-            raise NetworkError(msg) from e
-        except (EOFError, OSError, KeyError, ValueError) as e:
-            msg = (
-                f"{path}: cannot read the OSM XML file ({type(e).__name__}: {e}). Fix: check the file "
-                "is complete OSM XML (a truncated .bz2 or a missing node breaks it)"
-            )
-            raise NetworkError(msg) from e
-        drivable = _drivable_graph(G)
-        if drivable is None:
-            return _empty_roads()
-    if progress:
-        progress(f"network: {path.name}: {len(drivable):,} nodes after osmnx simplification")
-    return _roads_from_nx(drivable, speeds=speeds, keep_length=False, source=str(path))
 
 
 def _read_place(

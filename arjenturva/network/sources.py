@@ -37,8 +37,8 @@ def load_network_source(
     Parameters
     ----------
     path
-        ``.osm``/``.osm.bz2`` (osmnx), ``.osm.pbf`` (pyosmium), ``.graphml`` (osmnx) or a line
-        layer (``.gpkg``, ``.shp``, ``.geojson``, ``.parquet``).
+        ``.osm``/``.osm.bz2``/``.osm.gz`` and ``.osm.pbf`` (pyosmium), ``.graphml`` (osmnx) or a
+        line layer (``.gpkg``, ``.shp``, ``.geojson``, ``.parquet``).
     cfg
         Network settings (layer, class and one-way columns, speeds, merge tolerance); defaults
         to :class:`~arjenturva.config.NetworkConfig` with this source.
