@@ -25,7 +25,7 @@ from arjenturva import api, labels
 from arjenturva import results as R
 from arjenturva.config import ServiceConfig
 from arjenturva.errors import InputFileError, OutputExistsError
-from arjenturva.export import mapdata, mapframe, static_maps
+from arjenturva.export import mapdata, mapframe, mapworkers, static_maps
 
 SERVICES = ["health_station", "grocery"]
 #: Services of the recorded run: post has proposed mobile and remote services on the demo.
@@ -66,6 +66,7 @@ class MapRecord:
     label_boxes: list[tuple[str, Any]]  # (text, window extent) of every name label drawn
     gap_outlines: list[tuple[float, float, float, float]]  # bounds of each gap outline ring
     texts: list[str]  # every text of the figure and its legend
+    collections: list[str]  # gid of each collection on the map axes, in drawing order
 
 
 def _in_view(coll: Any, frame: Any) -> bool:
@@ -109,7 +110,8 @@ def _record(fig: Any, sections: list[mapframe.Section]) -> MapRecord:
     texts = [t.get_text() for t in fig.texts] + [
         t.get_text() for a in fig.axes if a.get_legend() for t in a.get_legend().get_texts()
     ]
-    return MapRecord(legend, frozenset(drawn), (x0, y0, x1, y1), boxes, gaps, texts)
+    collections = [str(c.get_gid()) for c in ax.collections]
+    return MapRecord(legend, frozenset(drawn), (x0, y0, x1, y1), boxes, gaps, texts, collections)
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +142,9 @@ def recorded(
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(static_maps, "draw_legend", legend)
         mp.setattr(static_maps, "save_png", save)
-        static_maps.write_maps(results, demo.workspace.config, roads=roads, services=RECORDED, lang="fi")
+        static_maps.write_maps(
+            results, demo.workspace.config, roads=roads, services=RECORDED, lang="fi", workers=1
+        )  # in this process, where the records are kept
     yield records
 
 
@@ -149,6 +153,82 @@ def test_distance_classes() -> None:
     assert cls.tolist() == [0, 0, 0, 1, 2, 3, 4, 5, 5]
     assert len(mapdata.distance_class_labels("fi")) == len(mapdata.DISTANCE_COLOURS) + 1
     assert mapdata.distance_class_labels("en")[-1] == labels.ui("en")["unreachable"]
+
+
+def test_cells_are_one_collection(demo: api.RunResult, recorded: dict[str, MapRecord]) -> None:
+    """Whatever the number of cells, a map draws them as one collection, and every layer as one
+    collection (one per road group or mode), not one artist per feature."""
+    assert len(mapdata.read_map_data(demo.results_dir, demo.workspace.config).population) > 500
+    for name, rec in recorded.items():
+        assert rec.collections.count("cells") == 1, name
+        assert len(rec.collections) == len(set(rec.collections)) + rec.collections.count("land") - 1, name
+        assert len(rec.collections) < 25, name
+
+
+def test_polygon_paths_keep_parts_and_holes() -> None:
+    import shapely
+
+    square = shapely.box(0, 0, 10, 10)
+    holed = square.difference(shapely.box(4, 4, 6, 6))
+    two = shapely.MultiPolygon([shapely.box(20, 0, 21, 1), shapely.box(30, 0, 31, 1)])
+    geoms = np.array([holed, two, square], dtype=object)
+    one_each = mapframe.polygon_paths(geoms)
+    assert [int((p.codes == p.MOVETO).sum()) for p in one_each] == [2, 2, 1]
+    assert all(int((p.codes == p.CLOSEPOLY).sum()) == int((p.codes == p.MOVETO).sum()) for p in one_each)
+    by_group = mapframe.polygon_paths(geoms, np.array([1, 0, 1]))
+    assert [int((p.codes == p.MOVETO).sum()) for p in by_group] == [2, 3]  # group 0, then group 1
+    assert by_group[0].get_extents().bounds == pytest.approx((20, 0, 11, 1))
+    # the hole stays empty whichever way the source rings run (Agg fills by the nonzero rule)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    same_way = shapely.Polygon(holed.exterior.coords, [holed.interiors[0].coords[::-1]])
+    for polygon in (holed, same_way):
+        fig = Figure(figsize=(1, 1), dpi=100)
+        canvas = FigureCanvasAgg(fig)
+        ax = fig.add_axes((0, 0, 1, 1))
+        ax.set_xlim(0, 10)
+        ax.set_ylim(0, 10)
+        paths = mapframe.polygon_paths(np.array([polygon], dtype=object))
+        ax.add_collection(mapframe.patch_collection(paths, gid="x", facecolor="black"))
+        canvas.draw()
+        pixels = np.asarray(canvas.buffer_rgba())[..., :3]
+        assert pixels[50, 50].tolist() == [255, 255, 255] and pixels[20, 20].tolist() == [0, 0, 0]
+
+
+def _square(offset: int, job: int) -> int:
+    return offset + job * job
+
+
+def test_draw_all_keeps_the_order_in_workers() -> None:
+    seen: list[int] = []
+    jobs = list(range(9))
+    assert mapworkers.draw_all(_square, 100, jobs, workers=2, done=seen.append) == [100 + j * j for j in jobs]
+    assert sorted(seen) == jobs
+    assert mapworkers.draw_all(_square, 0, jobs, workers=1) == [j * j for j in jobs]
+    assert mapworkers.worker_count(3) == 1  # too few maps to share
+    assert mapworkers.worker_count(5, workers=8) == 5
+    assert mapworkers.worker_count(0) == 1
+
+
+def test_maps_drawn_in_workers_are_the_same_bytes(
+    demo: api.RunResult, roads: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Maps drawn in two worker processes are byte-identical to those drawn in this process."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
+    cfg = demo.workspace.config
+    drawn = {}
+    for workers in (1, 2):
+        results = _copy_results(demo, tmp_path / f"results{workers}")
+        messages: list[str] = []
+        files = static_maps.write_maps(
+            results, cfg, roads=roads, services=SERVICES, workers=workers, progress=messages.append
+        )
+        assert len(messages) == len(files) and len(files) >= 4
+        drawn[workers] = {p.name: p.read_bytes() for p in files}
+        assert [p.name for p in files] == list(drawn[workers])
+    assert list(drawn[1]) == list(drawn[2])  # the same files in the same order
+    assert [n for n in drawn[1] if drawn[1][n] != drawn[2][n]] == []
 
 
 def test_lacking_classes() -> None:

@@ -230,13 +230,25 @@ def reach_class(ratio: np.ndarray, coverage: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(r) | (cov > 0), cls, REACH_UNREACHABLE)
 
 
-def reach_class_labels(svc: ServiceConfig, lang: str) -> list[str]:
+def service_reach_class(pop: pd.DataFrame, service: str, svc: ServiceConfig) -> np.ndarray:
+    """Reach class (:func:`reach_class`) of each cell for ``service``, from its distance and time
+    columns and its ``<service>_coverage`` (none when the column is missing). The PNG maps colour
+    cells by this."""
+    col = f"{service}_coverage"
+    coverage = (
+        pd.to_numeric(pop[col], errors="coerce").to_numpy(dtype=float) if col in pop else np.zeros(len(pop))
+    )
+    return reach_class(threshold_ratio(pop, service, svc), coverage)
+
+
+def reach_class_labels(svc: ServiceConfig | None, lang: str) -> list[str]:
     """Legend labels of the reach classes; the kilometres are added when the service has a single
-    distance threshold (and no time threshold), the same for every cell."""
+    distance threshold (and no time threshold), the same for every cell. Without a service, the
+    labels without kilometres."""
     t = labels.ui(lang)
     names = [t["reach_half"], t["reach_within"], t["reach_partial"], t["reach_double"], t["reach_beyond"]]
-    km = set((svc.threshold_km or {}).values())
-    if len(km) == 1 and not svc.threshold_min:
+    km = set((svc.threshold_km or {}).values()) if svc is not None else set()
+    if svc is not None and len(km) == 1 and not svc.threshold_min:
         k = km.pop()
 
         def fmt(x: float) -> str:

@@ -4,12 +4,15 @@ municipality and service.
 The layers come from :func:`.mapdata.read_map_data` (the results contract), the classes from
 :mod:`.mapdata`, the figure furniture, the legend and the name labels from :mod:`.mapframe`, every
 word from :mod:`arjenturva.labels` and the credits from the run's ``run.json``. Each map draws only
-what lies in its frame and builds its legend from what it drew. Every file is written atomically.
+what lies in its frame and builds its legend from what it drew; each layer is one collection (the
+cells one compound path per colour class). Many maps are drawn in worker processes
+(:mod:`.mapworkers`), with the same bytes as in one process. Every file is written atomically.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,13 +42,12 @@ from .mapdata import (
     municipality_map_name,
     outlined_gaps,
     overview_map_name,
-    reach_class,
     reach_class_labels,
     read_map_data,
     road_group,
     service_map_name,
     service_mask,
-    threshold_ratio,
+    service_reach_class,
     worst_services,
 )
 from .mapframe import (
@@ -55,12 +57,16 @@ from .mapframe import (
     draw_names,
     draw_north_arrow,
     draw_scale_bar,
+    draw_shapes,
     draw_titles,
     legend_sections,
     new_figure,
+    patch_collection,
+    polygon_paths,
     save_png,
     set_extent,
 )
+from .mapworkers import draw_all
 from .tables import run_credits
 
 if TYPE_CHECKING:
@@ -72,17 +78,6 @@ if TYPE_CHECKING:
     from ..network import Network
 
 Progress = Callable[[str], None]
-
-
-def _plot(frame: gpd.GeoDataFrame | gpd.GeoSeries, ax: Axes, gid: str, **style: Any) -> bool:
-    """Plot a layer, naming the artists it adds ``gid``; returns whether anything was drawn."""
-    if len(frame) == 0:
-        return False
-    before = len(ax.collections)
-    frame.plot(ax=ax, **style)
-    for coll in ax.collections[before:]:
-        coll.set_gid(gid)
-    return True
 
 
 def _frame_box(ax: Axes) -> Polygon:
@@ -111,22 +106,34 @@ def _of_municipality(layer: gpd.GeoDataFrame, code: str | None) -> gpd.GeoDataFr
 def _draw_base(ax: Axes, munis: gpd.GeoDataFrame, focus: str | None = None) -> None:
     """Municipal areas (others greyed when ``focus`` names one) and their borders."""
     if focus is None:
-        _plot(munis, ax, "land", facecolor=LAND_COLOUR, edgecolor="none", zorder=1)
+        draw_shapes(munis, ax, "land", facecolor=LAND_COLOUR, edgecolor="none", zorder=1)
     else:
         is_focus = (munis["code"].astype(str) == focus).to_numpy()
-        _plot(munis.loc[~is_focus], ax, "land", facecolor=OTHER_LAND_COLOUR, edgecolor="none", zorder=1)
-        _plot(munis.loc[is_focus], ax, "land", facecolor=LAND_COLOUR, edgecolor="none", zorder=1)
-    _plot(munis.boundary, ax, "border", color=BORDER_COLOUR, linewidth=1.6, zorder=6)
+        draw_shapes(munis.loc[~is_focus], ax, "land", facecolor=OTHER_LAND_COLOUR, edgecolor="none", zorder=1)
+        draw_shapes(munis.loc[is_focus], ax, "land", facecolor=LAND_COLOUR, edgecolor="none", zorder=1)
+    draw_shapes(munis.boundary, ax, "border", color=BORDER_COLOUR, linewidth=1.6, zorder=6)
 
 
 def _draw_cells(
     ax: Axes, cells: gpd.GeoDataFrame, classes: np.ndarray, colours: Sequence[str], names: Sequence[str]
 ) -> tuple[tuple[str, str], ...]:
-    """Population cells coloured by class; returns (colour, name) of the classes drawn."""
-    if cells.empty:
+    """Population cells coloured by class, as one collection of one compound path per class;
+    returns (colour, name) of the classes drawn."""
+    import shapely
+
+    geoms = cells.geometry.to_numpy()
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    drawn = sorted(set(np.asarray(classes)[keep].tolist()))
+    if not drawn:
         return ()
-    _plot(cells, ax, "cells", color=[colours[c] for c in classes], edgecolor="none", alpha=0.9, zorder=2)
-    return tuple((colours[c], names[c]) for c in sorted(set(int(c) for c in classes)))
+    paths = polygon_paths(geoms[keep], np.asarray(classes)[keep])
+    ax.add_collection(
+        patch_collection(
+            paths, gid="cells", facecolor=[colours[c] for c in drawn], edgecolor="none", alpha=0.9, zorder=2
+        ),
+        autolim=False,
+    )
+    return tuple((colours[c], names[c]) for c in drawn)
 
 
 def _draw_roads(ax: Axes, roads: gpd.GeoDataFrame | None, frame: Polygon) -> tuple[str, ...]:
@@ -143,7 +150,9 @@ def _draw_roads(ax: Axes, roads: gpd.GeoDataFrame | None, frame: Polygon) -> tup
     for g in ("local", "regional", "main", "ferry"):
         st = ROAD_STYLE[g]
         sub = roads.loc[(groups == g).to_numpy()]
-        if _plot(sub, ax, f"road:{g}", color=st["color"], linewidth=st["lw"], linestyle=st["ls"], zorder=4):
+        if draw_shapes(
+            sub, ax, f"road:{g}", color=st["color"], linewidth=st["lw"], linestyle=st["ls"], zorder=4
+        ):
             present.append(g)
     return tuple(present)
 
@@ -211,7 +220,7 @@ def _draw_proposals(
 def _draw_gaps(ax: Axes, gaps: gpd.GeoDataFrame, frame: Polygon) -> bool:
     """Outlines of the gap areas big enough to outline (:func:`.mapdata.outlined_gaps`)."""
     big = _in_frame(gaps.loc[outlined_gaps(gaps)], frame)
-    return _plot(big.boundary, ax, "gaps", color=GAP_OUTLINE, linewidth=1.5, zorder=7)
+    return draw_shapes(big.boundary, ax, "gaps", color=GAP_OUTLINE, linewidth=1.5, zorder=7)
 
 
 def _places(data: MapData, frame: Polygon) -> gpd.GeoDataFrame | None:
@@ -269,10 +278,7 @@ def _service_map(
     frame = _frame_box(ax)
     _draw_base(ax, data.municipalities, focus=code)
     pop = _of_municipality(data.population, code)
-    cov = pd.to_numeric(pop[f"{service}_coverage"], errors="coerce") if f"{service}_coverage" in pop else None
-    classes = reach_class(
-        threshold_ratio(pop, service, svc), np.zeros(len(pop)) if cov is None else cov.to_numpy()
-    )
+    classes = service_reach_class(pop, service, svc)
     fill = _draw_cells(ax, pop, classes, REACH_COLOURS, reach_class_labels(svc, lang))
     road_groups = _draw_roads(ax, roads, frame)
     gaps = _draw_gaps(
@@ -345,6 +351,49 @@ def _overview_map(
     )
 
 
+@dataclass(frozen=True)
+class _Layers:
+    """What every map of one :func:`write_maps` call draws from (sent once to each worker)."""
+
+    data: MapData
+    roads: gpd.GeoDataFrame | None
+    config: Config
+    lang: str
+    credits: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Map:
+    """One PNG map: a service's (of the region, or framed on municipality ``code``) or, without a
+    service, the overview of municipality ``code``."""
+
+    path: Path
+    service: str | None = None
+    code: str | None = None
+    uncovered: float | None = None
+
+    def message(self) -> str:
+        if self.service is None:
+            return f"map overview {self.code}"
+        return f"map {self.service}" if self.code is None else f"map {self.code} {self.service}"
+
+
+def _draw_map(layers: _Layers, job: _Map) -> Path:
+    """Draw and write one map (run in a worker process when there are many)."""
+    common: dict[str, Any] = {"lang": layers.lang, "credits": layers.credits, "path": job.path}
+    if job.service is None:
+        return _overview_map(layers.data, layers.roads, layers.config, str(job.code), **common)
+    return _service_map(
+        layers.data,
+        layers.roads,
+        layers.config,
+        job.service,
+        code=job.code,
+        uncovered=job.uncovered,
+        **common,
+    )
+
+
 def _municipality_services(
     results_dir: Path, config: Config, codes: Sequence[str], services: Sequence[str]
 ) -> list[tuple[str, str, float]]:
@@ -372,6 +421,7 @@ def write_maps(
     services: list[str] | None = None,
     lang: str | None = None,
     force: bool = False,
+    workers: int | None = None,
     progress: Progress | None = None,
 ) -> list[Path]:
     """Draw the static PNG maps of a results folder into ``results_dir/maps/``.
@@ -408,8 +458,12 @@ def write_maps(
         ``fi`` or ``en`` (default ``config.language``).
     force
         Overwrite existing maps.
+    workers
+        Processes drawing the maps (default: one per CPU when there are many maps, see
+        :func:`.mapworkers.worker_count`; 1 draws them in this process). The files are the same
+        bytes either way.
     progress
-        Optional callback receiving one message per map.
+        Optional callback receiving one message per map, once it is written.
 
     Returns
     -------
@@ -445,26 +499,16 @@ def write_maps(
     codes = [str(c) for c in data.municipalities["code"]]
     per_muni = _municipality_services(results_dir, config, codes, svc_list)
     out_dir = results_dir / R.MAPS_DIR
-    service_paths = [out_dir / service_map_name(s) for s in svc_list]
-    overview_paths = [out_dir / overview_map_name(c) for c in codes]
-    muni_paths = [out_dir / municipality_map_name(c, s) for c, s, _ in per_muni]
-    ensure_writable(service_paths + overview_paths + muni_paths, force=force)
+    jobs = [_Map(out_dir / service_map_name(s), service=s) for s in svc_list]
+    for c in codes:
+        jobs.append(_Map(out_dir / overview_map_name(c), code=c))
+        jobs += [
+            _Map(out_dir / municipality_map_name(c, s), service=s, code=c, uncovered=u)
+            for code, s, u in per_muni
+            if code == c
+        ]
+    ensure_writable([job.path for job in jobs], force=force)
     out_dir.mkdir(parents=True, exist_ok=True)
     say = progress or (lambda _m: None)
-    common: dict[str, Any] = {"lang": language, "credits": credits}
-    written = []
-    for s, path in zip(svc_list, service_paths, strict=True):
-        say(f"map {s}")
-        written.append(_service_map(data, roads, config, s, path=path, **common))
-    for c, path in zip(codes, overview_paths, strict=True):
-        say(f"map overview {c}")
-        written.append(_overview_map(data, roads, config, c, path=path, **common))
-        for (code, s, uncovered), muni_path in zip(per_muni, muni_paths, strict=True):
-            if code == c:
-                say(f"map {c} {s}")
-                written.append(
-                    _service_map(
-                        data, roads, config, s, code=c, uncovered=uncovered, path=muni_path, **common
-                    )
-                )
-    return written
+    layers = _Layers(data, roads, config, language, tuple(credits))
+    return draw_all(_draw_map, layers, jobs, workers=workers, done=lambda job: say(job.message()))
