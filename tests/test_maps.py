@@ -148,13 +148,6 @@ def recorded(
     yield records
 
 
-def test_distance_classes() -> None:
-    cls = mapdata.distance_class([0, 4999, 5000, 5001, 15000, 39999, 40001, np.nan, np.inf])
-    assert cls.tolist() == [0, 0, 0, 1, 2, 3, 4, 5, 5]
-    assert len(mapdata.distance_class_labels("fi")) == len(mapdata.DISTANCE_COLOURS) + 1
-    assert mapdata.distance_class_labels("en")[-1] == labels.ui("en")["unreachable"]
-
-
 def test_cells_are_one_collection(demo: api.RunResult, recorded: dict[str, MapRecord]) -> None:
     """Whatever the number of cells, a map draws them as one collection, and every layer as one
     collection (one per road group or mode), not one artist per feature."""

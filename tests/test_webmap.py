@@ -186,6 +186,22 @@ def test_page_data(page_en: Path, demo: api.RunResult) -> None:
         assert all(s["label"] and s["section"] for s in syms.values())
 
 
+def test_cells_have_the_png_maps_classes(page_en: Path, demo: api.RunResult) -> None:
+    """Each cell has, per service, the reach class and colour the PNG maps give it, and the page
+    names the classes as the PNG maps' legends do."""
+    cfg = demo.workspace.config
+    data = _page_data(page_en.read_text(encoding="utf-8"))
+    pop = mapdata.read_map_data(demo.results_dir, cfg).population
+    got = np.array([f["properties"]["c"] for f in data["cells"]["fc"]["features"]])
+    for i, (sid, svc) in enumerate(cfg.services.items()):
+        assert got[:, i].tolist() == mapdata.service_reach_class(pop, sid, svc).tolist(), sid
+        assert data["services"][i]["classes"] == mapdata.reach_class_labels(svc, "en"), sid
+    fills = {k: s for k, s in data["symbols"].items() if s["kind"] == "fill"}
+    assert [s["colour"] for s in fills.values()] == list(mapdata.REACH_COLOURS)
+    assert [s["index"] for s in fills.values()] == list(range(len(mapdata.REACH_COLOURS)))
+    assert {s["section"] for s in fills.values()} == {labels.ui("en")["legend_reach"]}
+
+
 def test_user_text_is_escaped_in_the_page(page_en: Path) -> None:
     text = page_en.read_text(encoding="utf-8")
     assert "<script>alert" not in text
@@ -239,7 +255,7 @@ def test_map_renders_offline(rendered: tuple[str, list[str]], demo: api.RunResul
         assert cls in classes, cls
     n_cells = len(mapdata.read_map_data(demo.results_dir, demo.workspace.config).population)
     cell_paths = [
-        a for t, a in parsed.tags if t == "path" and re.search(r"\bat-sym-dist-\d\b", a.get("class", ""))
+        a for t, a in parsed.tags if t == "path" and re.search(r"\bat-sym-reach-\d\b", a.get("class", ""))
     ]
     assert len(cell_paths) == n_cells
     assert all("leaflet-interactive" in a["class"] for a in cell_paths)
@@ -260,7 +276,7 @@ def test_scale_is_metric(rendered: tuple[str, list[str]]) -> None:
 
 
 @needs_chromium
-def test_legend_lists_exactly_what_is_drawn(rendered: tuple[str, list[str]]) -> None:
+def test_legend_lists_exactly_what_is_drawn(rendered: tuple[str, list[str]], demo: api.RunResult) -> None:
     dom, _ = rendered
     tags = _parse(dom).tags
     drawn = {c.removeprefix("at-sym-") for c in _classes(tags) if c.startswith("at-sym-")}
@@ -269,9 +285,15 @@ def test_legend_lists_exactly_what_is_drawn(rendered: tuple[str, list[str]]) -> 
     assert set(legend) == drawn
     syms = webmap.symbols("en")
     assert legend == [k for k in syms if k in drawn]  # in the table's order
-    # the legend's texts are the symbols' texts
+    # the legend's texts are the symbols' texts; the cell classes named as on the first service's
+    # PNG map (the service shown)
+    first = next(iter(demo.workspace.config.services.values()))
+    classes = mapdata.reach_class_labels(first, "en")
+    expected = [
+        (k, classes[syms[k]["index"]] if syms[k]["kind"] == "fill" else syms[k]["label"]) for k in legend
+    ]
     texts = re.findall(r'data-sym="([^"]+)".*?class="at-entry-label">([^<]*)<', dom)
-    assert [(k, syms[k]["label"]) for k in legend] == [(k, html.unescape(v)) for k, v in texts]
+    assert expected == [(k, html.unescape(v)) for k, v in texts]
     for expected in (
         "mode-fixed",
         "gap",
@@ -399,8 +421,9 @@ def test_screenshot_is_a_map(page_en: Path, tmp_path: Path) -> None:
     img = mpimg.imread(shot)
     assert img.shape[:2] == (1000, 1400)
     rgb = img[..., :3]
-    # the cells' colours (75 % over Leaflet's grey background) are on the screen
-    for colour in (mapdata.DISTANCE_COLOURS[0], mapdata.DISTANCE_COLOURS[-1]):
+    # the cells' colours (75 % over Leaflet's grey background) are on the screen: the first
+    # service's covered cells and those beyond its threshold
+    for colour in (mapdata.REACH_COLOURS[0], mapdata.REACH_COLOURS[3]):
         rgb_cell = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)]) / 255
         seen = (np.abs(rgb - (0.75 * rgb_cell + 0.25 * 0xDD / 255)).max(axis=-1) < 0.04).mean()
         assert seen > 0.001, colour
@@ -419,7 +442,7 @@ def test_many_cells_are_drawn_on_a_canvas(
     assert run.returncode == 0, run.stderr[-2000:]
     assert _console(run) == [], "\n".join(_console(run))
     tags = _parse(run.stdout).tags
-    assert not [a for t, a in tags if t == "path" and "at-sym-dist-" in a.get("class", "")]
+    assert not [a for t, a in tags if t == "path" and "at-sym-reach-" in a.get("class", "")]
     assert [t for t, _ in tags if t == "canvas"]
     legend = {a["data-sym"] for _, a in tags if "data-sym" in a}
-    assert {"dist-0", "dist-4"} <= legend
+    assert {"reach-0", "reach-3"} <= legend

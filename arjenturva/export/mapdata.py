@@ -3,8 +3,8 @@
 :func:`read_map_data` reads the layers the PNG maps and the web map draw through the results
 contract (:mod:`arjenturva.results`), so maps can be redrawn for any earlier run. Cells with fewer
 people than ``export.suppress_below`` are never drawn one by one. The reach classes (distance
-against each cell's own threshold), the distance classes, the "services out of reach" classes,
-road groups, which gap areas are outlined, which services a municipality gets maps of, and the
+against each cell's own threshold; both map kinds colour cells by them), the "services out of
+reach" classes, road groups, which gap areas are outlined, which services a municipality gets maps of, and the
 symbols of service points, gap areas and proposals are defined here once, for the static maps and
 the web map alike.
 """
@@ -45,11 +45,6 @@ SEA_COLOUR: Final = "#e9eef2"  # outside every municipality
 
 #: Gap areas of fewer cells are drawn only as their coloured cells, without an outline.
 GAP_OUTLINE_MIN_CELLS: Final = 3
-
-#: Upper bounds (km) of the distance classes (the web map); the last class is open-ended.
-DISTANCE_BREAKS_KM: Final[tuple[float, ...]] = (5, 10, 20, 40)
-DISTANCE_COLOURS: Final[tuple[str, ...]] = ("#1a9641", "#a6d96a", "#ffffbf", "#fdae61", "#d7191c")
-UNREACHABLE_COLOUR: Final = "#6b6b6b"
 
 #: Classes of "services out of reach" on the municipality overview.
 LACKING_BREAKS: Final[tuple[int, ...]] = (0, 2, 4, 6)
@@ -232,8 +227,8 @@ def reach_class(ratio: np.ndarray, coverage: np.ndarray) -> np.ndarray:
 
 def service_reach_class(pop: pd.DataFrame, service: str, svc: ServiceConfig) -> np.ndarray:
     """Reach class (:func:`reach_class`) of each cell for ``service``, from its distance and time
-    columns and its ``<service>_coverage`` (none when the column is missing). The PNG maps colour
-    cells by this."""
+    columns and its ``<service>_coverage`` (none when the column is missing). Both the PNG maps
+    and the web map colour cells by this."""
     col = f"{service}_coverage"
     coverage = (
         pd.to_numeric(pop[col], errors="coerce").to_numpy(dtype=float) if col in pop else np.zeros(len(pop))
@@ -288,27 +283,6 @@ def worst_services(summary: pd.DataFrame, code: str, services: Iterable[str], li
     rows = rows.assign(_u=uncovered).loc[uncovered > 0]
     ordered = rows.sort_values(["_u", "service"], ascending=[False, True], kind="stable")
     return [str(s) for s in ordered["service"].head(max(limit, 0))]
-
-
-def distance_class(distance_m: Iterable[float]) -> np.ndarray:
-    """Class index (web map) of road distances: 0 for 0–5 km … 4 for > 40 km, 5 for unreachable (NaN/inf)."""
-    d = pd.to_numeric(pd.Series(list(distance_m), dtype=object), errors="coerce").to_numpy(dtype=float)
-    cls = np.searchsorted(np.asarray(DISTANCE_BREAKS_KM) * 1000.0, d, side="left")
-    return np.where(np.isfinite(d), cls, len(DISTANCE_BREAKS_KM) + 1)
-
-
-def distance_class_labels(lang: str) -> list[str]:
-    """Legend labels of the distance classes, the last one for unreachable cells."""
-    b = DISTANCE_BREAKS_KM
-    names = [f"0–{b[0]:g} km"] + [f"{lo:g}–{hi:g} km" for lo, hi in zip(b[:-1], b[1:], strict=True)]
-    names.append(f"> {b[-1]:g} km")
-    names.append(labels.ui(lang)["unreachable"])
-    return names
-
-
-def distance_colours() -> list[str]:
-    """Colours of the distance classes, the last one for unreachable cells."""
-    return [*DISTANCE_COLOURS, UNREACHABLE_COLOUR]
 
 
 def lacking_services(pop: pd.DataFrame, services: Iterable[str]) -> np.ndarray:

@@ -24,7 +24,7 @@ from functools import cache
 from importlib.resources import files
 from importlib.util import find_spec
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import numpy as np
 import pandas as pd
@@ -40,14 +40,14 @@ from .mapdata import (
     MODES,
     NEW_SITE_STYLE,
     PROPOSAL_COLOUR,
+    REACH_COLOURS,
     ROAD_STYLE,
     MapData,
-    distance_class,
-    distance_class_labels,
-    distance_colours,
+    reach_class_labels,
     read_actors,
     read_map_data,
     road_group,
+    service_reach_class,
     services_of,
 )
 from .tables import run_credits
@@ -137,10 +137,11 @@ def _json_for_html(data: Any) -> str:
 def symbols(lang: str) -> dict[str, dict[str, Any]]:
     """Every symbol the web map can draw, in legend order: ``key -> style and legend words``.
 
-    ``kind`` is ``fill`` (cells), ``outline`` (areas drawn as outlines), ``line``, ``marker``
-    (``shape``, ``fill``, ``edge``, ``size`` in px) or ``text`` (names). The page draws each
-    feature with its symbol and gives it the CSS class ``at-sym-<key>``; the legend lists the
-    symbols of the layers on the map.
+    ``kind`` is ``fill`` (cells, the reach classes of the PNG maps; ``index`` is the class, and the
+    legend shows the shown service's label of it), ``outline`` (areas drawn as outlines),
+    ``line``, ``marker`` (``shape``, ``fill``, ``edge``, ``size`` in px) or ``text`` (names). The
+    page draws each feature with its symbol and gives it the CSS class ``at-sym-<key>``; the
+    legend lists the symbols of the layers on the map.
     """
     t = labels.ui(lang)
     out: dict[str, dict[str, Any]] = {}
@@ -148,8 +149,8 @@ def symbols(lang: str) -> dict[str, dict[str, Any]]:
     def add(key: str, section: str, label: str, kind: str, **style: Any) -> None:
         out[key] = {"section": section, "label": label, "kind": kind, **style}
 
-    for i, (colour, name) in enumerate(zip(distance_colours(), distance_class_labels(lang), strict=True)):
-        add(f"dist-{i}", t["legend_distance"], name, "fill", colour=colour)
+    for i, (colour, name) in enumerate(zip(REACH_COLOURS, reach_class_labels(None, lang), strict=True)):
+        add(f"reach-{i}", t["legend_reach"], name, "fill", colour=colour, index=i)
     for mode in MODES:
         st = MODE_STYLE[mode]
         look = {"shape": _SHAPES[st["marker"]], "fill": st["color"], "size": 15}
@@ -201,6 +202,12 @@ def _text(v: Any) -> str:
         return str(v)
 
 
+def _rows(gdf: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """The attributes of each feature (without its geometry), one dict per row."""
+    rows = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).to_dict("records")
+    return cast("list[dict[str, Any]]", rows)
+
+
 def _drawable(gdf: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
     if gdf is None or gdf.empty:
         return None
@@ -208,11 +215,12 @@ def _drawable(gdf: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
     return None if gdf.empty else gdf
 
 
-def _cells(data: MapData, services: list[str], lang: str) -> dict[str, Any]:
-    """The population cells with, per service (in ``services`` order), the distance class ``c``
-    and the road distance ``d`` in hundreds of metres (null when unreachable)."""
+def _cells(data: MapData, services: list[str], config: Config, lang: str) -> dict[str, Any]:
+    """The population cells with, per service (in ``services`` order), the reach class ``c`` (as
+    on the PNG maps: :func:`.mapdata.service_reach_class`) and the road distance ``d`` in hundreds
+    of metres (null when unreachable)."""
     pop = data.population
-    classes = [distance_class(pop[f"{s}_distance_m"]).tolist() for s in services]
+    classes = [service_reach_class(pop, s, config.services[s]).tolist() for s in services]
     dist: list[list[int | None]] = []
     for s in services:
         d = pd.to_numeric(pop[f"{s}_distance_m"], errors="coerce").to_numpy(dtype=float)
@@ -239,7 +247,7 @@ def _gap_areas(data: MapData, services: list[str], lang: str) -> dict[str, Any]:
                 labels.format_number(row["site_distance_m"] / 1000, lang, 1),
             ],
         }
-        for _, row in gaps.iterrows()
+        for row in _rows(gaps)
     ]
     return {"fields": fields, "fc": _features(gaps, props)}
 
@@ -250,7 +258,7 @@ def _points(data: MapData, services: list[str], config: Config, lang: str) -> di
     actors = read_actors(config)
     pts = data.service_points
     props = []
-    for (_, row), svcs in zip(pts.iterrows(), services_of(pts), strict=True):
+    for row, svcs in zip(_rows(pts), services_of(pts), strict=True):
         mode = _text(row.get("mode")) or "fixed"
         actor_id = _text(row.get("actor_id"))
         actor_name, sector = actor_id, ""
@@ -300,7 +308,7 @@ def _proposals(data: MapData, services: list[str], config: Config, lang: str) ->
                     _text(row.get("rationale")),
                 ],
             }
-            for _, row in prop.iterrows()
+            for row in _rows(prop)
         ]
         out["fc"] = _features(prop, props)
     sites = _drawable(data.new_sites)
@@ -315,7 +323,7 @@ def _proposals(data: MapData, services: list[str], config: Config, lang: str) ->
                     ", ".join(a for a in _text(row.get("actors")).split(";") if a),
                 ],
             }
-            for (_, row), svcs in zip(reps.iterrows(), services_of(reps), strict=True)
+            for row, svcs in zip(_rows(reps), services_of(reps), strict=True)
         ]
         out["sites"] = _features(reps, props)
     return out
@@ -395,12 +403,13 @@ def write_html_map(
 ) -> Path:
     """Write the interactive map ``results_dir/map.html``, a single file that works offline.
 
-    One service is shown at a time (radio buttons): its population cells coloured by road
-    distance, with its service points (name, services, operator, sector, mode and days per week
-    in popups), gap areas (population, 65+ and distance) and proposals (actor, mode, site and
-    rationale) as overlays, beside the roads, place names, municipality names and borders. The
-    legend lists the symbols of the layers on the map; the scale is metric; the run's credits (the
-    synthetic-data note when it applies, and the sources the workspace declares) are shown.
+    One service is shown at a time (radio buttons): its population cells coloured as on the PNG
+    maps (distance against each cell's own threshold, covered or not), with its service points
+    (name, services, operator, sector, mode and days per week in popups), gap areas (population,
+    65+ and distance) and proposals (actor, mode, site and rationale) as overlays, beside the
+    roads, place names, municipality names and borders. The legend lists the symbols of the
+    layers on the map; the scale is metric; the run's credits (the synthetic-data note when it
+    applies, and the sources the workspace declares) are shown.
 
     Parameters
     ----------
@@ -464,12 +473,13 @@ def write_html_map(
         "services": [
             {
                 "label": labels.service_label(config, s, language),
-                "title": t["distance_title"].format(label=labels.service_label(config, s, language)),
+                "title": t["reach_title"].format(label=labels.service_label(config, s, language)),
                 "threshold": f"{t['threshold']}: {labels.format_threshold(config.services[s], language)}",
+                "classes": reach_class_labels(config.services[s], language),
             }
             for s in svc_list
         ],
-        "cells": _cells(data, svc_list, language),
+        "cells": _cells(data, svc_list, config, language),
         "gaps": _gap_areas(data, svc_list, language),
         "points": _points(data, svc_list, config, language),
         "proposals": _proposals(data, svc_list, config, language),

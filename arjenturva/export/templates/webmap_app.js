@@ -2,7 +2,8 @@
  *
  * Every feature is drawn with the style of its symbol (D.symbols) and gets the CSS class
  * "at-sym-<key>"; the legend lists the symbols of the layers on the map, so it shows exactly what
- * is drawn. One service is shown at a time (the base layers, radio buttons); the overlays that
+ * is drawn. Cells are coloured by the reach classes of the PNG maps (distance against each cell's
+ * own threshold), named in the legend as for the service shown. One service is shown at a time (the base layers, radio buttons); the overlays that
  * depend on the service are refilled when it changes. User text is only ever set as text
  * (textContent or DOM nodes), never as HTML.
  */
@@ -188,13 +189,14 @@
       pane: 'at-cells',
       renderer: cellRenderer,
       style: function (f) {
-        var key = 'dist-' + f.properties.c[i];
+        var key = 'reach-' + f.properties.c[i];
         mark(g, key);
         return pathStyle(key);
       },
       onEachFeature: function (f, layer) {
         layer.bindTooltip(textNode(W.cell_distance + ': ' + km(f.properties.d[i]) + ' · ' +
-          W.population + ': ' + f.properties.p), { sticky: true });
+          D.services[i].classes[f.properties.c[i]] + ' · ' + W.population + ': ' + f.properties.p),
+        { sticky: true });
       }
     }));
   }
@@ -372,6 +374,12 @@
     return on;
   }
 
+  // a cell class is named as for the service shown (with its kilometres when it has one threshold)
+  function symbolLabel(key) {
+    var sym = S[key];
+    return sym.kind === 'fill' && current !== null ? D.services[current].classes[sym.index] : sym.label;
+  }
+
   function updateLegend() {
     var on = drawnSymbols(), section = null;
     legendBox.textContent = '';
@@ -387,7 +395,7 @@
       var sw = el('span', 'at-sw');
       sw.appendChild(legendSwatch(key));
       row.appendChild(sw);
-      row.appendChild(el('span', 'at-entry-label', S[key].label));
+      row.appendChild(el('span', 'at-entry-label', symbolLabel(key)));
       legendBox.appendChild(row);
     });
   }
