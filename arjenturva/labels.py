@@ -93,10 +93,6 @@ SOURCES_UNDECLARED: Final = Word(
 # --- interface words of maps, the web map and reports -----------------------------------------
 
 UI: Final[dict[str, Word]] = {
-    "distance_title": Word(
-        "{label}: tieetäisyys lähimpään palvelupisteeseen",
-        "{label}: road distance to the nearest service point",
-    ),
     "overview_title": Word(
         "{name} ({code}): arjen palvelujen saavutettavuus", "{name} ({code}): access to everyday services"
     ),
@@ -106,7 +102,6 @@ UI: Final[dict[str, Word]] = {
     ),
     "threshold": Word("Kynnys", "Threshold"),
     "demand": Word("Kysyntä", "Demand"),
-    "legend_distance": Word("Etäisyys tietä pitkin", "Road distance"),
     "reach_title": Word(
         "{label}: matka lähimpään pisteeseen suhteessa kynnykseen",
         "{label}: distance to the nearest point against the threshold",
