@@ -944,6 +944,27 @@ def test_contracted_sweep_on_rural_grid(seed: int) -> None:
         _check_contracted(net, o, snap_points(net, xy[nodes] + [15.0, 0.0]), weight="length")
 
 
+def test_auto_contracts_a_small_network_only_for_few_facilities() -> None:
+    """From 10 000 nodes a network whose core is at most half of its nodes is swept contracted
+    when there are few seeds, uncontracted when there are many; the costs are the same."""
+    from arjenturva.network.contraction import _sweep_contraction
+
+    net = network_from_lines(_rural_lines(120, 3, oneway_share=0.05), oneway_column="oneway")
+    assert 10_000 <= net.n_nodes < 50_000 and net._contraction.core.size <= net.n_nodes / 2
+    assert _sweep_contraction(net, "auto", 10) is not None
+    assert _sweep_contraction(net, "auto", net.n_nodes // 10) is None
+    assert _sweep_contraction(net, "auto") is not None  # prepare_sweeps builds it
+    rng = np.random.default_rng(3)
+    o = snap_points(net, _points_on(net, rng, 2000))
+    for k in (5, 2000):
+        f = snap_points(net, _points_on(net, rng, k))
+        auto = nearest_facility(net, o, f)
+        full = nearest_facility(net, o, f, contract="never")
+        np.testing.assert_allclose(auto.cost, full.cost, rtol=1e-12, atol=1e-9)
+    small = network_from_lines(_rural_lines(22, 0, oneway_share=0.15), oneway_column="oneway")
+    assert _sweep_contraction(small, "auto", 1) is None  # under 10 000 nodes: never
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_cost_matrix_within_reach_equals_whole_network(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Batches swept on the nodes within reach of their targets give the whole network's costs.

@@ -19,14 +19,25 @@ if TYPE_CHECKING:
     from .model import Network
 
 Contract = Literal["auto", "always", "never"]
-"""Whether a sweep runs on the contracted graph: ``"auto"`` when it is smaller (see
+"""Whether a sweep runs on the contracted graph: ``"auto"`` when that is faster (see
 ``_Contraction.useful``), ``"always"``, or ``"never"`` (the whole graph)."""
 
 _CONTRACT_MAX_CORE_SHARE = 0.75
-"""With ``"auto"``, contract only when the core keeps at most this share of the nodes ..."""
+"""With ``"auto"``, a network of at least ``_CONTRACT_MIN_NODES`` nodes is contracted when the
+core keeps at most this share of its nodes."""
 
 _CONTRACT_MIN_NODES = 50_000
-"""... and the network has at least this many nodes (smaller sweeps take milliseconds anyway)."""
+
+_CONTRACT_SMALL_CORE_SHARE = 0.5
+"""A smaller network (from ``_CONTRACT_SMALL_MIN_NODES`` nodes) is contracted when the core keeps
+at most this share of its nodes and the sweep has at most ``_CONTRACT_SMALL_SEEDS_PER_NODE``
+seeds per node: there, carrying many seeds out of dead-end trees and chains costs more than
+the smaller Dijkstra saves (measured with ``benchmarks/bench_network.py``: on a 20 000-node
+grid with a 44 % core, 10 and 100 facilities sweep faster contracted, 1 000 slower)."""
+
+_CONTRACT_SMALL_MIN_NODES = 10_000
+
+_CONTRACT_SMALL_SEEDS_PER_NODE = 0.02
 
 
 class _Contraction:
@@ -209,10 +220,15 @@ class _Contraction:
     def build(cls, net: Network) -> _Contraction:
         return cls(net)
 
-    @property
-    def useful(self) -> bool:
-        """Whether ``contract="auto"`` sweeps this graph: a large network with a small core."""
-        return self.n >= _CONTRACT_MIN_NODES and self.core.size <= _CONTRACT_MAX_CORE_SHARE * self.n
+    def useful(self, n_seeds: int | None = None) -> bool:
+        """Whether ``contract="auto"`` sweeps this graph from ``n_seeds`` seeds (``None``: from
+        some number of seeds): a large network with a core of at most 3/4 of its nodes, or a
+        smaller one with a core of at most half of them and few seeds."""
+        if self.n >= _CONTRACT_MIN_NODES:
+            return self.core.size <= _CONTRACT_MAX_CORE_SHARE * self.n
+        if self.n < _CONTRACT_SMALL_MIN_NODES or self.core.size > _CONTRACT_SMALL_CORE_SHARE * self.n:
+            return False
+        return n_seeds is None or n_seeds <= _CONTRACT_SMALL_SEEDS_PER_NODE * self.n
 
     def weighted(self, net: Network, weight: Literal["length", "time"]) -> dict[str, Any]:
         """Per-weight edge costs along trees and chains and the transposed core CSR."""
@@ -388,8 +404,9 @@ class _Contraction:
         return dist, fac
 
 
-def _sweep_contraction(net: Network, contract: Contract) -> _Contraction | None:
-    """The contracted graph a sweep runs on under ``contract``, or ``None`` for the whole graph.
+def _sweep_contraction(net: Network, contract: Contract, n_seeds: int | None = None) -> _Contraction | None:
+    """The contracted graph a sweep from ``n_seeds`` seeds runs on under ``contract``, or ``None``
+    for the whole graph (``n_seeds=None``: the graph some sweep may run on).
 
     With ``"never"`` the contracted graph is not built; otherwise it is built once per network
     (``"auto"`` needs it to decide).
@@ -400,4 +417,4 @@ def _sweep_contraction(net: Network, contract: Contract) -> _Contraction | None:
     if contract == "never":
         return None
     ctr = net._contraction
-    return ctr if contract == "always" or ctr.useful else None
+    return ctr if contract == "always" or ctr.useful(n_seeds) else None

@@ -138,7 +138,7 @@ def _seg_minplus(
 
 def _scatter_min(sc: np.ndarray, sf: np.ndarray, idx: np.ndarray, val: np.ndarray, lab: np.ndarray) -> None:
     """``sc[idx] = min(sc[idx], val)`` with duplicate indices, ``sf`` following the minimum."""
-    ok = np.isfinite(val)
+    ok = val < sc[idx]  # only these can change anything (never an inf)
     idx, val, lab = idx[ok], val[ok], lab[ok]
     if not idx.size:
         return

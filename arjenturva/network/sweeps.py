@@ -69,15 +69,16 @@ def _seeds(
     # is reached from that node whatever the road's direction.
     fw = net.road_fwd[r] | (frac <= _AT_NODE)
     bw = net.road_bwd[r] | (frac >= 1 - _AT_NODE)
+    to_a = acc + frac * w
+    to_b = acc + (1 - frac) * w
+    # One seed per (facility, node): a loop road (a == b) would give two; keep the cheaper.
+    loop = fw & bw & (net.road_a[r] == net.road_b[r])
+    if loop.any():
+        to_a[loop] = np.minimum(to_a[loop], to_b[loop])
+        bw &= ~loop
     fid = np.concatenate([f[fw], f[bw]])
     node = np.concatenate([net.road_a[r][fw], net.road_b[r][bw]]).astype(np.int64)
-    cost = np.concatenate([acc[fw] + frac[fw] * w[fw], acc[bw] + (1 - frac[bw]) * w[bw]])
-    # One seed per (facility, node): keep the cheaper (a loop road gives two).
-    order = np.lexsort((cost, node, fid))
-    fid, node, cost = fid[order], node[order], cost[order]
-    if fid.size:
-        keep = np.r_[True, (fid[1:] != fid[:-1]) | (node[1:] != node[:-1])]
-        fid, node, cost = fid[keep], node[keep], cost[keep]
+    cost = np.concatenate([to_a[fw], to_b[bw]])
     return fid, node, cost
 
 
@@ -87,12 +88,13 @@ def _augmented(net: Network, weight: Weight, rows: np.ndarray, cols: np.ndarray,
     base = net.csr(weight, transposed=True)
     n = net.n_nodes
     order = np.argsort(rows, kind="stable")
-    counts = np.bincount(rows, minlength=nvirt)
-    indptr = np.concatenate([base.indptr.astype(np.int64), base.indptr[-1] + np.cumsum(counts)])
-    indices = np.concatenate([base.indices.astype(np.int64), cols[order]])
+    nnz = int(base.indptr[-1]) + rows.size
+    itype = np.int32 if max(nnz, n + nvirt) < np.iinfo(np.int32).max else np.int64
+    indptr = np.empty(n + nvirt + 1, itype)
+    indptr[:n + 1] = base.indptr
+    indptr[n + 1:] = np.cumsum(np.bincount(rows, minlength=nvirt)) + int(indptr[n])
+    indices = np.concatenate([base.indices.astype(itype, copy=False), cols[order].astype(itype)])
     data = np.concatenate([base.data, vals[order]])
-    if indptr[-1] < np.iinfo(np.int32).max:
-        indptr, indices = indptr.astype(np.int32), indices.astype(np.int32)
     return sp.csr_array((data, indices, indptr), shape=(n + nvirt, n + nvirt))
 
 
@@ -165,34 +167,25 @@ def _same_road_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(origin, facility, cost) for pairs on the same road driven directly along it."""
     f = np.flatnonzero(fac.ok)
-    # Only origins on a road that carries a facility: a search in the origins sorted by road
-    # (sorted once per set of origins), not a pass over all of them.
+    # The origins on each facility's road: a search in the origins sorted by road (sorted once
+    # per set of origins), not a pass over all of them.
     by_road, roads = org._cached(net, ("by_road",), lambda: _origins_by_road(org))
-    froads = np.unique(fac.road[f])
-    lo = np.searchsorted(roads, froads, side="left")
-    hi = np.searchsorted(roads, froads, side="right")
-    cnt = hi - lo
-    o = np.sort(by_road[np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(int(cnt.sum()))])
-    if not o.size or not f.size:
+    fr = fac.road[f]
+    lo = np.searchsorted(roads, fr, side="left")
+    cnt = np.searchsorted(roads, fr, side="right") - lo
+    total = int(cnt.sum())
+    if not total:
         e = np.zeros(0, np.int64)
         return e, e, np.zeros(0)
-    f = f[np.argsort(fac.road[f], kind="stable")]
-    fr = fac.road[f]
-    lo = np.searchsorted(fr, org.road[o], side="left")
-    hi = np.searchsorted(fr, org.road[o], side="right")
-    cnt = hi - lo
-    oi = np.repeat(o, cnt)
-    fi = f[np.repeat(lo, cnt) + (np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt))]
+    fi = np.repeat(f, cnt)
+    oi = by_road[np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(total)]
     r = org.road[oi]
     w = net.road_cost(weight)[r]
     dt = fac.frac[fi] - org.frac[oi]
     allowed = np.where(dt >= 0, net.road_fwd[r], net.road_bwd[r])
     allowed |= np.abs(dt) <= _AT_NODE
-    cost = (
-        _access_cost(org, weight, access_speed_kmh)[oi]
-        + _access_cost(fac, weight, access_speed_kmh)[fi]
-        + np.abs(dt) * w
-    )
+    acc = org.access_m[oi] + fac.access_m[fi]
+    cost = (acc if weight == "length" else acc / (access_speed_kmh / 3.6)) + np.abs(dt) * w
     cost = np.where(allowed, cost, np.inf)
     return oi, fi, cost
 
@@ -263,8 +256,9 @@ def nearest_facility(
         Speed of the straight access legs when ``weight="time"``.
     contract
         Sweep the graph contracted to its junctions (``"always"``), the whole graph
-        (``"never"``), or the contracted one on large networks where it is much smaller
-        (``"auto"``). The costs are the same.
+        (``"never"``), or the contracted one where that is faster (``"auto"``: on large
+        networks whose core is much smaller, and on smaller ones whose core is at most half of
+        the nodes when there are few facilities). The costs are the same.
 
     Returns
     -------
@@ -279,38 +273,42 @@ def nearest_facility(
         cost = np.full(n_o, np.inf)
         fac_idx = np.full(n_o, -1, np.int64)
     else:
-        ctr = _sweep_contraction(net, contract)
+        ctr = _sweep_contraction(net, contract, fid.size)
+        o, na, to_a, both, nb, to_b = _origin_plan(net, origins, w, access_speed_kmh)
         if ctr is not None:
             dist, node_fac = ctr.sweep(net, w, fid, node, seed_cost, lim)
-            o, na, to_a, both, nb, to_b = _origin_plan(net, origins, w, access_speed_kmh)
             na, nb = _origin_plan_perm(net, ctr, origins, w, access_speed_kmh)
+
+            def facility_at(nodes: np.ndarray) -> np.ndarray:
+                return cast("np.ndarray", node_fac[nodes])
         else:
-            ufac, vrow = np.unique(fid, return_inverse=True)
-            g = _augmented(net, w, vrow, node, seed_cost, ufac.size)
+            ufac = np.flatnonzero(facilities.ok)  # every one has a seed
+            g = _augmented(net, w, np.searchsorted(ufac, fid), node, seed_cost, ufac.size)
             n = net.n_nodes
             dist, _pred, src = dijkstra(
                 g, directed=True, indices=np.arange(n, n + ufac.size), min_only=True, limit=lim,
                 return_predecessors=True,
             )
-            dist = dist[:n]
-            src = src[:n]
-            node_fac = np.where(src >= n, ufac[np.clip(src - n, 0, ufac.size - 1)], -1)
-            o, na, to_a, both, nb, to_b = _origin_plan(net, origins, w, access_speed_kmh)
+
+            def facility_at(nodes: np.ndarray) -> np.ndarray:
+                # The virtual source row that reached each node is its facility; a node not
+                # reached gets any label, as its cost is inf and its facility is reset below.
+                return np.take(ufac, src[nodes] - n, mode="clip")
         ca = dist[na]
         ca += to_a
-        fa = node_fac[na]
+        fa = facility_at(na)
         if both.size == o.size:  # every origin can use either end: no gathers by ``both``
             cb = dist[nb]
             cb += to_b
             use_b = np.flatnonzero(cb < ca)
             ca[use_b] = cb[use_b]
-            fa[use_b] = node_fac[nb[use_b]]
+            fa[use_b] = facility_at(nb[use_b])
         elif both.size:
             cb = dist[nb]
             cb += to_b
             better = np.flatnonzero(cb < ca[both])
             ca[both[better]] = cb[better]
-            fa[both[better]] = node_fac[nb[better]]
+            fa[both[better]] = facility_at(nb[better])
         if o.size == n_o:  # every origin snapped: o is 0..n-1
             cost, fac_idx = ca, fa
         else:
