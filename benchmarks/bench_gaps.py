@@ -3,7 +3,7 @@
 Run from the repository root::
 
     python benchmarks/bench_gaps.py                 # ~1M road nodes, 100k cells, 20 services
-    python benchmarks/bench_gaps.py --grid 500 --cells 25000 --baseline-services 1   # quicker
+    python benchmarks/bench_gaps.py --grid 200 --cells 20000 --points 500 --repeat 3   # quick
 
 The region: the generated rural road network of ``bench_network.py`` (a jittered 400 m grid of
 about ``grid²`` nodes with many roads removed), ``--cells`` populated 1 km square cells clustered
@@ -15,43 +15,50 @@ fixed, some mobile or remote; three services carry capacities so the 2SFCA/E2SFC
 The analysis is the real code path, :func:`arjenturva.coverage.find_gaps`, on in-memory layers
 shaped like validated workspace layers: snapping, every sweep, gap areas and indicators (no file
 export). The network is loaded from its NPZ cache as the CLI does (``network build`` is a
-separate step). Peak memory is the tracemalloc peak of that call (a second, untimed run) and the
-process peak RSS before the baseline builds its networkx graph.
+separate step).
 
 The baseline does the sweeps of the analysis with networkx, on the reversed graph after
 nearest-node snapping (k-d tree):
 
 * the nearest-service sweeps, ``nx.multi_source_dijkstra_path_length`` by length and by time
-  for each service, timed on ``--baseline-services`` services and extrapolated to all;
+  for each service;
 * the limited sweeps of services whose points count differently (mobile visits, remote): one
   multi-source sweep with ``cutoff`` per group of equal weight and metric with a threshold, as
-  find_gaps runs them; ``--baseline-groups`` of them are timed, the mean times their number;
+  find_gaps runs them;
 * the 2SFCA catchments: ``nx.single_source_dijkstra_path_length`` with ``cutoff`` from every
-  point with a capacity; ``--baseline-fca`` of them are timed, the mean times their number.
+  point with a capacity.
 
 Each sweep also reads the cost of every cell. The baseline leaves out everything else find_gaps
-does (exact snapping onto roads, access legs, gap areas and outlines, indicators), so it is
-still a lower bound of a networkx pipeline; the table also shows the ratio to the
-nearest-service sweeps alone.
+does (exact snapping onto roads, access legs, gap areas and outlines, indicators), so it is a
+lower bound of a networkx pipeline; the table also shows the ratio to the nearest-service sweeps
+alone. With ``--baseline-sample N`` only N sweeps of each kind are timed and the kind's time is
+extrapolated from them (the table says so); by default every sweep runs.
+
+Fair comparison: both sides run ``--repeat`` times and the table shows the median and the best.
+They are compared at the same process count: one process (``find_gaps(workers=1)`` against the
+baseline's sweeps one after another) and ``--workers`` processes (``find_gaps(workers=N)``
+against the baseline's sweeps spread over N forked processes). The first ``find_gaps`` of a
+process also builds the snapping index and the contracted graph (kept with the network) and is
+shown apart. Memory is measured in a separate, untimed run under tracemalloc.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import multiprocessing as mp
+import os
 import resource
 import sys
 import tempfile
 import time
 import tracemalloc
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import networkx as nx
 import numpy as np
-import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
@@ -187,32 +194,6 @@ def make_layers(net: Network, n_cells: int, n_points: int, n_munis_side: tuple[i
     return population, points, munis
 
 
-@dataclass
-class Baseline:
-    """Seconds of the networkx baseline, by kind of sweep (measured on samples)."""
-
-    build_s: float = 0.0
-    snap_s: float = 0.0
-    nearest: dict[str, float] = field(default_factory=dict)  # service -> s (length + time)
-    n_services: int = 0
-    groups: list[float] = field(default_factory=list)  # s per sampled group sweep
-    n_groups: int = 0
-    fca: list[float] = field(default_factory=list)  # s per sampled single-point sweep
-    n_fca: int = 0
-
-    @property
-    def nearest_s(self) -> float:
-        return float(np.mean(list(self.nearest.values()))) * self.n_services if self.nearest else 0.0
-
-    @property
-    def groups_s(self) -> float:
-        return float(np.mean(self.groups)) * self.n_groups if self.groups else 0.0
-
-    @property
-    def fca_s(self) -> float:
-        return float(np.mean(self.fca)) * self.n_fca if self.fca else 0.0
-
-
 def sweep_plan(config: Config, points: gpd.GeoDataFrame) -> tuple[list[tuple[str, np.ndarray, str, float]],
                                                                   list[tuple[str, int, float]]]:
     """The limited sweeps find_gaps runs besides the nearest-service ones, as networkx would run them.
@@ -244,47 +225,79 @@ def sweep_plan(config: Config, points: gpd.GeoDataFrame) -> tuple[list[tuple[str
     return groups, fca
 
 
-def networkx_baseline(net: Network, population: gpd.GeoDataFrame, points: gpd.GeoDataFrame,
-                      config: Config, services: list[str], n_groups: int, n_fca: int) -> Baseline:
-    """Time the analysis' sweeps with networkx: nearest-service sweeps on ``services``, and
-    samples of ``n_groups`` mobile/remote group sweeps and ``n_fca`` 2SFCA sweeps."""
-    out = Baseline(n_services=len(config.services))
+_BASE: dict[str, Any] = {}
+"""The baseline's graph and snapped nodes, set before the worker processes are forked."""
+
+
+def _run_task(task: tuple[str, Any, str, float]) -> float:
+    """One networkx sweep of the baseline (and reading every cell's cost); returns its seconds."""
+    G, cell_node, point_node = _BASE["G"], _BASE["cell_node"], _BASE["point_node"]
+    kind, rows, weight, limit = task
+    t0 = time.perf_counter()
+    if kind == "fca":
+        dist = nx.single_source_dijkstra_path_length(G, int(point_node[rows]), cutoff=limit, weight=weight)
+    else:
+        cutoff = None if kind == "nearest" else limit
+        sources = point_node[rows].tolist()
+        dist = nx.multi_source_dijkstra_path_length(G, sources, cutoff=cutoff, weight=weight)
+    _ = [dist.get(int(c), np.inf) for c in cell_node]
+    return time.perf_counter() - t0
+
+
+def baseline_tasks(config: Config, points: gpd.GeoDataFrame) -> dict[str, list[tuple[str, Any, str, float]]]:
+    """Every sweep the baseline runs, by kind: nearest (per service, length and time), groups, fca."""
+    tasks: dict[str, list[tuple[str, Any, str, float]]] = {"nearest": [], "groups": [], "fca": []}
+    for sid in config.services:
+        sel = np.flatnonzero(points["services"].map(lambda o, sid=sid: sid in o).to_numpy())
+        tasks["nearest"] += [("nearest", sel, w, np.inf) for w in ("length", "time")]
+    groups, fca = sweep_plan(config, points)
+    tasks["groups"] = [("groups", rows, w, limit) for _sid, rows, w, limit in groups]
+    tasks["fca"] = [("fca", prow, "length", limit) for _sid, prow, limit in fca]
+    return tasks
+
+
+def prepare_baseline(net: Network, population: gpd.GeoDataFrame, points: gpd.GeoDataFrame) -> float:
+    """Build the networkx graph (reversed: service -> home); returns its seconds (not counted)."""
     t0 = time.perf_counter()
     G = nx.DiGraph()
     G.add_nodes_from(range(net.n_nodes))
-    ml, mt = net.csr_length_t.tocoo(), net.csr_time_t.tocoo()  # reversed graph: service -> home
+    ml, mt = net.csr_length_t.tocoo(), net.csr_time_t.tocoo()
     G.add_edges_from((u, v, {"length": a, "time": b}) for u, v, a, b in zip(
         ml.row.tolist(), ml.col.tolist(), ml.data.tolist(), mt.data.tolist(), strict=True))
-    out.build_s = time.perf_counter() - t0
+    _BASE.update(G=G, net=net, population=population, points=points)
+    return time.perf_counter() - t0
+
+
+def run_baseline(tasks: dict[str, list[tuple[str, Any, str, float]]], sample: int,
+                 workers: int) -> dict[str, float]:
+    """Seconds of one baseline run by kind (sampled kinds extrapolated) and in total (wall)."""
+    net, population, points = _BASE["net"], _BASE["population"], _BASE["points"]
     t0 = time.perf_counter()
     tree = cKDTree(np.column_stack([net.x, net.y]))
     reps = population.geometry.representative_point()
-    _, cell_node = tree.query(np.column_stack([reps.x, reps.y]))
-    _, point_node = tree.query(np.column_stack([points.geometry.x, points.geometry.y]))
-    out.snap_s = time.perf_counter() - t0
-    for sid in services:
-        t0 = time.perf_counter()
-        sel = np.flatnonzero(points["services"].map(lambda o, sid=sid: sid in o).to_numpy())
-        for w in ("length", "time"):
-            dist = nx.multi_source_dijkstra_path_length(G, point_node[sel].tolist(), weight=w)
-            _ = [dist.get(int(c), np.inf) for c in cell_node]
-        out.nearest[sid] = time.perf_counter() - t0
-    groups, fca = sweep_plan(config, points)
-    out.n_groups, out.n_fca = len(groups), len(fca)
-    for k in np.linspace(0, len(groups) - 1, min(n_groups, len(groups))).round().astype(int):
-        _sid, rows, w, limit = groups[k]
-        t0 = time.perf_counter()
-        dist = nx.multi_source_dijkstra_path_length(G, point_node[rows].tolist(), cutoff=limit, weight=w)
-        _ = [dist.get(int(c), np.inf) for c in cell_node]
-        out.groups.append(time.perf_counter() - t0)
-    for k in np.linspace(0, len(fca) - 1, min(n_fca, len(fca))).round().astype(int):
-        _sid, prow, limit = fca[k]
-        t0 = time.perf_counter()
-        dist = nx.single_source_dijkstra_path_length(G, int(point_node[prow]), cutoff=limit, weight="length")
-        _ = [dist.get(int(c), np.inf) for c in cell_node]
-        out.fca.append(time.perf_counter() - t0)
-    del G
-    gc.collect()
+    _BASE["cell_node"] = tree.query(np.column_stack([reps.x, reps.y]))[1]
+    _BASE["point_node"] = tree.query(np.column_stack([points.geometry.x, points.geometry.y]))[1]
+    out = {"snap": time.perf_counter() - t0}
+    t0 = time.perf_counter()
+    pool = mp.get_context("fork").Pool(workers) if workers > 1 else None  # forked once per run
+    out["start"] = time.perf_counter() - t0
+    try:
+        for kind, todo in tasks.items():
+            if sample and len(todo) > sample:
+                todo = [todo[k] for k in np.linspace(0, len(todo) - 1, sample).round().astype(int)]
+            scale = len(tasks[kind]) / max(len(todo), 1)
+            t0 = time.perf_counter()
+            if pool is not None:
+                pool.map(_run_task, todo, chunksize=1)
+            else:
+                for task in todo:
+                    _run_task(task)
+            out[kind] = (time.perf_counter() - t0) * scale
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+    out["total"] = sum(out.values())
     return out
 
 
@@ -293,17 +306,15 @@ def main() -> None:
     ap.add_argument("--grid", type=int, default=1000, help="road grid side (nodes ≈ side²; default 1000)")
     ap.add_argument("--cells", type=int, default=100_000, help="population cells (default 100 000)")
     ap.add_argument("--points", type=int, default=2000, help="service points (default 2 000)")
-    ap.add_argument("--baseline-services", type=int, default=2,
-                    help="services the networkx baseline runs on (extrapolated; 0 skips it)")
-    ap.add_argument("--baseline-groups", type=int, default=4,
-                    help="mobile/remote group sweeps the baseline samples (extrapolated)")
-    ap.add_argument("--baseline-fca", type=int, default=12,
-                    help="2SFCA single-point sweeps the baseline samples (extrapolated)")
-    ap.add_argument("--repeat", type=int, default=2, help="timed runs of find_gaps (best and median shown)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each side at each process count")
+    ap.add_argument("--workers", type=int, default=2, help="processes of the parallel comparison (default 2)")
+    ap.add_argument("--baseline-sample", type=int, default=0,
+                    help="time only this many networkx sweeps of each kind and extrapolate (0: all)")
+    ap.add_argument("--no-baseline", action="store_true", help="time find_gaps only")
     ap.add_argument("--no-tracemalloc", action="store_true", help="skip the extra run measuring peak memory")
-    ap.add_argument("--workers", type=int, default=None,
-                    help="processes for find_gaps (default: its automatic choice; 1 = one process)")
     args = ap.parse_args()
+    load0 = os.getloadavg()[0]
+    t_start = time.perf_counter()
 
     t0 = time.perf_counter()
     lines = rural_grid(args.grid)
@@ -314,102 +325,115 @@ def main() -> None:
         save_network(built, p)
         del built
         gc.collect()
-        t1 = time.perf_counter()
         net = load_network(p)
-        load_s = time.perf_counter() - t1
     gen_net_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
     config = make_config()
     population, points, munis = make_layers(net, args.cells, args.points)
-    gen_layers_s = time.perf_counter() - t0
     pairs = int(points["services"].map(len).sum())
-    print(f"network: {net.n_nodes:,} nodes, {net.n_edges:,} edges ({gen_net_s:.1f} s to generate; "
-          f"cache load {load_s:.2f} s)")
+    print(f"network: {net.n_nodes:,} nodes, {net.n_edges:,} edges ({gen_net_s:.1f} s to generate)")
     print(f"layers: {len(population):,} cells, {len(points):,} points ({pairs:,} point-services), "
-          f"{len(munis)} municipalities, {len(config.services)} services ({gen_layers_s:.1f} s)")
+          f"{len(munis)} municipalities, {len(config.services)} services")
     gc.collect()
 
-    walls: list[float] = []
-    best: GapResult | None = None
-    for i in range(args.repeat):
-        t0 = time.perf_counter()
-        run = find_gaps(config, net, population, points, munis, places=None, workers=args.workers)
-        walls.append(time.perf_counter() - t0)
-        phases = ", ".join(f"{p.removesuffix('_s')} {v:.2f}" for p, v in run.timings.items())
-        first = " (also builds the snapping index and contracted graph, kept with the network)"
-        print(f"run {i + 1}: {walls[-1]:.2f} s ({phases}){first if i == 0 else ''}", flush=True)
-        if walls[-1] <= min(walls):
-            best = run  # only the best run's result is kept
-        del run
-        gc.collect()
+    def gaps(workers: int) -> GapResult:
+        return find_gaps(config, net, population, points, munis, places=None, workers=workers)
+
+    t0 = time.perf_counter()
+    res = gaps(1)
+    first_s = time.perf_counter() - t0
+    phases = ", ".join(f"{k.removesuffix('_s')} {v:.2f}" for k, v in res.timings.items())
+    print(f"first run (one process, builds the snap index and contracted graph): {first_s:.2f} s ({phases})",
+          flush=True)
+    walls: dict[int, list[float]] = {}
+    for w in (1, args.workers):
+        walls[w] = []
+        for _ in range(args.repeat):
+            gc.collect()
+            t0 = time.perf_counter()
+            res = gaps(w)
+            walls[w].append(time.perf_counter() - t0)
+        print(f"find_gaps, {w} process(es): " + ", ".join(f"{t:.2f}" for t in walls[w]) + " s", flush=True)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    assert best is not None
-    res, best_wall = best, min(walls)
-    gc.collect()
     peak_mb = None
     if not args.no_tracemalloc:
+        gc.collect()
         tracemalloc.start()
-        find_gaps(config, net, population, points, munis, places=None, workers=args.workers)
+        gaps(1)
         peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
         gc.collect()
 
-    nb = min(args.baseline_services, len(config.services))
-    base = None
-    if nb:
-        # Services with about the median number of points, so the extrapolation is fair.
-        counts = {s: int(points["services"].map(lambda o, s=s: s in o).sum()) for s in config.services}
-        chosen = sorted(counts, key=lambda s: abs(counts[s] - np.median(list(counts.values()))))[:nb]
-        base = networkx_baseline(net, population, points, config, chosen, args.baseline_groups,
-                                 args.baseline_fca)
+    base: dict[int, list[dict[str, float]]] = {}
+    tasks: dict[str, list[tuple[str, Any, str, float]]] = {}
+    build_s = 0.0
+    if not args.no_baseline:
+        build_s = prepare_baseline(net, population, points)
+        tasks = baseline_tasks(config, points)
+        for w in (1, args.workers):
+            base[w] = []
+            for _ in range(args.repeat):
+                gc.collect()
+                base[w].append(run_baseline(tasks, args.baseline_sample, w))
+            print(f"networkx baseline, {w} process(es): "
+                  + ", ".join(f"{b['total']:.1f}" for b in base[w]) + " s", flush=True)
+
+    def mb(v: list[float]) -> str:
+        return f"{np.median(v):.2f} / {min(v):.2f} s"
 
     rows: list[tuple[str, str, str]] = []
+    for w in (1, args.workers):
+        rows.append((f"find_gaps, {w} process{'es' if w > 1 else ''}", mb(walls[w]),
+                     f"median / best of {args.repeat}"))
     tm = res.timings
-    total = tm.get("total_s", best_wall)
-    rows.append(("find_gaps total (best)", f"{best_wall:.2f} s",
-                 f"median {float(np.median(walls)):.2f} s of {len(walls)}; target < 30 s"))
+    total = tm.get("total_s", float(np.median(walls[args.workers])))
     for k in ("snap_s", "sweeps_s", "fca_s", "gap_areas_s", "indicators_s"):
         if k in tm:
-            rows.append((f"  {k.removesuffix('_s')}", f"{tm[k]:.2f} s", f"{100 * tm[k] / total:.0f} %"))
+            rows.append((f"  {k.removesuffix('_s')} (last run)", f"{tm[k]:.2f} s",
+                         f"{100 * tm[k] / total:.0f} %"))
+    rows.append(("  first run of a process", f"{first_s:.2f} s",
+                 "one process; also builds the snap index and contracted graph"))
     rows.append(("  outputs", "", f"{len(res.access):,} access rows, {len(res.gaps):,} gap rows, "
                  f"{len(res.gap_areas):,} gap areas, {len(res.unreachable):,} unreachable rows"))
     if peak_mb is not None:
-        rows.append(("peak memory find_gaps (tracemalloc)", f"{peak_mb:,.0f} MB", "target < 4 GB"))
-    rows.append(("process peak RSS so far", f"{rss_mb:,.0f} MB", "incl. generating the network"))
+        rows.append(("peak memory find_gaps (tracemalloc, untimed run)", f"{peak_mb:,.0f} MB", "one process"))
+    rows.append(("process peak RSS before the baseline", f"{rss_mb:,.0f} MB", "incl. generating the network"))
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     if child_mb:
         rows.append(("largest worker process peak RSS", f"{child_mb:,.0f} MB",
                      "forked: most of it is pages shared with the parent"))
-    if base is not None:
-        rows.append(("networkx baseline: graph build", f"{base.build_s:.1f} s", "not counted below"))
-        rows.append(("  nearest-service sweeps", f"{base.nearest_s:.1f} s",
-                     f"{base.nearest_s / base.n_services:.1f} s/service (length+time) on "
-                     f"{', '.join(base.nearest)}; ×{base.n_services} services"))
-        rows.append(("  mobile/remote group sweeps", f"{base.groups_s:.1f} s",
-                     f"{len(base.groups)} of {base.n_groups} limited multi-source sweeps timed, "
-                     f"mean ×{base.n_groups}"))
-        rows.append(("  2SFCA sweeps", f"{base.fca_s:.1f} s",
-                     f"{len(base.fca)} of {base.n_fca} limited single-point sweeps timed, "
-                     f"mean ×{base.n_fca}"))
-        rows.append(("  nearest-node snapping", f"{base.snap_s:.1f} s", "k-d tree"))
-        lower = base.snap_s + base.nearest_s
-        total_base = lower + base.groups_s + base.fca_s
-        rows.append(("networkx baseline: all sweeps", f"{total_base:.1f} s",
-                     "the sweeps find_gaps runs, extrapolated linearly from the samples"))
-        rows.append(("ratio baseline / find_gaps total", f"{total_base / best_wall:.0f}×", "target ≥ 20×"))
-        rows.append(("  nearest-service sweeps only", f"{lower / best_wall:.0f}×",
-                     "a lower bound: the baseline without the group and 2SFCA sweeps"))
-        rows.append(("ratio baseline / engine sweeps", f"{total_base / (tm['sweeps_s'] + tm['fca_s']):.0f}×",
-                     "the sweep phases of find_gaps only (they also cluster and outline the gaps)"))
+    if base:
+        n = {k: len(v) for k, v in tasks.items()}
+        how = (f"{args.baseline_sample} of each kind timed, extrapolated" if args.baseline_sample
+               else "every sweep run")
+        rows.append(("networkx graph build", f"{build_s:.1f} s", "not counted"))
+        for w in (1, args.workers):
+            tot = [b["total"] for b in base[w]]
+            rows.append((f"networkx baseline, {w} process{'es' if w > 1 else ''}", mb(tot), how))
+            parts = ", ".join(f"{k} {np.median([b[k] for b in base[w]]):.1f} s ({n.get(k, 1)})"
+                              for k in ("nearest", "groups", "fca", "snap"))
+            rows.append(("  by kind (median, sweeps)", "", parts))
+        for w in (1, args.workers):
+            bt = [b["total"] for b in base[w]]
+            near = [b["nearest"] + b["snap"] for b in base[w]]
+            rows.append((f"ratio baseline / find_gaps, {w} process{'es' if w > 1 else ''}",
+                         f"{np.median(bt) / np.median(walls[w]):.1f}×",
+                         f"best / best {min(bt) / min(walls[w]):.1f}×; nearest-service sweeps and snapping "
+                         f"only: {np.median(near) / np.median(walls[w]):.1f}×"))
+        b1 = np.median([b["total"] for b in base[1]])
+        bw = np.median([b["total"] for b in base[args.workers]])
+        rows.append((f"speed-up of {args.workers} processes", "",
+                     f"find_gaps {np.median(walls[1]) / np.median(walls[args.workers]):.2f}×, "
+                     f"networkx {b1 / bw:.2f}×"))
     w0 = max(len(r[0]) for r in rows)
     w1 = max(len(r[1]) for r in rows)
     print()
     print(f"| {'what':<{w0}} | {'value':>{w1}} | note")
     print(f"|{'-' * (w0 + 2)}|{'-' * (w1 + 2)}|------")
-    for a, b, c in rows:
-        print(f"| {a:<{w0}} | {b:>{w1}} | {c}")
-    pd.set_option("display.width", 200)
-    print(f"\narea classes: {res.area_class_source}; warnings: {len(res.warnings)}")
+    for a_, b_, c_ in rows:
+        print(f"| {a_:<{w0}} | {b_:>{w1}} | {c_}")
+    print(f"\narea classes: {res.area_class_source}; warnings: {len(res.warnings)}; "
+          f"{time.perf_counter() - t_start:.0f} s; load average {load0:.1f} at the start, "
+          f"{os.getloadavg()[0]:.1f} at the end ({os.cpu_count()} cores)")
 
 
 if __name__ == "__main__":
