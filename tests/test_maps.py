@@ -11,6 +11,7 @@ extents and each map's frame.
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -202,6 +203,29 @@ def test_draw_all_keeps_the_order_in_workers() -> None:
     assert mapworkers.worker_count(3) == 1  # too few maps to share
     assert mapworkers.worker_count(5, workers=8) == 5
     assert mapworkers.worker_count(0) == 1
+
+
+def _die_in_workers(parent: int, job: int) -> int:
+    if os.getpid() != parent:
+        os._exit(1)  # a worker killed mid-way
+    return job
+
+
+def _fail_on_99(_layers: None, job: int) -> int:
+    if job == 99:
+        msg = "no such map"
+        raise ValueError(msg)
+    return job
+
+
+def test_draw_all_after_a_worker_died_and_on_errors() -> None:
+    """What dead workers did not draw is drawn in this process; a drawing's error is raised."""
+    seen: list[int] = []
+    jobs = list(range(6))
+    assert mapworkers.draw_all(_die_in_workers, os.getpid(), jobs, workers=2, done=seen.append) == jobs
+    assert sorted(seen) == jobs
+    with pytest.raises(ValueError, match="no such map"):
+        mapworkers.draw_all(_fail_on_99, None, [1, 99, 2, 3], workers=2)
 
 
 def test_maps_drawn_in_workers_are_the_same_bytes(

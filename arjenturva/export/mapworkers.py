@@ -14,12 +14,16 @@ the caller asks for workers.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import multiprocessing
 import os
+import signal
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from typing import Final, TypeVar
 
 L = TypeVar("L")
@@ -63,6 +67,7 @@ def draw_all(
     *,
     workers: int | None = None,
     done: Callable[[J], None] | None = None,
+    preload: Sequence[str] = (),
 ) -> list[R]:
     """``[draw(layers, job) for job in jobs]``, in worker processes when that pays off.
 
@@ -78,33 +83,58 @@ def draw_all(
         Number of processes (default: :func:`worker_count`); 1 draws in this process.
     done
         Called with each job once its map is drawn (in the workers' finishing order).
+    preload
+        Modules to import before the workers are forked, so that they share them instead of
+        each importing them again.
 
     Returns
     -------
     list
-        ``draw``'s result for each job, in the order of ``jobs``.
+        ``draw``'s result for each job, in the order of ``jobs``. Should a worker die (killed, out
+        of memory), the jobs it did not finish are drawn in this process.
     """
     report = done or (lambda _job: None)
     n = worker_count(len(jobs), workers)
-    if n == 1:
-        results = []
-        for job in jobs:
-            results.append(draw(layers, job))
-            report(job)
-        return results
-    shares = [list(range(i, len(jobs), n)) for i in range(n)]
-    context = multiprocessing.get_context("fork") if _can_fork() else None
-    pool = ProcessPoolExecutor(max_workers=n, mp_context=context)
     drawn: dict[int, R] = {}
+    if n > 1:
+        # a worker that dies (killed, out of memory) breaks the pool: what it did not return is
+        # drawn below, in this process
+        with contextlib.suppress(BrokenProcessPool):
+            _draw_in_workers(draw, layers, jobs, n, preload=preload, drawn=drawn, report=report)
+    for i, job in enumerate(jobs):
+        if i not in drawn:
+            drawn[i] = draw(layers, job)
+            report(job)
+    return [drawn[i] for i in range(len(jobs))]
+
+
+def _draw_in_workers(
+    draw: Callable[[L, J], R],
+    layers: L,
+    jobs: Sequence[J],
+    n: int,
+    *,
+    preload: Sequence[str],
+    drawn: dict[int, R],
+    report: Callable[[J], None],
+) -> None:
+    """Draw the jobs in ``n`` worker processes, each taking every n-th job; puts each result in
+    ``drawn`` under its job's index as its worker's share comes back."""
+    context = multiprocessing.get_context("fork") if _can_fork() else None
+    if context is not None:
+        for module in preload:
+            importlib.import_module(module)
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=context)
     try:
-        with warnings.catch_warnings():
+        with _sigint_held(), warnings.catch_warnings():
             # Python 3.12+ warns when forking a process that has threads. Ours are idle pools of
             # numerical and Arrow libraries; the workers only draw with matplotlib and shapely.
             warnings.filterwarnings(
                 "ignore", message=r".*fork\(\) may lead to deadlocks", category=DeprecationWarning
             )
-            futures: dict[Future[list[R]], list[int]] = {
-                pool.submit(_draw_share, draw, layers, [jobs[i] for i in share]): share for share in shares
+            futures: dict[Future[list[R]], range] = {
+                pool.submit(_draw_share, draw, layers, [jobs[i] for i in share]): share
+                for share in (range(k, len(jobs), n) for k in range(n))
             }
         for future in as_completed(futures):
             for i, result in zip(futures[future], future.result(), strict=True):
@@ -115,7 +145,21 @@ def draw_all(
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    return [drawn[i] for i in range(len(jobs))]
+
+
+@contextlib.contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) while the workers are forked; it arrives once they are, so it cannot
+    be lost in the fork's bookkeeping. The workers keep it held: on an interrupt the parent stops
+    them (and they print no tracebacks of their own)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:

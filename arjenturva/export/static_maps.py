@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
@@ -78,6 +78,16 @@ if TYPE_CHECKING:
     from ..network import Network
 
 Progress = Callable[[str], None]
+
+#: What drawing a map imports (forked workers share these when the parent has imported them).
+_DRAWING_MODULES: Final = (
+    "matplotlib.backends.backend_agg",
+    "matplotlib.collections",
+    "matplotlib.figure",
+    "matplotlib.patheffects",
+    "textalloc",
+    "PIL.PngImagePlugin",
+)
 
 
 def _frame_box(ax: Axes) -> Polygon:
@@ -511,4 +521,11 @@ def write_maps(
     out_dir.mkdir(parents=True, exist_ok=True)
     say = progress or (lambda _m: None)
     layers = _Layers(data, roads, config, language, tuple(credits))
-    return draw_all(_draw_map, layers, jobs, workers=workers, done=lambda job: say(job.message()))
+    return draw_all(
+        _draw_map,
+        layers,
+        jobs,
+        workers=workers,
+        done=lambda job: say(job.message()),
+        preload=_DRAWING_MODULES,
+    )
