@@ -364,6 +364,40 @@ def test_osm_xml_equals_the_osmnx_graph(name: str, tmp_path: Path) -> None:
     assert_same_network(load_network_source(path), _osmnx_xml_network(path))
 
 
+def test_osm_xml_with_ways_before_nodes(tmp_path: Path) -> None:
+    """An Overpass ``out body; >; out skel qt;`` answer lists the ways first: same network; a
+    vertex missing from the file splits its way there, as in a clipped extract."""
+    import re
+
+    text = DEMO_OSM.read_text(encoding="utf-8")
+    nodes = re.findall(r"  <node [^\n]*/>\n", text)
+    ways = re.findall(r"  <way .*?</way>\n", text, flags=re.S)
+    assert len(nodes) > 2000 and len(ways) > 40
+    head = text[: text.index("  <node ")]
+    path = tmp_path / "ways_first.osm"
+    path.write_text(head + "".join(ways) + "".join(nodes) + "</osm>\n", encoding="utf-8")
+    sorted_net = load_network_source(DEMO_OSM)
+    assert_same_network(load_network_source(path), sorted_net)
+    # Drop one vertex in the middle of a road: the road is cut there, the rest is kept.
+    net = load_network_source(path)
+    r = int(np.argmax(np.diff(net.road_offsets)))
+    vx, vy = net.road_xy[(net.road_offsets[r] + net.road_offsets[r + 1]) // 2]
+    from pyproj import Transformer
+
+    lon, lat = Transformer.from_crs(3067, 4326, always_xy=True).transform(vx, vy)
+
+    def off(line: str) -> float:
+        m = re.search(r'lat="([^"]+)" lon="([^"]+)"', line)
+        assert m is not None
+        return math.hypot(float(m[2]) - lon, float(m[1]) - lat)
+
+    gone = min(nodes, key=off)
+    kept = "".join(n for n in nodes if n != gone)
+    path.write_text(head + "".join(ways) + kept + "</osm>\n", encoding="utf-8")
+    cut = load_network_source(path)
+    assert cut.n_roads > sorted_net.n_roads - 1 and cut.info["km"] < sorted_net.info["km"]
+
+
 def _random_osm(seed: int, path: Path) -> Path:
     """A small random OSM XML file full of awkward ways: duplicates (also reversed, with another
     one-way tag), closed and self-crossing ways, repeated vertices, ferries, speed changes."""

@@ -8,7 +8,7 @@ through osmnx's simplified graph. Only place names import osmnx.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -94,69 +94,125 @@ class _Ways:
     key: np.ndarray
 
 
-def _read_ways(source: str | osmium.io.File, speeds: Mapping[str, float]) -> _Ways:
-    """The drivable ways and ferries of an OSM file; a way is split where a vertex is missing.
+class _WayCollector:
+    """Drivable ways and ferries gathered vertex by vertex into runs of located vertices: a way
+    is split where a vertex has no location (outside the extract)."""
+
+    def __init__(self, speeds: Mapping[str, float]) -> None:
+        self.speeds = speeds
+        self.refs: list[int] = []
+        self.lons: list[float] = []
+        self.lats: list[float] = []
+        self.offsets = [0]
+        self.cls: list[str] = []
+        self.oneway: list[int] = []
+        self.speed: list[float] = []
+        self.key: list[int] = []
+        self.keys: dict[tuple[str | None, ...], int] = {}
+        self.missing = 0
+        self.attrs: tuple[str, int, float, int] = ("", 0, 0.0, 0)
+
+    def start(self, tags: Mapping[str, str]) -> bool:
+        """Begin a way; False when it is not drivable (then add nothing for it)."""
+        c = _is_drivable(tags)
+        if c is None:
+            return False
+        values = (tags.get("highway"), tags.get("route"), tags.get("maxspeed"))
+        k = self.keys.setdefault(values, len(self.keys))
+        self.attrs = (c, _oneway_code(tags), parse_maxspeed(tags.get("maxspeed"), speeds=self.speeds), k)
+        return True
+
+    def vertex(self, ref: int, lon: float | None, lat: float | None) -> None:
+        if lon is None or lat is None:
+            self.missing += 1
+            self.close()
+        else:
+            self.refs.append(ref)
+            self.lons.append(lon)
+            self.lats.append(lat)
+
+    def close(self) -> None:
+        """End the current run (at a missing vertex or the end of the way)."""
+        start = self.offsets[-1]
+        if len(self.refs) - start >= 2:
+            self.offsets.append(len(self.refs))
+            c, o, s, k = self.attrs
+            self.cls.append(c)
+            self.oneway.append(o)
+            self.speed.append(s)
+            self.key.append(k)
+        else:  # a run of fewer than two vertices is no road
+            del self.refs[start:], self.lons[start:], self.lats[start:]
+
+    def ways(self) -> _Ways:
+        return _Ways(
+            ref=np.asarray(self.refs, np.int64), lon=np.asarray(self.lons, float),
+            lat=np.asarray(self.lats, float), offsets=np.asarray(self.offsets, np.int64),
+            cls=np.asarray(self.cls, dtype=object), oneway=np.asarray(self.oneway, np.int8),
+            speed=np.asarray(self.speed, float), key=np.asarray(self.key, np.int64),
+        )
+
+
+def _way_tags(w: osmium.osm.Way) -> dict[str, str]:
+    return {k: w.tags[k] for k in _OSM_WAY_TAGS if k in w.tags}
+
+
+def _read_ways(
+    source: Callable[[], str | osmium.io.File], speeds: Mapping[str, float], *, any_order: bool = False
+) -> _Ways:
+    """The drivable ways and ferries of an OSM file (``source()`` opens it); a way is split
+    where a vertex is missing.
+
+    One pass finds the vertices' locations from the nodes read before the ways (sorted files:
+    PBF extracts, JOSM and most Overpass answers). With ``any_order``, a file where some vertex
+    had no location is read again in two passes, the ways and then the nodes they use, for files
+    that list ways before nodes (an Overpass ``out body; >; out skel qt;`` answer).
 
     Raises what libosmium raises for a file it cannot read (``RuntimeError``, ``OSError``).
     """
     import osmium
 
-    refs: list[int] = []
-    lons: list[float] = []
-    lats: list[float] = []
-    offsets = [0]
-    cls: list[str] = []
-    oneway: list[int] = []
-    speed: list[float] = []
-    key: list[int] = []
-    keys: dict[tuple[str | None, ...], int] = {}
-
-    def close_run(c: str, o: int, s: float, k: int) -> None:
-        if len(refs) - offsets[-1] >= 2:
-            offsets.append(len(refs))
-            cls.append(c)
-            oneway.append(o)
-            speed.append(s)
-            key.append(k)
-        else:  # a run of fewer than two vertices is no road
-            del refs[offsets[-1]:], lons[offsets[-1]:], lats[offsets[-1]:]
-
+    col = _WayCollector(speeds)
     fp = (
-        osmium.FileProcessor(source, osmium.osm.NODE | osmium.osm.WAY)
+        osmium.FileProcessor(source(), osmium.osm.NODE | osmium.osm.WAY)
         .with_locations()
         .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
         .with_filter(osmium.filter.KeyFilter("highway", "route"))
     )
-    # The entity filter passes ways only.
+    for w in cast("Iterator[osmium.osm.Way]", fp):  # the entity filter passes ways only
+        if col.start(_way_tags(w)):
+            for nd in w.nodes:
+                loc = nd.location
+                col.vertex(nd.ref, *((loc.lon, loc.lat) if loc.valid() else (None, None)))
+            col.close()
+    if not (any_order and col.missing):
+        return col.ways()
+    ways: list[tuple[dict[str, str], list[int]]] = []
+    fp = osmium.FileProcessor(source(), osmium.osm.WAY).with_filter(
+        osmium.filter.KeyFilter("highway", "route"))
     for w in cast("Iterator[osmium.osm.Way]", fp):
-        tags = {k: w.tags.get(k) for k in _OSM_WAY_TAGS if k in w.tags}
-        c = _is_drivable(tags)
-        if c is None:
-            continue
-        o = _oneway_code(tags)
-        s = parse_maxspeed(tags.get("maxspeed"), speeds=speeds)
-        k = keys.setdefault((tags.get("highway"), tags.get("route"), tags.get("maxspeed")), len(keys))
-        for nd in w.nodes:
-            loc = nd.location
-            if loc.valid():
-                refs.append(nd.ref)
-                lons.append(loc.lon)
-                lats.append(loc.lat)
-            else:  # vertex outside the extract: split the way here
-                close_run(c, o, s, k)
-        close_run(c, o, s, k)
-    return _Ways(
-        ref=np.asarray(refs, np.int64), lon=np.asarray(lons, float), lat=np.asarray(lats, float),
-        offsets=np.asarray(offsets, np.int64), cls=np.asarray(cls, dtype=object),
-        oneway=np.asarray(oneway, np.int8), speed=np.asarray(speed, float),
-        key=np.asarray(key, np.int64),
-    )
+        tags = _way_tags(w)
+        if _is_drivable(tags) is not None:
+            ways.append((tags, [nd.ref for nd in w.nodes]))
+    need = {r for _, refs in ways for r in refs}
+    where: dict[int, tuple[float, float]] = {}
+    fp = osmium.FileProcessor(source(), osmium.osm.NODE).with_filter(osmium.filter.IdFilter(need))
+    for n in cast("Iterator[osmium.osm.Node]", fp):
+        if n.location.valid():
+            where[n.id] = (n.location.lon, n.location.lat)
+    col = _WayCollector(speeds)
+    for tags, refs in ways:
+        col.start(tags)
+        for r in refs:
+            col.vertex(r, *where.get(r, (None, None)))
+        col.close()
+    return col.ways()
 
 
 def _read_pbf(path: Path, speeds: Mapping[str, float], progress: Progress | None) -> _Roads:
     """Drivable ways and ferries from an OSM PBF (or any file libosmium reads) with pyosmium."""
     try:
-        ways = _read_ways(str(path), speeds)
+        ways = _read_ways(lambda: str(path), speeds)
     except (RuntimeError, OSError, ValueError) as e:  # libosmium raises RuntimeError for corrupt input
         msg = (
             f"{path}: cannot read the OSM file ({str(e).splitlines()[0] if str(e) else type(e).__name__}). "
@@ -186,7 +242,7 @@ def _read_osm_xml(path: Path, speeds: Mapping[str, float], progress: Progress | 
     name = path.name.lower()
     fmt = next((f for end, f in _XML_FORMATS if name.endswith(end)), "osm")
     try:
-        ways = _read_ways(osmium.io.File(str(path), fmt), speeds)
+        ways = _read_ways(lambda: osmium.io.File(str(path), fmt), speeds, any_order=True)
     except (RuntimeError, OSError, ValueError) as e:
         text = str(e).splitlines()[0] if str(e) else type(e).__name__
         if isinstance(e, OSError) or text.startswith(("bzip2 error", "gzip error")):
