@@ -11,6 +11,12 @@ with two or four directed segments, or the segments at it differ in ``highway``,
 ``maxspeed``. Between two ends, the nodes that are not ends form a chain that becomes one road
 (driven in each direction in which every link of the chain can be driven); segments directly
 between two ends, and rings without any end, stay one road per way segment.
+
+Where it differs from that graph, on purpose: one-way tags follow the project's rules (as for
+PBF files: ``junction=circular`` is one-way, an explicit ``oneway=no`` on a roundabout is not);
+two one-way roads in opposite directions between the same nodes become one two-way road only
+when they are driven at the same speed (the networkx reading gave the second direction the first
+one's speed); and a vertex missing from the file splits its way instead of failing the read.
 """
 
 from __future__ import annotations
