@@ -14,9 +14,10 @@ name), projected to EPSG:3067 and turned into plain arrays:
 
 Nearest-facility costs come from one multi-source Dijkstra sweep per facility set in compiled
 code (:func:`scipy.sparse.csgraph.dijkstra` with ``min_only=True``) on the transposed graph, so
-the cost counts from home to the service. On large networks the sweep runs on the junctions
-only (dead-end trees and chains of degree-two nodes contracted, built once per network) and
-the other nodes' costs follow exactly from their ends. Points snap to the nearest point *on* the
+the cost counts from home to the service. Where that is faster (large networks, and smaller
+ones with few facilities) the sweep runs on the junctions only (dead-end trees and chains of
+degree-two nodes contracted, built once per network) and the other nodes' costs follow exactly
+from their ends. Points snap to the nearest point *on* the
 nearest road; the straight access leg is added and the network part continues along the road to
 its ends.
 
