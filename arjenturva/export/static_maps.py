@@ -136,6 +136,23 @@ def _draw_cells(
     drawn = sorted(set(np.asarray(classes)[keep].tolist()))
     if not drawn:
         return ()
+    areal = shapely.get_type_id(geoms) >= 3  # polygons; population points are drawn as dots
+    if not (areal | ~keep).all():
+        pts = keep & ~areal
+        xy = shapely.get_coordinates(shapely.centroid(geoms[pts]))
+        ax.scatter(
+            xy[:, 0],
+            xy[:, 1],
+            s=14,
+            c=[colours[c] for c in np.asarray(classes)[pts]],
+            edgecolors="none",
+            alpha=0.9,
+            zorder=2,
+            gid="cells",
+        )
+        keep = keep & areal
+        if not keep.any():
+            return tuple((colours[c], names[c]) for c in drawn)
     paths = polygon_paths(geoms[keep], np.asarray(classes)[keep])
     ax.add_collection(
         patch_collection(
