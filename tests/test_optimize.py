@@ -243,9 +243,7 @@ def test_each_unit_counted_once():
     assert evaluate_selection(half, [0, 1]).coverage_value == pytest.approx(5.0)
     assert evaluate_selection(half, [0, 1, 2]).coverage_value == pytest.approx(7.5)
     assert evaluate_selection(half, [0]).coverage_value == pytest.approx(5.0)
-    half_costly = make_problem(
-        [[0.5, 0.5, 0.75]], [10.0], [{"actor": a, "cost": 0.1} for a in range(3)]
-    )
+    half_costly = make_problem([[0.5, 0.5, 0.75]], [10.0], [{"actor": a, "cost": 0.1} for a in range(3)])
     assert chosen(solve_mip(half_costly)) == [2]
     assert chosen(solve_greedy(half_costly)) == [2]
 
@@ -393,10 +391,11 @@ def test_classic_models_agree_with_spopt(seed):
     assert ours.objective == pytest.approx(theirs.problem.objective.value())
     assert ours.facilities.size == 4
 
-    ours = solve_pmedian(cost, weights, 4)
-    theirs = locate.PMedian.from_cost_matrix(cost, weights, p_facilities=4).solve(solver)
-    assert ours.objective == pytest.approx(theirs.problem.objective.value(), rel=1e-6)
-    assert ours.facilities.size == 4
+    for p in range(1, 6):
+        ours = solve_pmedian(cost, weights, p)
+        theirs = locate.PMedian.from_cost_matrix(cost, weights, p_facilities=p).solve(solver)
+        assert ours.objective == pytest.approx(theirs.problem.objective.value(), rel=1e-6)
+        assert ours.facilities.size == p
 
 
 def test_classic_models_accept_sparse_and_unreachable():
@@ -412,6 +411,122 @@ def test_classic_models_accept_sparse_and_unreachable():
     )
     with pytest.raises(ProposalError, match="LSCP is infeasible"):
         solve_lscp(cost, 1.0)
+
+
+def pmedian_brute_force(cost: np.ndarray, weights: np.ndarray, p: int) -> float:
+    """The p-median optimum by trying every set of p facilities (inf when none serves everyone)."""
+    best = np.inf
+    for sites in itertools.combinations(range(cost.shape[1]), p):
+        near = cost[:, list(sites)].min(axis=1)
+        if np.isfinite(near).all():
+            best = min(best, float(weights[weights > 0] @ near[weights > 0]))
+    return best
+
+
+def pmedian_case(seed: int, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Small p-median matrices of several kinds: plain, ties, unreachable pairs, repeated rows."""
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(8, 40)), int(rng.integers(3, 9))
+    if kind == "ties":
+        cost = rng.integers(0, 5, (n, m)).astype(float)
+    elif kind == "unreachable":
+        cost = rng.uniform(0, 100, (n, m))
+        cost[rng.random((n, m)) < 0.4] = np.inf
+        cost[np.arange(n), rng.integers(0, m, n)] = rng.uniform(0, 100, n)
+    elif kind == "repeated_rows":
+        cost = rng.uniform(0, 100, (4, m))[rng.integers(0, 4, n)]
+    else:
+        cost = rng.uniform(0, 100, (n, m))
+    weights = rng.integers(0, 20, n).astype(float)  # some weights are 0
+    return cost, weights
+
+
+@pytest.mark.parametrize("kind", ["plain", "ties", "unreachable", "repeated_rows"])
+@pytest.mark.parametrize("seed", range(6))
+def test_pmedian_matches_brute_force(seed, kind):
+    cost, weights = pmedian_case(seed, kind)
+    for p in range(1, min(cost.shape[1], 5) + 1):
+        best = pmedian_brute_force(cost, weights, p)
+        if not np.isfinite(best):
+            with pytest.raises(ProposalError, match="infeasible"):
+                solve_pmedian(cost, weights, p)
+            continue
+        sol = solve_pmedian(cost, weights, p)
+        assert sol.objective == pytest.approx(best, rel=1e-9, abs=1e-9)
+        assert sol.status == "optimal" and sol.facilities.size == p
+        assert np.isin(sol.allocation, sol.facilities).all()
+
+
+@pytest.mark.parametrize("iterations", [0, 3])
+@pytest.mark.parametrize("highspy_present", [True, False])
+def test_pmedian_radius_rounds_are_exact_with_weak_bounds(monkeypatch, iterations, highspy_present):
+    """With few subgradient steps the bounds prove nothing, so the radius-bounded rounds with far
+    remainders must find the optimum themselves (through highspy or scipy)."""
+    from arjenturva.proposals import pmedian
+
+    monkeypatch.setattr(pmedian, "SUBGRADIENT_ITERATIONS", iterations)
+    if not highspy_present:
+        monkeypatch.setattr(pmedian, "highspy", None)
+    for seed, kind in itertools.product(range(3), ["plain", "ties", "unreachable"]):
+        cost, weights = pmedian_case(100 + seed, kind)
+        for p in range(1, min(cost.shape[1], 4) + 1):
+            best = pmedian_brute_force(cost, weights, p)
+            if np.isfinite(best):
+                assert solve_pmedian(cost, weights, p).objective == pytest.approx(best, rel=1e-9, abs=1e-9)
+
+
+def full_pmedian_objective(cost: np.ndarray, weights: np.ndarray, p: int) -> float:
+    """The classic formulation (one assignment variable per pair), solved by scipy's HiGHS."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    n, m = cost.shape
+    r, c = np.nonzero(np.isfinite(cost))
+    k = r.size
+    z = m + np.arange(k)
+    a = sp.vstack(
+        [
+            sp.csr_matrix((np.ones(k), (r, z)), shape=(n, m + k)),
+            sp.csr_matrix((np.r_[np.ones(k), -np.ones(k)], (np.r_[np.arange(k), np.arange(k)], np.r_[z, c]))),
+            sp.csr_matrix((np.ones(m), (np.zeros(m, dtype=int), np.arange(m))), shape=(1, m + k)),
+        ]
+    )
+    res = milp(
+        np.r_[np.zeros(m), weights[r] * cost[r, c]],
+        integrality=np.r_[np.ones(m), np.zeros(k)],
+        bounds=Bounds(0, 1),
+        constraints=[
+            LinearConstraint(a, np.r_[np.ones(n), np.full(k, -np.inf), p], np.r_[np.ones(n), np.zeros(k), p])
+        ],
+        options={"mip_rel_gap": 1e-9},
+    )
+    assert res.status == 0
+    return float(res.fun)
+
+
+@pytest.mark.parametrize("p", [1, 3, 6, 12])
+def test_pmedian_matches_the_full_formulation_on_a_clustered_region(p):
+    rng = np.random.default_rng(p)
+    centres = rng.uniform(0, 80, (8, 2))
+    demand = centres[rng.integers(0, 8, 250)] + rng.normal(0, 4, (250, 2))
+    sites = np.r_[demand[rng.choice(250, 30, replace=False)], rng.uniform(0, 80, (15, 2))]
+    cost = 1.3 * np.linalg.norm(demand[:, None] - sites[None], axis=2)
+    weights = np.round(rng.lognormal(2.5, 1.0, 250))
+    sol = solve_pmedian(cost, weights, p)
+    assert sol.objective == pytest.approx(full_pmedian_objective(cost, weights, p), rel=1e-8)
+    assert sol.status == "optimal" and sol.mip_gap == 0.0
+
+
+def test_pmedian_infeasible_p_and_sites_no_one_reaches():
+    # Two groups of demand points that reach only their own sites: one site cannot serve both.
+    cost = np.array([[1.0, np.inf, 5.0, np.inf], [2.0, np.inf, 1.0, np.inf], [np.inf, 3.0, np.inf, np.inf]])
+    weights = np.array([1.0, 2.0, 1.0])
+    with pytest.raises(ProposalError, match="infeasible"):
+        solve_pmedian(cost, weights, 1)
+    two = solve_pmedian(cost, weights, 2)
+    assert two.objective == pytest.approx(min(1 + 2 * 2, 5 + 2 * 1) + 3) and two.facilities.size == 2
+    # p above the sites anyone reaches: those are all opened, the rest is filled with the others.
+    four = solve_pmedian(cost, weights, 4)
+    assert four.objective == pytest.approx(1 + 2 + 3) and four.facilities.tolist() == [0, 1, 2, 3]
 
 
 def test_remote_budget():

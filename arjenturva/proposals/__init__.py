@@ -6,7 +6,8 @@ The modules behind this façade, one job each:
 - :mod:`.evaluate`: the derived index of a problem and the evaluation of a selection;
 - :mod:`.mip`, :mod:`.highs`: the exact MIP and running HiGHS on it;
 - :mod:`.greedy`: the greedy heuristic; :mod:`.solver`: :func:`solve`, which picks between them;
-- :mod:`.classic`: LSCP, MCLP and p-median on a cost matrix; :mod:`.locate` runs them on geodata;
+- :mod:`.classic`: LSCP and MCLP on a cost matrix, :mod:`.pmedian`: p-median (exact, reduced);
+  :mod:`.locate` runs them on geodata;
 - :mod:`.candidates`: candidate sites; :mod:`.options`: candidate options;
 - :mod:`.build`: gap cells, actors and sites into a problem; :mod:`.readback`: a solution into
   agreements; :mod:`.shares`: what each chosen option adds; :mod:`.rationale`: the words of both
@@ -17,12 +18,13 @@ The modules behind this façade, one job each:
 from __future__ import annotations
 
 from .build import BuiltProblem, ProblemLookup, build_problem
-from .classic import LocationSolution, solve_lscp, solve_mclp, solve_pmedian
+from .classic import LocationSolution, solve_lscp, solve_mclp
 from .evaluate import Evaluation, evaluate_selection
 from .greedy import solve_greedy
 from .locate import LocationResult, locate_facilities
 from .mip import solve_mip
 from .options import CandidateOptions
+from .pmedian import solve_pmedian
 from .problem import FIXED, MOBILE, REMOTE, ProposalProblem, ProposalSolution
 from .propose import propose_partnerships
 from .rationale import MODE_CODES, MODE_NAMES, rationale_for, site_label

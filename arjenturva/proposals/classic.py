@@ -1,4 +1,5 @@
-"""Classic location models on a cost matrix: LSCP, MCLP and p-median, solved with HiGHS.
+"""Classic location models on a cost matrix: LSCP and MCLP solved with HiGHS, and what they share
+with p-median (:mod:`.pmedian`): the result type and the reachable pairs of a matrix.
 
 Like PySAL spopt's ``from_cost_matrix`` core they take plain (sparse) matrices and weights and
 return indices; :mod:`.locate` is the adapter that builds the matrices from the road network.
@@ -226,76 +227,3 @@ def solve_mclp(
         float(res.mip_gap or 0.0),
         time.perf_counter() - t0,
     )
-
-
-def solve_pmedian(cost: Any, weights: Any, p: int, *, time_limit_s: float = 60.0) -> LocationSolution:
-    """p-median: ``p`` facilities minimising the total weighted cost of serving every demand point.
-
-    Parameters
-    ----------
-    cost
-        ``n_demand x n_facility`` matrix (see :func:`solve_lscp`); unreachable pairs are not allowed
-        as assignments.
-    weights
-        Demand weight per demand point.
-    p
-        Number of facilities to open (exactly ``p``).
-    time_limit_s
-        HiGHS time limit.
-
-    Returns
-    -------
-    LocationSolution
-        ``objective`` is ``sum_i weights_i * cost[i, allocation_i]``.
-
-    Raises
-    ------
-    ProposalError
-        When a demand point has no reachable facility or ``p`` is out of range.
-    """
-    t0 = time.perf_counter()
-    pairs, w = _weighted_pairs(cost, weights, p, "p-median")
-    r, c, v = pairs.row, pairs.col, pairs.value
-    n, m = pairs.n_demand, pairs.n_facility
-    unreachable = np.setdiff1d(np.arange(n), r)
-    if unreachable.size:
-        msg = f"p-median is infeasible: demand points {unreachable[:10].tolist()} reach no facility"
-        raise ProposalError(msg)
-    k = r.size
-    # Variables: x (m, binary), z (k assignment pairs, continuous in [0, 1]).
-    zk = m + np.arange(k)
-    assign = sp.csr_matrix((np.ones(k), (r, zk)), shape=(n, m + k))  # sum_j z_ij = 1
-    link = sp.csr_matrix(
-        (np.r_[np.ones(k), -np.ones(k)], (np.r_[np.arange(k), np.arange(k)], np.r_[zk, c])), shape=(k, m + k)
-    )  # z_ij - x_j <= 0
-    count = sp.csr_matrix((np.ones(m), (np.zeros(m, dtype=np.int64), np.arange(m))), shape=(1, m + k))
-    a = sp.vstack([assign, link, count]).tocsr()
-    lo = np.r_[np.ones(n), np.full(k, -np.inf), p]
-    hi = np.r_[np.ones(n), np.zeros(k), p]
-    res = _run_milp(
-        np.r_[np.zeros(m), w[r] * v],
-        np.r_[np.ones(m), np.zeros(k)],
-        Bounds(0, 1),
-        LinearConstraint(a, lo, hi),
-        time_limit_s,
-        "p-median",
-    )
-    open_ = res.x[:m] > 0.5
-    alloc = _nearest_chosen(r, c, v, n, open_)
-    obj = float(np.sum(w * _cost_at(r, c, v, alloc)))
-    return LocationSolution(
-        np.flatnonzero(open_),
-        obj,
-        alloc,
-        "optimal" if res.status == 0 else "time_limit",
-        float(res.mip_gap or 0.0),
-        time.perf_counter() - t0,
-    )
-
-
-def _cost_at(r: np.ndarray, c: np.ndarray, v: np.ndarray, alloc: np.ndarray) -> np.ndarray:
-    """Cost of each demand point's allocated facility (``inf`` when unallocated)."""
-    out = np.full(alloc.size, np.inf)
-    hit = alloc[r] == c
-    out[r[hit]] = v[hit]
-    return out
