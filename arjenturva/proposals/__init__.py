@@ -21,7 +21,7 @@ from .build import BuiltProblem, ProblemLookup, build_problem
 from .classic import LocationSolution, solve_lscp, solve_mclp
 from .evaluate import Evaluation, evaluate_selection
 from .greedy import solve_greedy
-from .locate import LocationResult, locate_facilities
+from .locate import LocationMatrix, LocationResult, locate_facilities, location_matrix
 from .mip import solve_mip
 from .options import CandidateOptions
 from .pmedian import solve_pmedian
@@ -40,6 +40,7 @@ __all__ = [
     "BuiltProblem",
     "CandidateOptions",
     "Evaluation",
+    "LocationMatrix",
     "LocationResult",
     "LocationSolution",
     "ProblemLookup",
@@ -49,6 +50,7 @@ __all__ = [
     "build_problem",
     "evaluate_selection",
     "locate_facilities",
+    "location_matrix",
     "propose_partnerships",
     "rationale_for",
     "site_label",

@@ -25,7 +25,7 @@ from ..schema import SECTORS
 from .candidates import _candidate_sites, _Sites
 from .options import CandidateOptions, _Actors, _build_options, _DemandUnits, _Reach
 from .problem import ProposalProblem
-from .rationale import MODE_CODES
+from .rationale import MODE_CODES, MODE_NAMES
 
 Progress = Callable[[str], None]
 
@@ -185,24 +185,30 @@ def _actor_table(
 def _unit_groups(
     cover: sparse.csr_matrix, unit_svc_code: np.ndarray, unit_muni_code: np.ndarray
 ) -> np.ndarray:
-    """Group index of each unit: units that the same options cover by the same fractions.
+    """Group index of each unit: units of one service and municipality that the same options cover
+    by the same fractions (to 9 decimals), numbered by first appearance.
 
     Such units are one unit for the solver (an exact aggregation: weights and loads add up), which
-    shrinks the model a lot. ``cover`` must have sorted indices.
+    shrinks the model a lot. ``cover`` must have sorted indices. Rows are compared as whole table
+    rows (codes, option indices, rounded fractions), one table per row length.
     """
     n = cover.shape[0]
-    keys: dict[tuple[Any, ...], int] = {}
-    group = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        lo, hi = cover.indptr[i], cover.indptr[i + 1]
-        key = (
-            int(unit_svc_code[i]),
-            int(unit_muni_code[i]),
-            cover.indices[lo:hi].tobytes(),
-            np.round(cover.data[lo:hi], 9).tobytes(),
-        )
-        group[i] = keys.setdefault(key, len(keys))
-    return group
+    nnz = np.diff(cover.indptr)
+    data = np.round(cover.data, 9)
+    first = np.empty(n, dtype=np.int64)  # the first unit of each unit's group
+    for k in np.unique(nnz).tolist():  # one table per row length
+        rows = np.flatnonzero(nnz == k)
+        at = cover.indptr[rows][:, None] + np.arange(k)
+        table = np.column_stack([unit_svc_code[rows], unit_muni_code[rows], cover.indices[at], data[at]])
+        _, head, inverse = np.unique(table, axis=0, return_index=True, return_inverse=True)
+        first[rows] = rows[head][inverse.ravel()]
+    return np.searchsorted(np.unique(first), first)
+
+
+def _per_value(values: Any, value_of: Callable[[Any], Any]) -> np.ndarray:
+    """``value_of`` applied once per distinct entry of ``values`` and spread to every entry."""
+    codes, distinct = pd.factorize(np.asarray(values, dtype=object))
+    return np.array([value_of(v) for v in distinct])[codes]
 
 
 def _assemble(
@@ -222,14 +228,14 @@ def _assemble(
     svc_codes = {s: i for i, s in enumerate(services)}
     muni_list = sorted(set(units.municipality) | set(sites.municipality))
     muni_codes = {mu: i for i, mu in enumerate(muni_list)}
-    svc_weight = np.array([config.services[s].weight for s in units.service])
+    svc_weight = _per_value(units.service, lambda s: config.services[s].weight)
     c0 = units.coverage
     # People aged 65+ weigh weight_65_plus within demand groups that hold them (the whole
     # population, or the 65+ themselves); a school's demand is its children only.
-    with_65 = np.array([config.services[s].demand in ("population", "age_65_plus") for s in units.service])
+    with_65 = _per_value(units.service, lambda s: config.services[s].demand in ("population", "age_65_plus"))
     extra_65 = np.where(with_65, (pc.weight_65_plus - 1.0) * units.age_65_plus, 0.0)
     weight = svc_weight * (units.demand + extra_65) * (1 - c0)
-    cpr = np.array([config.services[s].clients_per_resident for s in units.service])
+    cpr = _per_value(units.service, lambda s: config.services[s].clients_per_resident)
     actor_cap = actors["capacity"].to_numpy(float)
     sectors = actors["sector"].to_numpy(object)
     opt_actor = np.array(options.actor)
@@ -238,8 +244,8 @@ def _assemble(
     def budget(override: int | None, default: int) -> int:
         return int(override) if override is not None else int(default)
 
-    unit_svc_code = np.array([svc_codes[s] for s in units.service])
-    unit_muni_code = np.array([muni_codes[mu] for mu in units.municipality])
+    unit_svc_code = _per_value(units.service, svc_codes.__getitem__)
+    unit_muni_code = _per_value(units.municipality, muni_codes.__getitem__)
     group = _unit_groups(cover, unit_svc_code, unit_muni_code)
     n_groups = int(group.max()) + 1 if n else 0
     first = np.full(n_groups, -1, dtype=np.int64)
@@ -253,12 +259,12 @@ def _assemble(
         service=unit_svc_code[first],
         municipality=unit_muni_code[first],
         opt_actor=opt_actor,
-        opt_service=np.array([svc_codes[s] for s in options.service]),
-        opt_mode=np.array([MODE_CODES[mo] for mo in options.mode]),
+        opt_service=_per_value(options.service, svc_codes.__getitem__),
+        opt_mode=_per_value(options.mode, MODE_CODES.__getitem__),
         opt_site=np.array(options.site),
         opt_cost=np.array(options.cost, dtype=float),
-        opt_sector=np.array([sector_index[sectors[a]] for a in opt_actor]),
-        opt_municipality=np.array([muni_codes[sites.municipality[s]] for s in options.site]),
+        opt_sector=_per_value(sectors, sector_index.__getitem__)[opt_actor],
+        opt_municipality=_per_value(sites.municipality, muni_codes.__getitem__)[np.array(options.site)],
         capacity=np.where(np.isfinite(actor_cap), actor_cap, np.inf),
         capacity_slack=pc.capacity_slack,
         max_new_sites=budget(budgets.max_new_sites, pc.max_new_sites),
@@ -267,6 +273,10 @@ def _assemble(
         min_sectors=max(1, pc.min_sectors),
         max_actor_share=pc.max_actor_share,
         hub_bonus=pc.hub_bonus * float(np.median(weight[weight > 0])) if (weight > 0).any() else 0.0,
+    )
+    # The smallest newly covered demand of each (service, mode), looked up per option.
+    min_demand = np.array(
+        [[config.services[s].min_demand_for(MODE_NAMES[m]) for m in sorted(MODE_NAMES)] for s in services]
     )
     lookup = ProblemLookup(
         access=acc.reset_index(drop=True),
@@ -285,9 +295,7 @@ def _assemble(
         unit_ages_known=units.ages_known,
         unit_threshold_m=units.threshold_m,
         unit_threshold_s=units.threshold_s,
-        option_min_demand=np.array(
-            [config.services[s].min_demand_for(m) for s, m in zip(options.service, options.mode, strict=True)]
-        ),
+        option_min_demand=min_demand[problem.opt_service, problem.opt_mode],
     )
     return BuiltProblem(problem, lookup)
 

@@ -1,4 +1,4 @@
-"""Candidate sites for new service points, and which actors may offer a service where.
+"""Candidate sites for new service points.
 
 Sites are the largest gap areas of each service and municipality, the existing fixed service
 points in municipalities with gaps (co-location) and the actors' bases; one site per location.
@@ -10,7 +10,6 @@ from that place (the words come from :func:`.rationale.site_label`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -118,10 +117,3 @@ def _candidate_sites(
         place_km,
         bearing,
     )
-
-
-def _actor_allowed(actor: Any, service: str, sector_ok: bool, muni: str, mode: str) -> bool:
-    """Whether an actor (a row of the actors layer) may offer ``service`` in ``mode`` in ``muni``."""
-    if not sector_ok or service not in actor.services or mode not in actor.modes:
-        return False
-    return "*" in actor.municipalities or muni in actor.municipalities
