@@ -4,6 +4,7 @@ Run from the repository root::
 
     python benchmarks/bench_propose.py            # three seeds of the default region
     python benchmarks/bench_propose.py --seeds 1 --options 5000 --time-limit 60
+    python benchmarks/bench_propose.py --build    # time build_problem on a generated world
 
 Each instance mimics one region: about 50 gap areas in five municipalities, 10 services (gaps in
 most services of each area, i.e. a few hundred demand units), 200 actors in five sectors and about
@@ -11,17 +12,39 @@ most services of each area, i.e. a few hundred demand units), 200 actors in five
 remote services), with capacities, global budgets, the cross-sector rule (k = 2), an actor-share
 limit and a hub bonus. The table compares the MIP (HiGHS via highspy with the greedy solution as
 starting incumbent, or via scipy.optimize.milp with ``--backend scipy``) with the greedy heuristic.
+
+``--build`` times the step before the solver instead, :func:`build_problem`, on a generated world
+of the same kind (road grid, population cells around villages, 10 services, 200 actors, five
+municipalities; see :func:`generate_world`): median and best of ``--repeat`` runs, and the size of
+the problem it builds.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
+from dataclasses import dataclass
+from typing import Any
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
+from shapely.geometry import LineString, Point, box
 
-from arjenturva.proposals import FIXED, MOBILE, REMOTE, ProposalProblem, solve_greedy, solve_mip
+from arjenturva.config import Config, config_from_dict
+from arjenturva.coverage import GapResult, find_gaps
+from arjenturva.network import Network, network_from_lines
+from arjenturva.proposals import (
+    FIXED,
+    MOBILE,
+    REMOTE,
+    ProposalProblem,
+    build_problem,
+    solve_greedy,
+    solve_mip,
+)
 
 
 def generate_region(
@@ -156,6 +179,219 @@ def generate_region(
     )
 
 
+@dataclass(frozen=True)
+class World:
+    """The inputs of :func:`build_problem` for a generated region."""
+
+    config: Config
+    net: Network
+    gaps: GapResult
+    actors: gpd.GeoDataFrame
+    service_points: gpd.GeoDataFrame
+    places: gpd.GeoDataFrame
+
+
+# id: (threshold km by area class, sectors, mobile days needed, remote weight, smallest fixed demand)
+WORLD_SERVICES = {
+    "health_station": (
+        {"default": 25, "M7": 40},
+        ["wellbeing_county", "company", "cooperative"],
+        5,
+        0.5,
+        800,
+    ),
+    "dental": ({"default": 30, "M7": 60}, ["wellbeing_county", "company"], 5, 0.0, 800),
+    "pharmacy": ({"default": 20, "M7": 45}, ["company", "cooperative"], 0, 0.5, 500),
+    "grocery": (
+        {"default": 5, "M6": 15, "M7": 20},
+        ["company", "cooperative", "village_association"],
+        2,
+        0.3,
+        100,
+    ),
+    "library": ({"default": 15, "M7": 30}, ["municipality", "association"], 1, 0.3, 200),
+    "school": ({"default": 10, "M7": 25}, ["municipality"], 0, 0.0, 100),
+    "post": ({"default": 10, "M7": 25}, ["company", "village_association", "state"], 5, 0.5, 100),
+    "atm": ({"default": 10, "M7": 30}, ["company", "cooperative"], 0, 0.0, 150),
+    "sports": ({"default": 5, "M7": 15}, ["municipality", "association", "volunteer"], 0, 0.0, 100),
+    "social_services": (
+        {"default": 25, "M7": 50},
+        ["wellbeing_county", "association", "parish"],
+        5,
+        0.7,
+        800,
+    ),
+}
+WORLD_SECTORS = sorted({sector for v in WORLD_SERVICES.values() for sector in v[1]})
+
+
+def generate_world(
+    seed: int,
+    *,
+    size_km: float = 150.0,
+    grid_km: float = 3.0,
+    n_villages: int = 50,
+    n_cells: int = 4000,
+    n_actors: int = 200,
+    n_munis: int = 5,
+) -> World:
+    """A generated region: a road grid, population cells around villages, ten services with
+    existing points in some villages, and actors of every sector (coordinates in EPSG:3067)."""
+    rng = np.random.default_rng(seed)
+    x0, y0, size = 300_000.0, 7_000_000.0, size_km * 1000.0
+    ticks = np.arange(0.0, size + 1.0, grid_km * 1000.0)
+    segments = [
+        LineString([(x0 + a, y0 + b), (x0 + a2, y0 + b2)])
+        for i, t in enumerate(ticks)
+        for j in range(ticks.size - 1)
+        for (a, b, a2, b2) in ((t, ticks[j], t, ticks[j + 1]), (ticks[j], t, ticks[j + 1], t))
+    ]
+    net = network_from_lines(gpd.GeoDataFrame(geometry=segments, crs=3067))
+    codes = [f"{100 + k}" for k in range(n_munis)]
+    strip = size / n_munis
+    munis = gpd.GeoDataFrame(
+        {"code": codes, "name": [f"Kunta {c}" for c in codes]},
+        geometry=[box(x0 + k * strip, y0, x0 + (k + 1) * strip, y0 + size) for k in range(n_munis)],
+        crs=3067,
+    )
+    village = rng.uniform(0.05 * size, 0.95 * size, (n_villages, 2))
+    which = rng.integers(0, n_villages, n_cells)
+    far = rng.random(n_cells) < 0.3
+    xy = village[which] + rng.normal(0, 2500.0, (n_cells, 2))
+    xy[far] = rng.uniform(0, size, (int(far.sum()), 2))
+    xy = np.clip(np.round(xy / 1000.0) * 1000.0 + 500.0, 500.0, size - 500.0)
+    xy = np.unique(xy, axis=0)
+    n = len(xy)
+    people = np.maximum(1.0, np.round(rng.lognormal(2.5, 1.2, n)))
+    young, old = np.round(people * 0.15), np.round(people * rng.uniform(0.2, 0.45, n))
+    dist_village = np.min(np.linalg.norm(xy[:, None] - village[None], axis=2), axis=1)
+    area = np.where(dist_village < 2000, "M5", np.where(dist_village < 6000, "M6", "M7"))
+    muni_of = np.minimum((xy[:, 0] // strip).astype(int), n_munis - 1)
+    pop = gpd.GeoDataFrame(
+        {
+            "cell_id": [f"c{k}" for k in range(n)],
+            "population": people,
+            "age_0_14": young,
+            "age_15_64": people - young - old,
+            "age_65_plus": old,
+            "area_class": area,
+            "suppressed": False,
+            "municipality": np.array(codes)[muni_of],
+        },
+        geometry=[Point(x0 + a, y0 + b) for a, b in xy],
+        crs=3067,
+    )
+    rows: list[dict[str, Any]] = []
+    for sid in WORLD_SERVICES:
+        for v in np.flatnonzero(rng.random(n_villages) < 0.3):
+            rows.append({"service": sid, "x": x0 + village[v, 0], "y": y0 + village[v, 1]})
+    pts = pd.DataFrame(rows)
+    pts_muni = np.minimum(((pts["x"] - x0) // strip).astype(int), n_munis - 1)
+    service_points = gpd.GeoDataFrame(
+        {
+            "point_id": [f"P{k}" for k in range(len(pts))],
+            "name": [f"Piste {k}" for k in range(len(pts))],
+            "services": [(s,) for s in pts["service"]],
+            "actor_id": "",
+            "mode": "fixed",
+            "days_per_week": np.nan,
+            "capacity": np.nan,
+            "municipality": np.array(codes)[pts_muni],
+        },
+        geometry=[Point(a, b) for a, b in zip(pts["x"], pts["y"], strict=True)],
+        crs=3067,
+    )
+    base = village[rng.integers(0, n_villages, n_actors)]
+    base_muni = np.minimum((base[:, 0] // strip).astype(int), n_munis - 1)
+    services = list(WORLD_SERVICES)
+    sectors = rng.choice(WORLD_SECTORS, n_actors)
+    mode_sets = [("fixed",), ("fixed", "mobile"), ("fixed", "mobile", "remote"), ("mobile", "remote")]
+    capacity = rng.uniform(200, 3000, n_actors)
+    capacity[rng.random(n_actors) < 0.15] = np.inf
+    actors = gpd.GeoDataFrame(
+        {
+            "actor_id": [f"A{k}" for k in range(n_actors)],
+            "name": [f"Toimija {k}" for k in range(n_actors)],
+            "sector": sectors,
+            "services": [
+                tuple(rng.choice(services, int(rng.integers(1, 4)), replace=False)) for _ in range(n_actors)
+            ],
+            "capacity": capacity,
+            "municipalities": [("*",) if rng.random() < 0.5 else (codes[b],) for b in base_muni],
+            "modes": [mode_sets[int(k)] for k in rng.integers(0, len(mode_sets), n_actors)],
+            "max_travel_km": rng.uniform(40, 120, n_actors),
+            "employment_scheme": False,
+            "cost_per_km": rng.uniform(0.5, 1.5, n_actors),
+            "languages": [("fi",)] * n_actors,
+            "base_municipality": np.array(codes)[base_muni],
+        },
+        geometry=[Point(x0 + a, y0 + b) for a, b in base],
+        crs=3067,
+    )
+    places = gpd.GeoDataFrame(
+        {"name": [f"Kylä {k}" for k in range(n_villages)]},
+        geometry=[Point(x0 + a, y0 + b) for a, b in village],
+        crs=3067,
+    )
+    services_cfg = {}
+    for sid, (thr, secs, days, remote, minimum) in WORLD_SERVICES.items():
+        entry: dict[str, Any] = {
+            "label": {"fi": sid, "en": sid},
+            "threshold_km": thr,
+            "sectors": secs,
+            "min_demand": {"fixed": minimum},
+        }
+        if days:
+            entry["mobile"] = {"required_days": days}
+        if remote:
+            entry["remote"] = remote
+        services_cfg[sid] = entry
+    config = config_from_dict(
+        {
+            "language": "en",
+            "inputs": {
+                "municipalities": {"path": "m"},
+                "population": {"path": "p"},
+                "service_points": {"path": "s"},
+            },
+            "network": {"source": "r.gpkg"},
+            "services": services_cfg,
+            "proposals": {
+                "max_new_sites": 15,
+                "max_mobile_routes": 25,
+                "max_remote_points": 10,
+                "min_sectors": 2,
+            },
+        }
+    )
+    gaps = find_gaps(config, net, pop, service_points, munis)
+    return World(config, net, gaps, actors, service_points, places)
+
+
+def bench_build(seeds: int, repeat: int) -> None:
+    """Time build_problem on generated worlds and print the table."""
+    header = (
+        f"{'seed':>4} {'cells':>6} {'units':>6} {'groups':>6} {'options':>7} {'nnz':>8} "
+        f"{'median s':>8} {'best s':>7}"
+    )
+    print(header)
+    print("-" * len(header))
+    for seed in range(seeds):
+        w = generate_world(seed)
+        times = []
+        built = None
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            built = build_problem(w.config, w.net, w.gaps, w.actors, w.service_points, places=w.places)
+            times.append(time.perf_counter() - t0)
+        assert built is not None and built.problem is not None and built.lookup is not None
+        print(
+            f"{seed:>4} {len(w.gaps.population):>6} {built.lookup.unit_coverage.shape[0]:>6} "
+            f"{built.problem.n_units:>6} {built.problem.n_options:>7} {built.lookup.unit_coverage.nnz:>8} "
+            f"{statistics.median(times):>8.3f} {min(times):>7.3f}"
+        )
+
+
 def main() -> None:
     """Run the benchmark and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -164,7 +400,12 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--gap", type=float, default=0.01)
     parser.add_argument("--backend", choices=("auto", "highspy", "scipy"), default="auto")
+    parser.add_argument("--build", action="store_true", help="time build_problem on generated worlds")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of build_problem per world (--build)")
     args = parser.parse_args()
+    if args.build:
+        bench_build(args.seeds, args.repeat)
+        return
 
     header = (
         f"{'seed':>4} {'units':>5} {'options':>7} {'nnz':>6} {'gen s':>6} {'MIP s':>6} {'status':>10} "

@@ -200,7 +200,10 @@ def _unit_groups(
         rows = np.flatnonzero(nnz == k)
         at = cover.indptr[rows][:, None] + np.arange(k)
         table = np.column_stack([unit_svc_code[rows], unit_muni_code[rows], cover.indices[at], data[at]])
-        _, head, inverse = np.unique(table, axis=0, return_index=True, return_inverse=True)
+        table = np.ascontiguousarray(table, dtype=float)
+        # Each row as one opaque value: rows are equal when their bytes are.
+        keys = table.view(np.dtype((np.void, table.dtype.itemsize * table.shape[1]))).ravel()
+        _, head, inverse = np.unique(keys, return_index=True, return_inverse=True)
         first[rows] = rows[head][inverse.ravel()]
     return np.searchsorted(np.unique(first), first)
 
