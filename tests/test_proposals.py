@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import geopandas as gpd
@@ -19,7 +20,7 @@ from arjenturva.config import config_from_dict
 from arjenturva.coverage import find_gaps
 from arjenturva.errors import ProposalError
 from arjenturva.network import network_from_lines
-from arjenturva.proposals import propose_partnerships
+from arjenturva.proposals import location_matrix, propose_partnerships, solve_pmedian
 
 
 @pytest.fixture(scope="module")
@@ -308,6 +309,120 @@ def test_service_without_any_point_gets_proposals(template_ws):
     assert "ei tavoita tieverkolla yhtään palvelupistettä" in health[0]["rationale"]
     after = {c["service"]: c for c in data["coverage"]}["health_station"]
     assert after["uncovered_population_before"] == 42 and after["uncovered_population_after"] == 0
+
+
+# --- p-median on the demo: every service, p = 1..5, against spopt --------------------------------
+
+# PySAL spopt 0.7.0's PMedian (from_cost_matrix, CBC through PuLP) on the demo's p-median matrices
+# (location_matrix: road km, every cell to every site it reaches, no cut-off). There are three
+# distinct matrices (the services' demand groups) and each solve takes spopt one to two minutes,
+# so the optima are recorded here with the matrix they came from (shape, sum of costs and of
+# weights); ARJENTURVA_SPOPT_DEMO=1 solves them again with spopt in the test.
+SPOPT_DEMO_OPTIMA = {
+    "population": (
+        (979, 137),
+        7476589.381,
+        17847.0,
+        [636002.1560024996, 365587.8351945857, 308435.8570170836, 261891.2813602225, 220484.9904558055],
+    ),
+    "age_0_14": (
+        (809, 137),
+        6153534.766,
+        2616.0,
+        [91750.72938975236, 51537.91650211254, 44071.34548171387, 37186.79491913377, 31241.26458786481],
+    ),
+    "age_65_plus": (
+        (941, 137),
+        7191375.563,
+        6612.0,
+        [244532.07356636057, 146381.69001729664, 123151.00607547634, 104589.9082346733, 87340.98492394395],
+    ),
+}
+
+
+def _spopt_pmedian(cost: np.ndarray, weights: np.ndarray, p: int) -> float:
+    pulp = pytest.importorskip("pulp")
+    locate = pytest.importorskip("spopt.locate")
+    model = locate.PMedian.from_cost_matrix(cost, weights, p_facilities=p)
+    return float(model.solve(pulp.PULP_CBC_CMD(msg=False)).problem.objective.value())
+
+
+def _best_of_one_and_two(cost: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
+    """The p-median optima for p = 1 and 2 by trying every site and every pair of sites."""
+    one = float((weights @ cost).min())
+    two = min(
+        float((weights @ np.minimum(cost[:, [a]], cost[:, a + 1 :])).min()) for a in range(cost.shape[1] - 1)
+    )
+    return one, two
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pulp 3.x deprecations inside spopt
+def test_pmedian_matches_spopt_for_every_service_of_the_demo_and_p_1_to_5(demo):
+    ws, net, gaps = demo
+    live = os.environ.get("ARJENTURVA_SPOPT_DEMO") == "1"
+    for sid, svc in ws.config.services.items():
+        lm = location_matrix(
+            ws.config, net, gaps, ws.service_points, ws.actors, model="pmedian", service=sid, places=ws.places
+        )
+        cost = lm.cost.toarray()
+        assert lm.cost.nnz == cost.size  # the full matrix: every cell reaches every site
+        shape, cost_sum, weight_sum, optima = SPOPT_DEMO_OPTIMA[svc.demand]
+        assert cost.shape == shape
+        assert cost.sum() == pytest.approx(cost_sum, abs=0.01) and lm.weights.sum() == weight_sum
+        one, two = _best_of_one_and_two(cost, lm.weights)
+        assert optima[:2] == pytest.approx([one, two], rel=1e-9)
+        for p in range(1, 6):
+            res = api.locate_facilities(ws, model="pmedian", service=sid, p=p, network=net, gaps=gaps)
+            assert res.status == "optimal" and len(res.sites) == p
+            assert res.objective == pytest.approx(optima[p - 1], rel=1e-9)
+            assert res.demand_covered == pytest.approx(lm.weights.sum()) and res.excluded_demand >= 0
+            if live:
+                assert res.objective == pytest.approx(_spopt_pmedian(cost, lm.weights, p), rel=1e-9)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pulp 3.x deprecations inside spopt
+def test_pmedian_matches_spopt_live_on_part_of_the_demo_matrix(demo):
+    ws, net, gaps = demo
+    lm = location_matrix(
+        ws.config,
+        net,
+        gaps,
+        ws.service_points,
+        ws.actors,
+        model="pmedian",
+        service="grocery",
+        places=ws.places,
+    )
+    rows = np.arange(0, lm.cost.shape[0], 12)  # every 12th cell: small enough for spopt in seconds
+    cost, weights = lm.cost.toarray()[rows], lm.weights[rows]
+    for p in range(1, 6):
+        ours = solve_pmedian(cost, weights, p)
+        assert ours.objective == pytest.approx(_spopt_pmedian(cost, weights, p), rel=1e-9)
+
+
+def test_pmedian_p_1_from_the_cli(demo, tmp_path):
+    """Once infeasible: the cost matrix was cut at 3x the largest threshold."""
+    ws, _, _ = demo
+    r = CliRunner(env={"COLUMNS": "200"}).invoke(
+        app,
+        [
+            "propose",
+            "-c",
+            str(ws.config.base_dir / "arjenturva.yaml"),
+            "--out",
+            str(tmp_path / "r"),
+            "--model",
+            "pmedian",
+            "--p",
+            "1",
+            "--service",
+            "grocery",
+            "--json",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    loc = json.loads(r.stdout)
+    assert len(loc["sites"]) == 1 and loc["objective"] == pytest.approx(SPOPT_DEMO_OPTIMA["population"][3][0])
 
 
 # --- Proposals worth reading: the demo run's proposals.csv -----------------------------------------

@@ -180,11 +180,11 @@ def _lagrangian(inst: _Instance, upper: float, open_: np.ndarray, deadline: floa
     lam = w * (d1 + np.where(np.isfinite(d2), d2, 2.0 * d1)) / 2.0
     best, best_lam = -math.inf, lam.copy()
     best_open, best_upper = open_, upper
-    red = np.empty_like(a)
+    red, neg = np.empty_like(a), np.empty_like(a)
     step, stall = 2.0, 0
     for _ in range(SUBGRADIENT_ITERATIONS):
         np.subtract(a, lam[:, None], out=red)
-        rho = np.minimum(red, 0.0).sum(axis=0)
+        rho = np.minimum(red, 0.0, out=neg).sum(axis=0)
         chosen = np.argpartition(rho, p - 1)[:p]
         bound = float(lam.sum() + rho[chosen].sum())
         trial = np.zeros(cost.shape[1], dtype=bool)
