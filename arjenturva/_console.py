@@ -56,13 +56,25 @@ def print_problems(e: ValidationError) -> None:
             err.print(f"  [yellow]-[/yellow] {esc(w)}")
 
 
+def _names(items: list[str], most: int = 12) -> str:
+    """A list of municipalities, cut after ``most`` with the count."""
+    if len(items) <= most:
+        return ", ".join(items)
+    return f"{len(items)}: " + ", ".join(items[:most]) + ", …"
+
+
 def summary_table(summary: dict[str, Any]) -> Table:
     t = Table(title=f"Workspace: {esc(summary['name'])}", title_justify="left", show_header=False)
     t.add_column("what", style="bold")
     t.add_column("value")
     for layer, n in summary["layers"].items():
         t.add_row(f"{layer}", f"{n} features")
-    t.add_row("municipality list", esc(", ".join(summary["municipalities"])))
+    t.add_row("municipality list", esc(_names(summary["municipalities"])))
+    if summary.get("context_municipalities"):
+        t.add_row("context (points and roads only)", esc(_names(summary["context_municipalities"])))
+        left = summary["population_left_out"]
+        t.add_row("population left out", f"{left['people']:,.0f}".replace(",", " ")
+                  + f" in {left['features']} features of the context")
     t.add_row(
         "population total",
         f"{summary['population_total']:,}".replace(",", " ")
@@ -372,7 +384,8 @@ def print_run(result: Any, *, as_json: bool, quiet: bool) -> None:
     if result.proposals is not None:
         print_proposals(result.proposals)
     cache_warning = result.network.info.get("cache_warning")
-    for w in [*result.gaps.warnings, *([cache_warning] if cache_warning else [])]:
+    ws_warnings = [str(w) for w in result.workspace.warnings]
+    for w in [*ws_warnings, *result.gaps.warnings, *([cache_warning] if cache_warning else [])]:
         err.print(f"[yellow]Warning:[/yellow] {esc(w)}")
     out.print(f"Results in [bold]{esc(result.results_dir)}[/bold]:")
     for f in dict.fromkeys(result.files):

@@ -253,9 +253,14 @@ def _write_gaps_into(
             "area_classes": result.area_class_source,
             "scenario": scenario,
             "scenario_description": ws.config.scenarios[scenario].description if scenario else None,
+            "study_area": None if ws.context is None else list(ws.municipalities["code"]),
+            "context_municipalities": [] if ws.context is None else list(ws.context["code"]),
+            "population_left_out": ws.left_out.as_dict(),
         },
     )
-    return write_gap_results(result, folder, ws.config, force=True, record=record, places=ws.places)
+    return write_gap_results(
+        result, folder, ws.config, force=True, record=record, places=ws.places, context=ws.context
+    )
 
 
 # ---------------------------------------------------------------------------------------------

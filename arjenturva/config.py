@@ -339,6 +339,11 @@ class Config(_Model):
     language: Literal["fi", "en"] = "fi"
     synthetic: bool = Field(default=False, description="the data is made up: every map and report says so")
     inputs: Inputs
+    study_area: list[str] | None = Field(
+        default=None,
+        description="codes of the municipalities analysed; the others in the municipalities layer "
+        "are context: their service points and roads count, their population is left out",
+    )
     network: NetworkConfig
     services: dict[str, ServiceConfig]
     area_classes: AreaClassConfig = Field(default_factory=AreaClassConfig)
@@ -350,6 +355,25 @@ class Config(_Model):
     # Set by the loader, not read from YAML.
     base_dir: Path = Field(default=Path("."), exclude=True)
     path: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("study_area", mode="before")
+    @classmethod
+    def _study_area(cls, v: Any) -> list[str] | None:
+        if v is None:
+            return None
+        if isinstance(v, str | int):
+            v = [v]
+        if not isinstance(v, list):
+            raise ValueError("give a list of municipality codes, e.g. study_area: ['615', '614']")
+        codes = [str(c).strip() for c in v]
+        bad = [c for c in codes if not c.isdigit() or len(c) > 3]
+        if bad:
+            raise ValueError(
+                f"municipality codes are 1-3 digits (got {bad}); e.g. study_area: ['615', '614']"
+            )
+        if not codes:
+            raise ValueError("give at least one municipality code, or leave study_area out to study them all")
+        return list(dict.fromkeys(c.zfill(3) for c in codes))
 
     @field_validator("services")
     @classmethod

@@ -74,7 +74,7 @@ def apply_scenario(ws: Workspace, name: str) -> Workspace:
             x, y = pt.x, pt.y
         else:
             x, y = to_3067.transform(pt.lon, pt.lat)
-        munis = ws.municipalities
+        munis = ws.municipalities if ws.context is None else pd.concat([ws.municipalities, ws.context])
         inside = munis[munis.contains(shapely.Point(x, y))]
         new_rows.append(
             {
@@ -114,6 +114,8 @@ def apply_scenario(ws: Workspace, name: str) -> Workspace:
         service_points=gpd.GeoDataFrame(points.reset_index(drop=True), geometry="geometry", crs=CRS),
         actors=None if actors is None else actors.reset_index(drop=True),
         places=ws.places,
+        context=ws.context,
+        left_out=ws.left_out,
         warnings=list(ws.warnings),
         files=dict(ws.files),
     )

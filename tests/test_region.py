@@ -66,3 +66,67 @@ def test_implausibly_far_points_are_problems(tmp_path):
     with pytest.raises(ValidationError) as e:
         api.load_workspace(config)
     assert any("km beyond every municipality" in p.message and p.where for p in e.value.problems)
+
+
+def _with_study_area(config: Path, codes: str) -> Path:
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("inputs:", f"study_area: [{codes}]\ninputs:", 1), encoding="utf-8")
+    return config
+
+
+@pytest.fixture(scope="module")
+def studied(tmp_path_factory):
+    """The whole demo, and the demo with only Kaarnavaara (996) studied and Routajärvi as context."""
+    root = tmp_path_factory.mktemp("study")
+    full = api.load_workspace(api.copy_demo(root / "full"))
+    cfg = _with_study_area(api.copy_demo(root / "one"), "'996'")
+    return full, api.load_workspace(cfg), cfg
+
+
+def test_study_area_leaves_the_context_population_out_with_a_count(studied):
+    full, one, _ = studied
+    in_997 = full.population["municipality"] == "997"
+    assert list(one.municipalities["code"]) == ["996"]
+    assert list(one.context["code"]) == ["997"]
+    assert len(one.population) == (~in_997).sum()
+    assert one.left_out.features == in_997.sum()
+    assert one.left_out.people == pytest.approx(full.population.loc[in_997, "population"].sum())
+    (w,) = [w for w in one.warnings if "context municipalities" in w.message]
+    assert f"{in_997.sum()} population feature(s)" in w.message
+    # the context's service points are kept, with their municipality
+    n_997 = (full.service_points["municipality"] == "997").sum()
+    assert (one.service_points["municipality"] == "997").sum() == n_997
+
+
+def test_study_area_gaps_and_outputs_cover_the_studied_municipality_only(studied, tmp_path):
+    full, one, cfg = studied
+    a = api.find_gaps(full)
+    b = api.find_gaps(one)
+    assert set(b.summary["municipality"]) == {"996"}
+    mine = a.summary[a.summary["municipality"] == "996"].reset_index(drop=True)
+    theirs = b.summary.reset_index(drop=True)
+    # Kaarnavaara's figures do not change when Routajärvi becomes context: its points still count
+    pd.testing.assert_frame_equal(mine[theirs.columns], theirs, check_dtype=False)
+
+    res = api.run_pipeline(cfg, out_dir=tmp_path / "res", with_proposals=False)
+    from arjenturva import results as R
+
+    run = R.read_run(res.results_dir)
+    assert run.raw["study_area"] == ["996"]
+    assert run.raw["population_left_out"]["features"] == one.left_out.features
+
+    ctx = R.read_layer(res.results_dir, R.CONTEXT)
+    assert list(ctx["code"]) == ["997"]
+    names = {p.name for p in (res.results_dir / "maps").iterdir()}
+    assert "overview_996.png" in names and not any("997" in n for n in names)
+    assert not any("997" in p.name for p in res.results_dir.glob("*.html"))
+
+
+def test_unknown_study_area_code_is_an_error(tmp_path):
+    from arjenturva.errors import ValidationError
+
+    cfg = _with_study_area(api.copy_demo(tmp_path / "ws"), "'996', '123'")
+    with pytest.raises(ValidationError) as e:
+        api.load_workspace(cfg)
+    (p,) = [p for p in e.value.problems if p.column == "study_area"]
+    assert "123" in p.message and "municipalities layer" in p.message

@@ -94,6 +94,8 @@ class MapData:
     new_sites: gpd.GeoDataFrame | None = None
     proposals: gpd.GeoDataFrame | None = None
     places: gpd.GeoDataFrame | None = None
+    context: gpd.GeoDataFrame | None = None
+    """Municipalities around the study area (drawn grey, never framed on), when there are any."""
 
 
 def read_map_data(results_dir: str | Path, config: Config) -> MapData:
@@ -130,6 +132,7 @@ def read_map_data(results_dir: str | Path, config: Config) -> MapData:
         new_sites=R.read_layer(results_dir, R.NEW_SITES) if R.NEW_SITES.layer in layers else None,
         proposals=R.read_layer(results_dir, R.PROPOSALS) if R.PROPOSALS.layer in layers else None,
         places=R.read_layer(results_dir, R.PLACES) if R.PLACES.layer in layers else None,
+        context=R.read_layer(results_dir, R.CONTEXT) if R.CONTEXT.layer in layers else None,
     )
 
 

@@ -171,9 +171,11 @@ def write_gap_results(
     force: bool,
     record: dict[str, Any],
     places: gpd.GeoDataFrame | None = None,
+    context: gpd.GeoDataFrame | None = None,
 ) -> list[Path]:
     """Write the gap analysis to ``out_dir``: the layers of ``results.gpkg`` (population, gaps,
-    gap_areas, service_points, municipalities, and places when given), ``access.csv``,
+    gap_areas, service_points, municipalities, and context_municipalities and places when given),
+    ``access.csv``,
     ``summary.csv``, ``summary.xlsx``, ``gap_areas.csv``, ``accessibility_2sfca.csv`` (when
     computed) and ``run.json``.
 
@@ -210,6 +212,8 @@ def write_gap_results(
         R.SERVICE_POINTS: sp,
         R.MUNICIPALITIES: result.municipalities,
     }
+    if context is not None and len(context):
+        layers[R.CONTEXT] = context[[c for c in (*R.CONTEXT.names(), "geometry") if c in context.columns]]
     if places is not None and len(places):
         layers[R.PLACES] = places[[c for c in (*R.PLACES.names(), "geometry") if c in places.columns]]
     written = [

@@ -418,6 +418,14 @@ MUNICIPALITIES: Final = Table(
     layer="municipalities",
 )
 
+CONTEXT: Final = Table(
+    "context_municipalities",
+    "Municipalities around the study area (config `study_area`): their service points and roads "
+    "count, their population is left out; maps draw them grey.",
+    MUNICIPALITIES.columns,
+    layer="context_municipalities",
+)
+
 LOCATIONS: Final = Table(
     "locations",
     "Sites a classic location model (LSCP, MCLP, p-median) chose for one service.",
@@ -478,6 +486,7 @@ TABLES: Final[tuple[Table, ...]] = (
     GAPS,
     SERVICE_POINTS,
     MUNICIPALITIES,
+    CONTEXT,
     PLACES,
     UNREACHABLE,
     ABOUT,

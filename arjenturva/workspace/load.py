@@ -13,6 +13,7 @@ from ..errors import Problem, ValidationError
 from .checks import _where
 from .layers import _load_actors, _load_municipalities, _load_places, _load_population, _load_service_points
 from .model import Workspace
+from .study import split_study_area, study_area_problems
 
 
 def load_workspace(config: Config, *, progress: Callable[[str], None] | None = None) -> Workspace:
@@ -62,6 +63,7 @@ def load_workspace(config: Config, *, progress: Callable[[str], None] | None = N
                         f"{hint}use an actor_id from the actors file or leave it blank",
                     )
                 )
+    problems.extend(study_area_problems(config, munis))
     if config.network.source:
         src = config.resolve(config.network.source)
         trouble = (
@@ -86,6 +88,20 @@ def load_workspace(config: Config, *, progress: Callable[[str], None] | None = N
     if any(p.severity == "error" for p in problems) or munis is None or pop is None or points is None:
         # A layer that could not be read always comes with an error problem.
         raise ValidationError(problems)
+    study = split_study_area(config, munis, pop)
+    if study.left_out.features:
+        lo = study.left_out
+        problems.append(
+            Problem(
+                str(config.inputs.population.path),
+                "",
+                "",
+                f"{lo.features} population feature(s) with {lo.people:,.0f} people lie in context "
+                f"municipalities ({', '.join(lo.municipalities)}) and are left out of the indicators",
+                "nothing to do; add a code to `study_area` to study that municipality too",
+                severity="warning",
+            )
+        )
     files = {
         name: config.resolve(spec.path)
         for name, spec in config.inputs.model_dump().items()
@@ -94,8 +110,10 @@ def load_workspace(config: Config, *, progress: Callable[[str], None] | None = N
     }
     return Workspace(
         config=config,
-        municipalities=munis,
-        population=pop,
+        municipalities=study.municipalities,
+        population=study.population,
+        context=study.context,
+        left_out=study.left_out,
         service_points=points,
         actors=actors,
         places=places,

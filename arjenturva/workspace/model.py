@@ -11,6 +11,7 @@ import numpy as np
 
 from ..config import Config
 from ..errors import Problem
+from .study import LeftOut
 
 
 @dataclass
@@ -23,6 +24,10 @@ class Workspace:
     service_points: gpd.GeoDataFrame
     actors: gpd.GeoDataFrame | None = None
     places: gpd.GeoDataFrame | None = None
+    context: gpd.GeoDataFrame | None = None
+    """Municipalities around the study area: their points and roads count, their people do not."""
+    left_out: LeftOut = field(default_factory=LeftOut)
+    """Population in context municipalities, left out of the indicators."""
     warnings: list[Problem] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
 
@@ -40,6 +45,11 @@ class Workspace:
                 "places": 0 if self.places is None else len(self.places),
             },
             "municipalities": [f"{r.code} {r.name}" for r in self.municipalities.itertuples(index=False)],
+            "context_municipalities": [
+                f"{r.code} {r.name}"
+                for r in (self.context.itertuples(index=False) if self.context is not None else ())
+            ],
+            "population_left_out": self.left_out.as_dict(),
             "services_configured": list(self.config.services),
             "services_with_points": services_present,
             "modes": self.service_points["mode"].value_counts().to_dict(),
