@@ -44,6 +44,53 @@ DEFAULT_SPEEDS_KMH: dict[str, float] = {
     "default": 80,
 }
 
+# Driven speed as a share of the speed limit, per road class: the default `network.speed_factors`.
+# Source: Perola, E. (2023) Driving speed deviation from the speed limits - an analysis using
+# floating car data in the Helsinki Metropolitan Area. MSc thesis, University of Helsinki,
+# http://hdl.handle.net/10138/358181 (TomTom floating car data). The factors per Digiroad
+# functional class are those the Digital Geography Lab published for the Helsinki Region Travel
+# Time Matrix (github.com/DigitalGeographyLab/Helsinki-Travel-Time-Matrices, car_speed_annotator,
+# SPEED_COEFFICIENTS_BY_TIME_OF_DAY_AND_ROAD_CLASS), for "midday" (10-15, when services are open):
+# class 1 valtatie 0.937, 2 kantatie 0.975, 3 seututie 0.886, 4 yhdystie 0.857, 5 the rest 0.692.
+# OSM classes follow the Finnish tagging (trunk = valtatie, primary = kantatie, secondary =
+# seututie, tertiary = yhdystie; lower classes are class 5, as in that annotator). NLS general map
+# classes (DXF_LAYER): MOOTTORIT and VALTAT (valta- ja kantatiet) class 1, MAANT (roads 100-9999)
+# class 3, PAIKALLIST (paikallistie, legally a yhdystie) class 4. Ferries keep their speed, and
+# classes not listed take "default" (1: nothing was measured for them).
+DEFAULT_SPEED_FACTORS: Final[Mapping[str, float]] = {
+    "motorway": 0.937,
+    "motorway_link": 0.937,
+    "trunk": 0.937,
+    "trunk_link": 0.937,
+    "primary": 0.975,
+    "primary_link": 0.975,
+    "secondary": 0.886,
+    "secondary_link": 0.886,
+    "tertiary": 0.857,
+    "tertiary_link": 0.857,
+    "unclassified": 0.692,
+    "residential": 0.692,
+    "living_street": 0.692,
+    "service": 0.692,
+    "road": 0.692,
+    "track": 0.692,
+    "ferry": 1.0,
+    "MOOTTORIT": 0.937,
+    "VALTAT": 0.937,
+    "MAANT": 0.886,
+    "PAIKALLIST": 0.857,
+    "LOSSI": 1.0,
+    "default": 1.0,
+}
+
+# Points farther than this from every road are unreachable (`network.snap_tolerance_m`). On the
+# NLS 1:1M roads, the 493 populated postal-area points of Lapland and North Ostrobothnia (2022)
+# lie at most 21.1 km from a road (Nellim 21.1 km, Karesuvanto 20.6 km; 99th percentile 11.2 km),
+# and 5 km left 24 of them (12 722 people) out. 25 km keeps every one of them, while the access
+# leg beyond the road is still costed at `access_speed_kmh`; in all of Finland only Utö (32 km
+# out at sea) stays beyond it.
+DEFAULT_SNAP_TOLERANCE_M: Final[float] = 25_000.0
+
 
 class _Model(BaseModel):
     # allow_inf_nan=False: `.nan` or `.inf` in YAML is an error, never a silent "all uncovered".
@@ -77,6 +124,10 @@ def _default_speed_kmh() -> dict[str, float]:
     return {"default": 80}
 
 
+def _default_speed_factors() -> dict[str, float]:
+    return dict(DEFAULT_SPEED_FACTORS)
+
+
 class NetworkConfig(_Model):
     """Road network source and travel cost."""
 
@@ -87,8 +138,13 @@ class NetworkConfig(_Model):
     speed_kmh: dict[str, float] = Field(default_factory=_default_speed_kmh)
     class_column: str | None = None
     class_speeds_kmh: dict[str, float] = Field(default_factory=dict)
+    speed_factors: dict[str, float] = Field(
+        default_factory=_default_speed_factors,
+        description="driven speed as a share of the class speed, per road class (`default` for the "
+        "others); a table given here replaces the Finnish defaults, and {} drives at the speeds",
+    )
     oneway_column: str | None = None
-    snap_tolerance_m: float = Field(default=5000, gt=0)
+    snap_tolerance_m: float = Field(default=DEFAULT_SNAP_TOLERANCE_M, gt=0)
     merge_tolerance_m: float = Field(default=1.0, ge=0)
     access_speed_kmh: float = Field(default=30, gt=0)
     network_type: Literal["drive"] = "drive"
@@ -103,6 +159,17 @@ class NetworkConfig(_Model):
         bad = {k: x for k, x in v.items() if x <= 0}
         if bad:
             raise ValueError(f"speeds must be positive km/h (got {bad}); give each class a speed above 0")
+        return v
+
+    @field_validator("speed_factors")
+    @classmethod
+    def _factor_shares(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = {k: x for k, x in v.items() if not 0 < x <= 2}
+        if bad:
+            raise ValueError(
+                f"speed factors are shares of the speed between 0 and 2 (got {bad}); "
+                "e.g. 0.94 for 94 %, or 1 to drive at the speed"
+            )
         return v
 
     @model_validator(mode="after")

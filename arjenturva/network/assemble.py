@@ -7,6 +7,7 @@ the source's order); :func:`_assemble` drops unused nodes, orders the rest along
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from ..errors import NetworkError
 from ..schema import CRS
 from .kernels import _csr_min, _morton_order
 from .model import Network, Progress
-from .tags import _class_speed
+from .tags import _class_factor, _class_speed
 
 
 @dataclass
@@ -146,6 +147,30 @@ def _assemble(
     net.info.update(source=source, cache_path=None, from_cache=False,
                     seconds=round(time.perf_counter() - t0, 3))
     return net
+
+
+def _with_speed_factors(net: Network, factors: Mapping[str, float] | None) -> Network:
+    """The network driven at a share of its speeds: each road's time divided by its class's factor.
+
+    ``factors`` maps a road class (``net.class_names``) to its factor; other classes take
+    ``factors["default"]``, else 1. ``info["speed_factors"]`` records the factor of every class.
+    When every factor is 1 the network is returned as it is, so its times are exactly those of
+    the speeds.
+    """
+    per_class = np.array([_class_factor(c, factors or {}) for c in net.class_names], float)
+    applied = {c: float(f) for c, f in zip(net.class_names, per_class, strict=True)}
+    if np.all(per_class == 1.0):
+        net.info["speed_factors"] = applied
+        return net
+    road_time = net.road_time_s / per_class[net.road_class]
+    edge_time = road_time[net.edge_road]
+    # Same pairs as the length matrices (the structure depends on the edges only).
+    _, csr_t = _csr_min(net.edge_u, net.edge_v, net.edge_length_m, edge_time, net.n_nodes)
+    _, csr_tt = _csr_min(net.edge_v, net.edge_u, net.edge_length_m, edge_time, net.n_nodes)
+    return dataclasses.replace(
+        net, road_time_s=road_time, edge_time_s=edge_time, csr_time=csr_t, csr_time_t=csr_tt,
+        info={**net.info, "speed_factors": applied},
+    )
 
 
 def _summary(net: Network, ncomp: int | None = None) -> dict[str, Any]:

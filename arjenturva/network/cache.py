@@ -21,7 +21,7 @@ import scipy.sparse as sp
 
 from ..config import NetworkConfig
 from ..errors import NetworkError
-from .assemble import _assemble
+from .assemble import _assemble, _with_speed_factors
 from .model import Network, Progress
 from .osm import _read_place
 from .sources import load_network_source
@@ -52,6 +52,7 @@ def _settings_key(cfg: NetworkConfig) -> dict[str, Any]:
         "speeds": sorted(cfg.speeds().items()),
         "class_column": cfg.class_column,
         "class_speeds_kmh": sorted(cfg.class_speeds_kmh.items()),
+        "speed_factors": sorted(cfg.speed_factors.items()),
         "oneway_column": cfg.oneway_column,
         "merge_tolerance_m": cfg.merge_tolerance_m,
         "network_type": cfg.network_type,
@@ -164,8 +165,9 @@ def build_network(
     Returns
     -------
     Network
-        ``info`` holds nodes, edges, roads, km, components, largest_nodes, largest_share,
-        km_outside_largest, source, cache_path, from_cache and seconds.
+        Travel times are driven at ``cfg.speed_factors`` of the class speeds. ``info`` holds
+        nodes, edges, roads, km, components, largest_nodes, largest_share, km_outside_largest,
+        speed_factors (per class), source, cache_path, from_cache and seconds.
 
     Raises
     ------
@@ -205,6 +207,7 @@ def build_network(
     else:
         roads = _read_place(str(cfg.place), cfg.speeds(), Path(cache_dir) if cache_dir else None, progress)
         net = _assemble(roads, speeds=cfg.speeds(), source=src_label, progress=progress)
+    net = _with_speed_factors(net, cfg.speed_factors)
     net.info.update(source=src_label)
     if cache_path is not None:
         try:

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..config import DEFAULT_SPEEDS_KMH
 from ..errors import NetworkError
-from .assemble import _assemble, _empty_roads, _Roads, _to_3067
+from .assemble import _assemble, _empty_roads, _Roads, _to_3067, _with_speed_factors
 from .kernels import _polyline_lengths
 from .model import Network, Progress
 from .tags import _is_drivable, parse_maxspeed
@@ -143,6 +143,7 @@ def network_from_graph(
     G: nx.MultiDiGraph | nx.DiGraph | nx.Graph,
     *,
     speeds: Mapping[str, float] | None = None,
+    speed_factors: Mapping[str, float] | None = None,
     keep_length: bool = True,
     source: str = "<graph>",
     progress: Progress | None = None,
@@ -158,6 +159,10 @@ def network_from_graph(
     speeds
         Class speeds (``highway`` attribute); defaults to the Finnish defaults. ``maxspeed`` is
         used where present.
+    speed_factors
+        Driven speed as a share of the class speed, per class (``"default"`` for the others);
+        ``None`` drives at the speeds. The measured Finnish factors are
+        :data:`arjenturva.config.DEFAULT_SPEED_FACTORS`.
     keep_length
         Keep the edges' ``length`` attribute (metres) where present; otherwise compute lengths
         from the projected geometry.
@@ -172,4 +177,5 @@ def network_from_graph(
     """
     sp_ = dict(speeds or DEFAULT_SPEEDS_KMH)
     roads = _roads_from_nx(G, speeds=sp_, keep_length=keep_length, source=source)
-    return _assemble(roads, speeds=sp_, source=source, progress=progress)
+    net = _assemble(roads, speeds=sp_, source=source, progress=progress)
+    return _with_speed_factors(net, speed_factors)

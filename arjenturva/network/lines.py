@@ -19,7 +19,7 @@ from .._io_read import is_empty_geopackage
 from ..config import DEFAULT_SPEEDS_KMH
 from ..errors import NetworkError
 from ..schema import CRS
-from .assemble import _assemble, _Roads, _subset_roads
+from .assemble import _assemble, _Roads, _subset_roads, _with_speed_factors
 from .kernels import _polyline_lengths
 from .model import Network, Progress
 from .tags import _class_speed, parse_maxspeed
@@ -214,6 +214,7 @@ def network_from_lines(
     oneway_column: str | None = None,
     merge_tolerance_m: float = 1.0,
     speeds: Mapping[str, float] | None = None,
+    speed_factors: Mapping[str, float] | None = None,
     source: str = "<lines>",
     progress: Progress | None = None,
 ) -> Network:
@@ -237,6 +238,10 @@ def network_from_lines(
         Line ends closer than this become one node (0 = exact coordinate match).
     speeds
         Class speeds; defaults to the Finnish defaults.
+    speed_factors
+        Driven speed as a share of the class speed, per class value (``"default"`` for the
+        others); ``None`` drives at the speeds. The measured Finnish factors are
+        :data:`arjenturva.config.DEFAULT_SPEED_FACTORS`.
     source
         Name used in messages and ``info["source"]``.
     progress
@@ -256,4 +261,5 @@ def network_from_lines(
         lines, source=source, class_column=class_column, class_speeds_kmh=class_speeds_kmh,
         oneway_column=oneway_column, merge_tolerance_m=merge_tolerance_m, speeds=sp_,
     )
-    return _assemble(roads, speeds=sp_, source=source, progress=progress)
+    net = _assemble(roads, speeds=sp_, source=source, progress=progress)
+    return _with_speed_factors(net, speed_factors)

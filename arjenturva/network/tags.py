@@ -125,3 +125,10 @@ def _class_speed(cls: str, speeds: Mapping[str, float]) -> float:
     if cls in speeds:
         return float(speeds[cls])
     return float(speeds.get("default", DEFAULT_SPEEDS_KMH["default"]))
+
+
+def _class_factor(cls: str, factors: Mapping[str, float]) -> float:
+    """The speed factor of a road class: its own, else ``factors["default"]``, else 1."""
+    if cls in factors:
+        return float(factors[cls])
+    return float(factors.get("default", 1.0))
