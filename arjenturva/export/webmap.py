@@ -368,7 +368,8 @@ def _labels(data: MapData, results_dir: Path) -> dict[str, list[list[Any]]]:
         places = R.read_layer(results_dir, R.PLACES)
         places = places.loc[places.geometry.notna() & ~places.geometry.is_empty]
         centre = places["kind"].astype(str).eq("centre") if "kind" in places else False
-        people = pd.to_numeric(places.get("population", np.nan), errors="coerce").fillna(0)
+        given = places["population"] if "population" in places else pd.Series(0.0, index=places.index)
+        people = pd.to_numeric(given, errors="coerce").fillna(0)
         places = places.assign(_c=centre, _p=people).sort_values(["_c", "_p"], ascending=False, kind="stable")
         pts = places.geometry.representative_point().to_crs(WGS84)
         out["places"] = [
