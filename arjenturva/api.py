@@ -17,6 +17,7 @@ from .pipeline import RunResult as RunResult  # the whole pipeline lives in pipe
 from .pipeline import run_pipeline as run_pipeline
 
 if TYPE_CHECKING:
+    from .builder import BuildResult, BuildSources
     from .config import Config
     from .coverage import GapResult
     from .export.compare import ComparisonResult
@@ -536,5 +537,44 @@ def fetch_workspace(
         roads="osmnx" if roads else None,
         force=force,
         mapping=mapping,
+        progress=progress,
+    )
+
+
+def build_workspace(
+    out_dir: str | Path,
+    *,
+    sources: str | Path | Mapping[str, Any] | BuildSources | None = None,
+    files: Mapping[str, str | Path | Sequence[str | Path] | None] | None = None,
+    municipalities: Sequence[str] = (),
+    regions: Sequence[str] = (),
+    wellbeing_counties: Sequence[str] = (),
+    data_dir: str | Path | None = None,
+    buffer_m: float = 30_000.0,
+    language: str = "fi",
+    name: str | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Write a ready workspace for any set of Finnish municipalities from offline public data files
+    (municipality boundaries and key, postal-area population, NLS roads, ...), named by a sources
+    file or mapping and per-input ``files``. The study area is municipality codes or names,
+    regions (maakunta) and wellbeing services counties; the municipalities around it become
+    context. Works offline. See :func:`arjenturva.builder.build_workspace`.
+    """
+    from .builder import build_workspace as _build
+
+    return _build(
+        out_dir,
+        sources=sources,
+        files=files,
+        municipalities=municipalities,
+        regions=regions,
+        wellbeing_counties=wellbeing_counties,
+        data_dir=data_dir,
+        buffer_m=buffer_m,
+        language=language,
+        name=name,
+        force=force,
         progress=progress,
     )

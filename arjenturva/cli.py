@@ -13,6 +13,7 @@ import typer
 
 from . import _console as console
 from . import api
+from ._cli_build import build_workspace_command
 from ._console import err, out
 from .errors import ArjenturvaError, ValidationError
 
@@ -582,6 +583,9 @@ def fetch(
         out.print(f"Next: arjenturva validate -c {console.esc(out_dir)}")
 
     _run(body)
+
+
+app.command("build-workspace")(build_workspace_command(_run))  # options in _cli_build.py
 
 
 def main() -> None:

@@ -342,6 +342,12 @@ INPUT_ROLE: Final[dict[str, Word]] = {
 }
 """The input files of a run (keys of ``inputs`` in ``run.json``)."""
 
+BUILT_SERVICE: Final[dict[str, Word]] = {
+    "health_station": Word("Terveysasema", "Health station"),
+    "municipal_centre": Word("Kuntakeskus", "Municipal centre"),
+}
+"""The services of a workspace written by ``arjenturva build-workspace`` (their config labels)."""
+
 AREA_CLASS_SOURCE: Final[dict[str, Word]] = {
     "column": Word("väestöaineiston area_class-sarake", "the population layer's area_class column"),
     "derived": Word("johdettu väestöruuduista", "derived from the population grid"),

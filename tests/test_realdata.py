@@ -21,8 +21,8 @@ from _examples import PILOT_CODES, build_pilot_workspace
 from pyproj import Transformer
 
 from arjenturva import api
-from arjenturva.config import load_config
-from arjenturva.errors import InputDataError, InputFileError, OutputExistsError
+from arjenturva.config import DEFAULT_SNAP_TOLERANCE_M, load_config
+from arjenturva.errors import InputDataError, OutputExistsError, ValidationError
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -75,10 +75,26 @@ def test_workspace_builds_and_validates(pilot):
     assert "National Land Survey" in build["attribution"]
 
 
+def _settings(dump: dict) -> dict:
+    """A config dump without the study area, the attribution texts and the snap tolerance."""
+    network = {**dump["network"], "attribution": "", "snap_tolerance_m": 0}
+    dump = {**dump, "study_area": None, "network": network}
+    dump["inputs"] = {k: v if v is None else {**v, "attribution": ""} for k, v in dump["inputs"].items()}
+    return dump
+
+
 def test_example_config_matches_generated(pilot):
     config, *_ = pilot
     example = load_config(REPO / "configs" / "pilot_municipalities.yaml")
-    assert example.model_dump() == load_config(config).model_dump()
+    generated = load_config(config)
+    # The example's settings are those generated; its study area, attribution texts and snap
+    # tolerance (now the project default) may lag.
+    assert _settings(example.model_dump()) == _settings(generated.model_dump())
+    assert generated.study_area == list(PILOT_CODES)
+    assert generated.network.snap_tolerance_m == DEFAULT_SNAP_TOLERANCE_M
+    text = " ".join(generated.attributions())
+    for source in ("Statistics Finland", "National Land Survey", "SYKE", "OpenStreetMap"):
+        assert source in text
 
 
 def test_refuses_to_overwrite_and_bad_codes(pilot, tmp_path):
@@ -87,7 +103,7 @@ def test_refuses_to_overwrite_and_bad_codes(pilot, tmp_path):
         build_pilot_workspace(SHARED, config.parent)
     with pytest.raises(InputDataError, match="999"):
         build_pilot_workspace(SHARED, tmp_path / "x", codes=["999"])
-    with pytest.raises(InputFileError, match="shared"):
+    with pytest.raises(ValidationError, match="nowhere.*file not found"):
         build_pilot_workspace(tmp_path / "nowhere", tmp_path / "y")
 
 
