@@ -14,7 +14,7 @@ from pyproj import Transformer
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString
 
-from arjenturva.config import DEFAULT_SPEED_FACTORS, NetworkConfig, config_from_dict
+from arjenturva.config import NetworkConfig, config_from_dict
 from arjenturva.errors import ConfigError
 from arjenturva.network import (
     DRIVABLE_HIGHWAYS,
@@ -24,6 +24,7 @@ from arjenturva.network import (
     network_from_lines,
     snap_points,
 )
+from arjenturva.road_defaults import DEFAULT_SPEED_FACTORS
 
 NLS = SHARED_DATA / "mml-general-map-1m" / "mml_yleiskartta_1milj_2012.gpkg"
 CENTRES = SHARED_DATA / "statfi-population-tables" / "geofi_municipality_central_localities.csv"

@@ -22,6 +22,7 @@ import yaml
 
 from ..config import DEFAULT_CONFIG_NAME, config_from_dict
 from ..io import atomic_path, ensure_writable, write_csv, write_gpkg, write_json, write_text
+from ..road_defaults import DEFAULT_SNAP_TOLERANCE_M
 from ..schema import CRS, WGS84, normalise_code
 from .http import FetchError, HttpClient, Progress
 from .overpass import (
@@ -390,7 +391,7 @@ def fetch_workspace(
     network: dict[str, Any] = {"source": road_file, "attribution": osm}
     if roads is None:
         network.update({"layer": "road", "class_column": "highway", "oneway_column": "oneway"})
-    network.update({"cost": "distance", "snap_tolerance_m": 5000})
+    network.update({"cost": "distance", "snap_tolerance_m": int(DEFAULT_SNAP_TOLERANCE_M)})
     names = ", ".join(munis["name"].astype(str))
     cfg: dict[str, Any] = {
         "name": f"{names} (fetched)",

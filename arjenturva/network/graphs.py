@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..config import DEFAULT_SPEEDS_KMH
 from ..errors import NetworkError
+from ..road_defaults import DEFAULT_SPEEDS_KMH
 from .assemble import _assemble, _empty_roads, _Roads, _to_3067, _with_speed_factors
 from .kernels import _polyline_lengths
 from .model import Network, Progress
@@ -162,7 +162,7 @@ def network_from_graph(
     speed_factors
         Driven speed as a share of the class speed, per class (``"default"`` for the others);
         ``None`` drives at the speeds. The measured Finnish factors are
-        :data:`arjenturva.config.DEFAULT_SPEED_FACTORS`.
+        :data:`arjenturva.road_defaults.DEFAULT_SPEED_FACTORS`.
     keep_length
         Keep the edges' ``length`` attribute (metres) where present; otherwise compute lengths
         from the projected geometry.

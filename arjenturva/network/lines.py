@@ -16,8 +16,8 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from .._io_read import is_empty_geopackage
-from ..config import DEFAULT_SPEEDS_KMH
 from ..errors import NetworkError
+from ..road_defaults import DEFAULT_SPEEDS_KMH
 from ..schema import CRS
 from .assemble import _assemble, _Roads, _subset_roads, _with_speed_factors
 from .kernels import _polyline_lengths
@@ -241,7 +241,7 @@ def network_from_lines(
     speed_factors
         Driven speed as a share of the class speed, per class value (``"default"`` for the
         others); ``None`` drives at the speeds. The measured Finnish factors are
-        :data:`arjenturva.config.DEFAULT_SPEED_FACTORS`.
+        :data:`arjenturva.road_defaults.DEFAULT_SPEED_FACTORS`.
     source
         Name used in messages and ``info["source"]``.
     progress

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..config import DEFAULT_SPEEDS_KMH
+from ..road_defaults import DEFAULT_SPEEDS_KMH
 
 DRIVABLE_HIGHWAYS: frozenset[str] = frozenset(
     {
@@ -43,7 +43,7 @@ def parse_maxspeed(value: Any, *, speeds: Mapping[str, float] | None = None) -> 
         The tag value; ``None``, ``nan`` and unparsable text give ``nan``.
     speeds
         Speeds per class (``urban``, ``rural``, ``motorway``, ``living_street``); defaults to
-        :data:`arjenturva.config.DEFAULT_SPEEDS_KMH`.
+        :data:`arjenturva.road_defaults.DEFAULT_SPEEDS_KMH`.
 
     Returns
     -------
