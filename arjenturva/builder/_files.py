@@ -13,7 +13,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ..errors import InputFileError
-from ..schema import CRS
+from ..schema import CRS, WGS84
 from .sources import CheckedSource
 
 __all__ = ["read_layer", "read_table"]
@@ -44,13 +44,24 @@ def _bbox_in_file_crs(name: Any, bbox: tuple[float, float, float, float], kwargs
     return (minx, miny, maxx, maxy)
 
 
-def read_layer(src: CheckedSource, *, bbox: tuple[float, float, float, float] | None = None,
-               crs_if_missing: str = CRS) -> gpd.GeoDataFrame:
+def _guess_crs(gdf: gpd.GeoDataFrame) -> str:
+    """The CRS of a layer that declares none (a TopoJSON, a Shapefile without .prj): WGS 84 when
+    its coordinates are degrees, else EPSG:3067."""
+    if gdf.empty:
+        return CRS
+    minx, miny, maxx, maxy = gdf.total_bounds
+    return WGS84 if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90 else CRS
+
+
+def read_layer(src: CheckedSource, *, bbox: tuple[float, float, float, float] | None = None
+               ) -> gpd.GeoDataFrame:
     """The layer in EPSG:3067; ``bbox`` (EPSG:3067) reads only features that meet it.
 
-    A layer without a CRS is taken to be ``crs_if_missing``.
+    A layer that declares no CRS is taken to be WGS 84 when its coordinates are degrees, else
+    EPSG:3067.
     """
     from pyogrio.errors import DataLayerError, DataSourceError
+    from pyproj.exceptions import CRSError
 
     name = f"zip://{src.path}" if src.path.suffix.lower() == ".zip" else src.path
     kwargs: dict[str, Any] = {"layer": src.layer} if src.layer else {}
@@ -58,9 +69,9 @@ def read_layer(src: CheckedSource, *, bbox: tuple[float, float, float, float] | 
         if bbox is not None:
             kwargs["bbox"] = _bbox_in_file_crs(name, bbox, kwargs)
         gdf = gpd.read_file(name, **kwargs)
-    except (OSError, ValueError, DataSourceError, DataLayerError) as e:
+    except (OSError, ValueError, DataSourceError, DataLayerError, CRSError) as e:
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
         msg = f"{src.path}: cannot read the layer ({first}). Fix: give the original file of {src.spec.source}"
         raise InputFileError(msg) from e
-    gdf = gdf.set_crs(crs_if_missing) if gdf.crs is None else gdf
+    gdf = gdf.set_crs(_guess_crs(gdf)) if gdf.crs is None else gdf
     return gdf.to_crs(CRS)

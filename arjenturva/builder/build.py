@@ -279,6 +279,10 @@ def build_workspace(
     if blank.any():
         notes.append(f"{int(blank.sum())} postal area(s) without a population value "
                      f"({', '.join(pop.loc[blank, 'cell_id'])}): written blank (suppressed or unknown)")
+    if pop.empty:
+        msg = (f"{one['postal_centroids'].path}: no postal-area point lies in the study municipalities of "
+               f"{one['boundaries'].path}. Fix: check that both files cover the area and have the right CRS")
+        raise InputDataError(msg)
     none = [names[c] for c in codes if not (pop["municipality"] == c).any()]
     if none:
         notes.append(f"no postal-area point lies in {', '.join(none)}: no population there")
