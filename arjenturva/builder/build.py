@@ -185,6 +185,38 @@ def _method(given: set[str], buffer_m: float) -> dict[str, str]:
     }
 
 
+def _study_population(one: Mapping[str, CheckedSource], munis: gpd.GeoDataFrame, codes: list[str],
+                      notes: list[str]) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Every postal point (with its municipality) and those of the study area with their
+    population, 65+ estimate and area class."""
+    names = dict(zip(munis["code"], munis["name"], strict=True))
+    postal = read_postal_points(one["postal_population"], one["postal_centroids"], munis, notes)
+    in_study = postal["municipality"].isin(codes).to_numpy()
+    pop = postal[in_study].reset_index(drop=True)
+    blank = pop["population"].isna()
+    if blank.any():
+        notes.append(f"{int(blank.sum())} postal area(s) without a population value "
+                     f"({', '.join(pop.loc[blank, 'cell_id'])}): written blank (suppressed or unknown)")
+    if pop.empty:
+        msg = (f"{one['postal_centroids'].path}: no postal-area point lies in the study municipalities of "
+               f"{one['boundaries'].path}. Fix: check that both files cover the area and have the right CRS")
+        raise InputDataError(msg)
+    none = [names[c] for c in codes if not (pop["municipality"] == c).any()]
+    if none:
+        notes.append(f"no postal-area point lies in {', '.join(none)}: no population there")
+    if "demographics" in one:
+        share = share_65_plus(one["demographics"], [names[c] for c in codes])
+        lacking = [f"{names[c]} ({c})" for c in codes if names[c] not in share]
+        if lacking:
+            notes.append(f"no age structure for {', '.join(lacking)} in the demographics table: "
+                         "age_65_plus left blank")
+        s65 = pop["municipality"].map(lambda c: share.get(names[c], np.nan)).astype(float)
+        pop["age_65_plus"] = (pop["population"] * s65).round(1)
+    pop["area_class"] = area_classes(one.get("urban_settlements"), one.get("rural_type"), pop.geometry,
+                                     pop["municipality"].to_numpy())
+    return postal, pop
+
+
 def build_workspace(
     out_dir: str | Path,
     *,
@@ -272,30 +304,7 @@ def build_workspace(
     extent = study_extent(munis[munis["code"].isin(codes)], buffer_m)
 
     say("population")
-    postal = read_postal_points(one["postal_population"], one["postal_centroids"], munis, notes)
-    in_study = postal["municipality"].isin(codes).to_numpy()
-    pop = postal[in_study].reset_index(drop=True)
-    blank = pop["population"].isna()
-    if blank.any():
-        notes.append(f"{int(blank.sum())} postal area(s) without a population value "
-                     f"({', '.join(pop.loc[blank, 'cell_id'])}): written blank (suppressed or unknown)")
-    if pop.empty:
-        msg = (f"{one['postal_centroids'].path}: no postal-area point lies in the study municipalities of "
-               f"{one['boundaries'].path}. Fix: check that both files cover the area and have the right CRS")
-        raise InputDataError(msg)
-    none = [names[c] for c in codes if not (pop["municipality"] == c).any()]
-    if none:
-        notes.append(f"no postal-area point lies in {', '.join(none)}: no population there")
-    if "demographics" in one:
-        share = share_65_plus(one["demographics"], [names[c] for c in codes])
-        lacking = [f"{names[c]} ({c})" for c in codes if names[c] not in share]
-        if lacking:
-            notes.append(f"no age structure for {', '.join(lacking)} in the demographics table: "
-                         "age_65_plus left blank")
-        s65 = pop["municipality"].map(lambda c: share.get(names[c], np.nan)).astype(float)
-        pop["age_65_plus"] = (pop["population"] * s65).round(1)
-    pop["area_class"] = area_classes(one.get("urban_settlements"), one.get("rural_type"), pop.geometry,
-                                     pop["municipality"].to_numpy())
+    postal, pop = _study_population(one, munis, codes, notes)
 
     say("service points")
     points = read_service_points(checked, extent, notes)
