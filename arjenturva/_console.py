@@ -192,7 +192,44 @@ def print_proposals(res: Any) -> None:
         out.print(f"[bold]Proposals:[/bold] {esc(res.message or 'none')}")
         return
     sol = res.solution
-    for muni, df in res.proposals.groupby(["municipality", "municipality_name"], sort=True):
+    if res.proposals["municipality"].nunique() > WIDE_MUNICIPALITIES:
+        _proposals_by_municipality(res.proposals)
+    else:
+        _proposals_in_full(res.proposals)
+    if sol is not None:
+        gap = "" if sol.mip_gap != sol.mip_gap else f", MIP gap {100 * sol.mip_gap:.2f} %"
+        limit = " (time limit hit: the best solution found so far)" if sol.status == "time_limit" else ""
+        out.print(
+            f"Solver: {sol.solver}, status {sol.status}{limit}{gap}, {sol.seconds:.1f} s; "
+            f"{res.n_units} demand units × {res.n_options} options."
+        )
+    notes = list(res.warnings)
+    for w in notes[:MOST_NOTES]:
+        err.print(f"[yellow]Note:[/yellow] {esc(w)}")
+    if len(notes) > MOST_NOTES:
+        err.print(f"[yellow]Note:[/yellow] … and {len(notes) - MOST_NOTES} more notes on the proposals "
+                  "(run.json: proposals.warnings).")
+
+
+MOST_NOTES = 8
+"""Notes on the proposals printed in full; the rest are counted (all are in run.json)."""
+
+
+def _proposals_by_municipality(df: Any) -> None:
+    title = "Proposed agreements by municipality (every agreement, with its rationale: proposals.csv)"
+    t = Table(title=title, title_justify="left")
+    for col, just in (("municipality", "left"), ("agreements", "right"), ("sectors", "right"),
+                      ("demand covered", "right"), ("residents", "right"), ("65+", "right")):
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    for (code, name), grp in df.groupby(["municipality", "municipality_name"], sort=True):
+        t.add_row(esc(f"{code} {name}"), str(len(grp)), str(grp["sector"].nunique()),
+                  _count(grp["demand_covered"].sum()), _count(grp["people_reached"].sum()),
+                  _count(grp["covered_65_plus"].sum()))
+    out.print(t)
+
+
+def _proposals_in_full(proposals: Any) -> None:
+    for muni, df in proposals.groupby(["municipality", "municipality_name"], sort=True):
         t = Table(
             title=f"Proposed agreements: {esc(muni[0])} {esc(muni[1])}",
             title_justify="left",
@@ -224,15 +261,6 @@ def print_proposals(res: Any) -> None:
         out.print(t)
         for r in df.itertuples(index=False):
             out.print(f"  [bold]{esc(r.agreement_id)}[/bold] {esc(r.rationale)}", highlight=False)
-    if sol is not None:
-        gap = "" if sol.mip_gap != sol.mip_gap else f", MIP gap {100 * sol.mip_gap:.2f} %"
-        limit = " (time limit hit: the best solution found so far)" if sol.status == "time_limit" else ""
-        out.print(
-            f"Solver: {sol.solver}, status {sol.status}{limit}{gap}, {sol.seconds:.1f} s; "
-            f"{res.n_units} demand units × {res.n_options} options."
-        )
-    for w in res.warnings:
-        err.print(f"[yellow]Note:[/yellow] {esc(w)}")
 
 
 def proposal_json(res: Any) -> dict[str, Any]:
