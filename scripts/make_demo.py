@@ -624,6 +624,7 @@ def config_text() -> str:
         "  source: roads.osm               # OpenStreetMap XML with one car ferry (Routasalmen lautta)",
         "  cost: distance                  # thresholds below are checked in km and, where given, minutes",
         "  speed_kmh: {default: 80, residential: 40, unclassified: 60, ferry: 10}",
+        "  speed_factors: {}               # synthetic roads: driven at these speeds (no measured factors)",
         "  snap_tolerance_m: 5000          # origins farther than this from a road are reported",
         "  attribution: synthetic roads (arjenturva scripts/make_demo.py)",
         "",
