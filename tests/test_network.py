@@ -1025,3 +1025,74 @@ def test_cost_matrix_within_reach_equals_whole_network(seed: int, monkeypatch: p
             ref = reference_nearest(net, o, t.subset(np.array([j])), weight=weight)
             ref = np.where(ref <= limit, ref, np.inf)
             np.testing.assert_allclose(dense[:, j], ref, rtol=1e-9, atol=1e-6)
+
+
+# --------------------------------------------------------------------------------------------
+# Points at nodes: exact snapping, plain sources, the plain scipy call
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_points_at_nodes_snap_exactly_and_sweep_as_plain_scipy(seed: int) -> None:
+    """A point given at a node is snapped exactly onto it (no access leg, position 0 or 1 on a
+    road of that node), and facilities at nodes sweep from every node as the plain scipy call
+    from their nodes does: the same cost and, but for ties, the same facility."""
+    from scipy.sparse.csgraph import dijkstra
+
+    net = network_from_lines(_rural_lines(22, seed, oneway_share=0.15), oneway_column="oneway")
+    xy = np.column_stack([net.x, net.y])
+    at = snap_points(net, xy)
+    assert (at.access_m == 0).all() and np.isin(at.frac, [0.0, 1.0]).all()
+    node = np.where(at.frac == 0, net.road_a[at.road], net.road_b[at.road])
+    assert (node == np.arange(net.n_nodes)).all()
+    np.testing.assert_array_equal(at.x, net.x)
+    # A point 1 cm from a node is not at it.
+    off = snap_points(net, xy[:5] + [0.01, 0.0])
+    assert not ((off.access_m == 0) & np.isin(off.frac, [0.0, 1.0])).any()
+    rng = np.random.default_rng(seed)
+    for k in (1, 7, 60):
+        fn = rng.choice(net.n_nodes, k, replace=False)
+        ref, _pred, src = dijkstra(net.csr("length", transposed=True), indices=fn, min_only=True,
+                                   return_predecessors=True)
+        for contract in ("never", "always"):
+            res = nearest_facility(net, at, at.subset(fn), contract=contract)  # type: ignore[arg-type]
+            np.testing.assert_allclose(res.cost, ref, rtol=1e-12, atol=1e-9)
+            named = np.flatnonzero(res.facility >= 0)
+            assert (src[named] >= 0).all() and (src[res.cost == np.inf] < 0).all()
+            same = fn[res.facility[named]] == src[named]
+            for i in named[~same]:  # a tie: the facility named is as near as scipy's
+                one = nearest_facility(net, at.subset(np.array([i])), at.subset(fn[[res.facility[i]]]))
+                assert one.cost[0] == pytest.approx(ref[i], rel=1e-12, abs=1e-9)
+            assert same.mean() > 0.9
+
+
+def test_facilities_at_one_node_name_the_lowest(tiny: Network) -> None:
+    """Of facilities at the same node, the lowest number is named."""
+    xy = np.column_stack([tiny.x, tiny.y])
+    f = snap_points(tiny, xy[[2, 0, 0, 2]])
+    o = snap_points(tiny, xy)
+    for contract in ("never", "always"):
+        res = nearest_facility(tiny, o, f, contract=contract)  # type: ignore[arg-type]
+        assert set(res.facility[res.facility >= 0].tolist()) <= {0, 1}
+
+
+def test_scatter_min_keeps_the_first_of_equal_minima() -> None:
+    """``_scatter_min`` against a loop: each index keeps the smaller of its value and the
+    smallest given (the first of equal ones names it)."""
+    from arjenturva.network.kernels import _scatter_min
+
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        n, m = int(rng.integers(1, 30)), int(rng.integers(0, 60))
+        idx = rng.integers(0, n, m)
+        val = rng.integers(0, 4, m).astype(float)
+        lab = rng.integers(0, 50, m)
+        sc = np.where(rng.random(n) < 0.5, np.inf, rng.integers(0, 5, n).astype(float))
+        sf = rng.integers(0, 50, n)
+        want_c, want_f = sc.copy(), sf.copy()
+        for i, v, a in zip(idx, val, lab, strict=True):
+            if v < want_c[i]:
+                want_c[i], want_f[i] = v, a
+        _scatter_min(sc, sf, idx, val, lab)
+        np.testing.assert_array_equal(sc, want_c)
+        np.testing.assert_array_equal(sf, want_f)

@@ -7,13 +7,13 @@ nodes follow exactly from their ends. Whether a sweep uses it is the caller's ``
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order, connected_components, dijkstra
 
-from .kernels import _csr_min, _expand, _lookup, _scatter_min, _seg_minplus, _seg_sum
+from .kernels import _csr_min, _expand, _first_at_node, _lookup, _scatter_min, _seg_minplus, _seg_sum
 
 if TYPE_CHECKING:
     from .model import Network
@@ -267,7 +267,8 @@ class _Contraction:
         itype = np.int32 if csr_t.nnz + 2 * self.n < np.iinfo(np.int32).max else np.int64
         out = {"w_up": w_up, "w_down": w_down, "wb_out": wb_out, "wf_out": wf_out, "pf": pf,
                "pb": pb, "sf": sf, "sb": sb, "t_up": up[t], "core_indptr": csr_t.indptr.astype(itype),
-               "core_indices": csr_t.indices.astype(itype), "core_data": csr_t.data.astype(np.float64)}
+               "core_indices": csr_t.indices.astype(itype), "core_data": csr_t.data.astype(np.float64),
+               "core_csr": csr_t}
         self._weighted[weight] = out
         return out
 
@@ -291,7 +292,7 @@ class _Contraction:
         """Cost from every node to its nearest seed and that seed's facility.
 
         Both are in the sweep's node order: node ``v`` is at ``perm[v]``. The facility is only
-        meaningful where the cost is finite.
+        meaningful where the cost is finite (``fid`` are facility numbers, from 0).
         """
         cw = self.weighted(net, weight)
         n = self.n
@@ -313,47 +314,70 @@ class _Contraction:
                 ks = ks[ok]
                 _scatter_min(sc, sf, tp[ks], c[ok] + cw["w_down"][ks], sf[tn[ks]])
                 touched.append(tp[ks])
-        # Seeds in chains: carry them to both ends.
+        # Seeds in chains: carried to both ends of their chain (the core seeds below).
         x = self.ch_nodes
-        cand = np.concatenate(touched)
-        seeded = np.unique(self.ch_index[cand])
-        seeded = seeded[seeded >= 0]
+        cand = np.concatenate(touched) if len(touched) > 1 else node
+        chi = self.ch_index[cand]
+        seeded = np.unique(chi[chi >= 0])
         seeded = seeded[np.isfinite(sc[x[seeded]])]
-        if seeded.size:
-            ci = self.ch_of[seeded]
-            lab = sf[x[seeded]]
-            sx = sc[x[seeded]]
-            _scatter_min(sc, sf, self.ch_a[ci], sx + cw["pf"][seeded], lab)
-            _scatter_min(sc, sf, self.ch_b[ci], sx + cw["sb"][seeded], lab)
-            touched += [self.ch_a[ci], self.ch_b[ci]]
-        # The core sweep, from the core nodes that hold seeds.
+        # The core sweep, from the core nodes that hold seeds or are chain ends of seeded
+        # chains: one virtual source row per facility, linked to those nodes (an edge per
+        # seed; the sweep keeps the cheapest).
         core = self.core
         nc, m = core.size, x.size
+        kc = self.core_of[cand]
+        at = cand[kc >= 0]
+        k_parts, c_parts, l_parts = [kc[kc >= 0]], [sc[at]], [sf[at]]
+        if seeded.size:
+            lab, sx = sf[x[seeded]], sc[x[seeded]]
+            k_parts += [self.ch_a_core[seeded], self.ch_b_core[seeded]]
+            c_parts += [sx + cw["pf"][seeded], sx + cw["sb"][seeded]]
+            l_parts += [lab, lab]
+        k, cs, lab = np.concatenate(k_parts), np.concatenate(c_parts), np.concatenate(l_parts)
+        fin = np.isfinite(cs)
+        if not fin.all():
+            k, cs, lab = k[fin], cs[fin], lab[fin]
         dist = np.empty(n)  # in the sweep's order (``perm``): core, chain, tree nodes
         fac = np.empty(n, np.int32)
-        k = np.unique(self.core_of[np.concatenate(touched)])
-        k = k[k >= 0]
-        cs = sc[core[k]]
-        k, cs = k[np.isfinite(cs)], cs[np.isfinite(cs)]
         if k.size:
-            ulab, vrow = np.unique(sf[core[k]], return_inverse=True)
-            nu = ulab.size
-            ip, ix = cw["core_indptr"], cw["core_indices"]
-            order = np.argsort(vrow, kind="stable")
-            counts = np.bincount(vrow, minlength=nu)
-            indptr = np.concatenate([ip, ip[-1] + np.cumsum(counts).astype(ip.dtype)])
-            indices = np.concatenate([ix, k[order].astype(ix.dtype)])
-            data = np.concatenate([cw["core_data"], cs[order]])
-            aug = sp.csr_array((data, indices, indptr), shape=(nc + nu, nc + nu))
+            # Seeds of cost 0 (facilities at core nodes) are plain sources; of facilities at the
+            # same node, the lowest number counts.
+            zero = cs == 0.0
+            zk: np.ndarray | None = None
+            zl = zk
+            if zero.any():
+                zk, zl = _first_at_node(k[zero], lab[zero])
+                rest = ~zero
+                k, cs, lab = k[rest], cs[rest], lab[rest]
+            nl = int(lab.max()) + 1 if lab.size else 0
+            if nl:
+                ip, ix = cw["core_indptr"], cw["core_indices"]
+                order = np.argsort(lab, kind="stable")
+                counts = np.bincount(lab, minlength=nl)
+                indptr = np.concatenate([ip, ip[-1] + np.cumsum(counts).astype(ip.dtype)])
+                indices = np.concatenate([ix, k[order].astype(ix.dtype)])
+                data = np.concatenate([cw["core_data"], cs[order]])
+                g = sp.csr_array((data, indices, indptr), shape=(nc + nl, nc + nl))
+            else:
+                g = cw["core_csr"]
+            virtual = np.arange(nc, nc + nl)
             dc, _pred, src = dijkstra(
-                aug, directed=True, indices=np.arange(nc, nc + nu), min_only=True, limit=limit,
-                return_predecessors=True,
+                g, directed=True, indices=virtual if zk is None else np.concatenate([zk, virtual]),
+                min_only=True, limit=limit, return_predecessors=True,
             )
             dist[:nc] = dc[:nc]
+            # The source that reached a node names its facility: a virtual row is the facility
+            # of that number, a plain source the facility at that node (a node not reached gets
+            # any label, and its cost is inf).
             s = src[:nc]
-            s -= nc
-            s[s < 0] = nu  # not reached (scipy marks them -9999)
-            fac[:nc] = np.r_[ulab, -1].astype(np.int32)[s]
+            if zk is None:
+                s -= nc
+                fac[:nc] = s
+            else:
+                label = np.empty(nc + nl, np.int32)
+                label[zk] = cast("np.ndarray", zl)
+                label[nc:] = np.arange(nl)
+                fac[:nc] = np.take(label, s, mode="clip")
         else:
             dist[:nc] = np.inf
             fac[:nc] = -1

@@ -136,16 +136,40 @@ def _seg_minplus(
     return a, lab
 
 
+def _has_duplicates(idx: np.ndarray, n: int) -> bool:
+    """Whether ``idx`` (indices below ``n``) holds some index twice, without sorting: each
+    entry writes its position at its index, and an index given twice keeps only one of them."""
+    at = np.empty(n, np.int64)  # only the positions ``idx`` are written and read
+    pos = np.arange(idx.size)
+    at[idx] = pos
+    return bool((at[idx] != pos).any())
+
+
 def _scatter_min(sc: np.ndarray, sf: np.ndarray, idx: np.ndarray, val: np.ndarray, lab: np.ndarray) -> None:
-    """``sc[idx] = min(sc[idx], val)`` with duplicate indices, ``sf`` following the minimum."""
+    """``sc[idx] = min(sc[idx], val)`` with duplicate indices, ``sf`` following the minimum (of
+    equal values, the first given)."""
     ok = val < sc[idx]  # only these can change anything (never an inf)
-    idx, val, lab = idx[ok], val[ok], lab[ok]
-    if not idx.size:
-        return
-    o = np.lexsort((val, idx))
-    idx, val, lab = idx[o], val[o], lab[o]
-    first = np.r_[True, idx[1:] != idx[:-1]]
-    idx, val, lab = idx[first], val[first], lab[first]
-    better = val < sc[idx]
-    sc[idx[better]] = val[better]
-    sf[idx[better]] = lab[better]
+    if not ok.all():
+        idx, val, lab = idx[ok], val[ok], lab[ok]
+    if idx.size > 1 and _has_duplicates(idx, sc.size):
+        # One stable sort by index; each run's minimum and the first entry that holds it.
+        o = np.argsort(idx, kind="stable")
+        idx, val, lab = idx[o], val[o], lab[o]
+        start = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
+        if start.size < idx.size:
+            low = np.minimum.reduceat(val, start)
+            held = val == np.repeat(low, np.diff(np.r_[start, idx.size]))
+            first = np.minimum.reduceat(np.where(held, np.arange(idx.size), idx.size), start)
+            idx, val, lab = idx[first], low, lab[first]
+    sc[idx] = val
+    sf[idx] = lab
+
+
+def _first_at_node(node: np.ndarray, fid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct nodes, ascending, and the lowest facility number at each."""
+    span = int(fid.max()) + 1
+    key = node.astype(np.int64) * span + fid
+    key.sort()
+    at = key // span
+    first = np.flatnonzero(np.r_[True, at[1:] != at[:-1]])
+    return at[first], key[first] - at[first] * span

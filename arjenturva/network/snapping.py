@@ -20,6 +20,13 @@ if TYPE_CHECKING:
     from .model import Network
 
 
+_AT_NODE = 1e-9
+"""A snapped point this close to a road end (as a share of the road) is at that node."""
+
+_AT_NODE_M = 1e-6
+"""A point this close to a road end (metres) and snapped next to it is snapped exactly onto it."""
+
+
 @dataclass(frozen=True, eq=False)
 class Snapped:
     """Points snapped onto the nearest road.
@@ -89,6 +96,10 @@ class _SnapIndex:
     seg_len: np.ndarray
     road: np.ndarray
     along: np.ndarray  # distance along the road polyline at the piece's start
+    start_x: np.ndarray  # each road's start (node a) and end (node b)
+    start_y: np.ndarray
+    end_x: np.ndarray
+    end_y: np.ndarray
     road_geom_len: np.ndarray
     half: float
     tree: cKDTree
@@ -128,9 +139,14 @@ class _SnapIndex:
             road = road[rep]
         mid = np.column_stack([x0 + dx / 2, y0 + dy / 2])
         half = float(seg_len.max() / 2) if seg_len.size else 0.0
+        ends = np.zeros((4, nroad))
+        if xy.shape[0]:
+            first, last = np.clip(offsets[:-1], 0, xy.shape[0] - 1), np.clip(offsets[1:] - 1, 0, None)
+            ends = np.stack([vx[first], vy[first], vx[last], vy[last]])
         # An unbalanced tree builds about twice as fast and answers snapping queries nearly as fast.
         tree = cKDTree(mid if mid.size else np.zeros((0, 2)), balanced_tree=False)
-        return cls(x0, y0, dx, dy, seg_len, road, along, geom_len, half, tree)
+        return cls(x0, y0, dx, dy, seg_len, road, along, ends[0], ends[1], ends[2], ends[3], geom_len, half,
+                   tree)
 
 
 _SNAP_CHUNK = 65_536
@@ -213,6 +229,19 @@ def snap_points(net: Network, xy: np.ndarray, *, tolerance_m: float = 5000.0) ->
     frac = np.clip(frac, 0.0, 1.0)
     sx = np.where(ok, idx.x0[seg] + best_t * idx.dx[seg], np.nan) if nseg else np.full(n, np.nan)
     sy = np.where(ok, idx.y0[seg] + best_t * idx.dy[seg], np.nan) if nseg else np.full(n, np.nan)
+    if nseg:
+        # A point at a road end (within a micrometre, projected there) is exactly at that node:
+        # the sums along the polyline would leave it a rounding error short of the node.
+        for end, share, ex, ey in ((frac <= _AT_NODE, 0.0, idx.start_x, idx.start_y),
+                                   (frac >= 1 - _AT_NODE, 1.0, idx.end_x, idx.end_y)):
+            at = np.flatnonzero(ok & end)
+            r = road[at]
+            gap = np.hypot(pts[at, 0] - ex[r], pts[at, 1] - ey[r])
+            at, r, gap = at[gap <= _AT_NODE_M], r[gap <= _AT_NODE_M], gap[gap <= _AT_NODE_M]
+            frac[at] = share
+            offset[at] = share * glen[at]
+            sx[at], sy[at] = ex[r], ey[r]
+            best_d[at] = gap
     return Snapped(
         road=road.astype(np.int64), frac=frac, offset_m=offset, access_m=best_d, x=sx, y=sy, ok=ok,
         tolerance_m=float(tolerance_m),

@@ -8,6 +8,7 @@ with the snapped origins; :func:`prepare_sweeps` builds them ahead of worker pro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
@@ -16,9 +17,9 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from .contraction import Contract, _Contraction, _sweep_contraction
-from .kernels import _scatter_min
+from .kernels import _first_at_node, _scatter_min
 from .model import Network, Weight, _check_weight
-from .snapping import Snapped
+from .snapping import _AT_NODE, Snapped
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,10 +47,6 @@ class Nearest:
         return self.facility >= 0
 
 
-_AT_NODE = 1e-9
-"""A snapped point this close to a road end (as a share of the road) is at that node."""
-
-
 def _access_cost(s: Snapped, weight: str, access_speed_kmh: float) -> np.ndarray:
     if weight == "length":
         return s.access_m
@@ -61,23 +58,27 @@ def _seeds(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(facility, node, cost) seeds of the reverse sweep: cost from a node to each facility."""
     f = np.flatnonzero(fac.ok)
-    r = fac.road[f]
+    every = f.size == len(fac)  # the usual case: no gathers by ``f``
+    r = fac.road if every else fac.road[f]
     w = net.road_cost(weight)[r]
-    acc = _access_cost(fac, weight, access_speed_kmh)[f]
-    frac = fac.frac[f]
+    acc = _access_cost(fac, weight, access_speed_kmh)
+    frac = fac.frac
+    if not every:
+        acc, frac = acc[f], frac[f]
     # Drive a -> point along the road (forward) or b -> point (backward); a point at a node
     # is reached from that node whatever the road's direction.
     fw = net.road_fwd[r] | (frac <= _AT_NODE)
     bw = net.road_bwd[r] | (frac >= 1 - _AT_NODE)
     to_a = acc + frac * w
     to_b = acc + (1 - frac) * w
+    ra, rb = net.road_a[r], net.road_b[r]
     # One seed per (facility, node): a loop road (a == b) would give two; keep the cheaper.
-    loop = fw & bw & (net.road_a[r] == net.road_b[r])
+    loop = fw & bw & (ra == rb)
     if loop.any():
         to_a[loop] = np.minimum(to_a[loop], to_b[loop])
         bw &= ~loop
     fid = np.concatenate([f[fw], f[bw]])
-    node = np.concatenate([net.road_a[r][fw], net.road_b[r][bw]]).astype(np.int64)
+    node = np.concatenate([ra[fw], rb[bw]]).astype(np.int64)
     cost = np.concatenate([to_a[fw], to_b[bw]])
     return fid, node, cost
 
@@ -155,38 +156,52 @@ def _origin_plan(
     )
 
 
-def _origins_by_road(org: Snapped) -> tuple[np.ndarray, np.ndarray]:
-    """Snapped origins ordered by road: (origin index, road)."""
-    o = np.flatnonzero(org.ok)
+def _at_node(pts: Snapped) -> np.ndarray:
+    """Points exactly at a road end with no access leg.
+
+    Such a point never needs the direct drive to a point on the same road: through its node
+    the sweep gives the same cost, the same sum of the same terms (a leg of 0 added, the node
+    reached at the cost of the seed there or less), in the same directions.
+    """
+    return cast("np.ndarray", (pts.access_m == 0) & ((pts.frac == 0) | (pts.frac == 1)))
+
+
+def _origins_by_road(net: Network, org: Snapped) -> tuple[np.ndarray, np.ndarray]:
+    """Snapped origins not at a node (:func:`_at_node`) ordered by road, and where each road's
+    run starts: those on road ``r`` are ``o[ptr[r]:ptr[r + 1]]``."""
+    o = np.flatnonzero(org.ok & ~_at_node(org))
     o = o[np.argsort(org.road[o], kind="stable")]
-    return o, org.road[o]
+    ptr = np.zeros(net.n_roads + 1, np.int64)
+    np.cumsum(np.bincount(org.road[o], minlength=net.n_roads), out=ptr[1:])
+    return o, ptr
 
 
 def _same_road_pairs(
     net: Network, org: Snapped, fac: Snapped, weight: Weight, access_speed_kmh: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(origin, facility, cost) for pairs on the same road driven directly along it."""
-    f = np.flatnonzero(fac.ok)
-    # The origins on each facility's road: a search in the origins sorted by road (sorted once
+    """(origin, facility, cost) for pairs on the same road driven directly along it (pairs
+    with a point at a node left out: :func:`_at_node`)."""
+    f = np.flatnonzero(fac.ok & ~_at_node(fac))
+    # The origins on each facility's road: a run of the origins ordered by road (ordered once
     # per set of origins), not a pass over all of them.
-    by_road, roads = org._cached(net, ("by_road",), lambda: _origins_by_road(org))
+    by_road, ptr = org._cached(net, ("by_road",), lambda: _origins_by_road(net, org))
     fr = fac.road[f]
-    lo = np.searchsorted(roads, fr, side="left")
-    cnt = np.searchsorted(roads, fr, side="right") - lo
+    lo = ptr[fr]
+    cnt = ptr[fr + 1] - lo
     total = int(cnt.sum())
     if not total:
         e = np.zeros(0, np.int64)
         return e, e, np.zeros(0)
     fi = np.repeat(f, cnt)
     oi = by_road[np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(total)]
-    r = org.road[oi]
+    r = np.repeat(fr, cnt)
     w = net.road_cost(weight)[r]
     dt = fac.frac[fi] - org.frac[oi]
     allowed = np.where(dt >= 0, net.road_fwd[r], net.road_bwd[r])
     allowed |= np.abs(dt) <= _AT_NODE
     acc = org.access_m[oi] + fac.access_m[fi]
     cost = (acc if weight == "length" else acc / (access_speed_kmh / 3.6)) + np.abs(dt) * w
-    cost = np.where(allowed, cost, np.inf)
+    cost[~allowed] = np.inf
     return oi, fi, cost
 
 
@@ -200,6 +215,68 @@ def _origin_plan_perm(
         org._cached(net, ("plan_perm", weight, float(access_speed_kmh)),
                     lambda: (ctr.perm[na], ctr.perm[nb])),
     )
+
+
+def _plain_seeds(
+    fid: np.ndarray, node: np.ndarray, cost: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The seeds without those no sweep needs.
+
+    A facility exactly at a node with no access leg has a seed of cost 0 there; its other seed,
+    at the other end of its road at the road's cost, exists only where that road can be driven
+    to the node, so the sweep never reaches it cheaper through the seed than through the node.
+    """
+    zero = cost == 0.0
+    if not zero.any():
+        return fid, node, cost
+    at = np.zeros(int(fid.max()) + 1, bool)
+    at[fid[zero]] = True
+    keep = zero | ~at[fid]
+    return fid[keep], node[keep], cost[keep]
+
+
+def _sweep_whole(
+    net: Network, w: Weight, facilities: Snapped, fid: np.ndarray, node: np.ndarray,
+    cost: np.ndarray, limit: float,
+) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+    """The sweep on the whole graph: the cost of every node and its facility (a function of
+    nodes; any label where the cost is inf).
+
+    Seeds of cost 0 (facilities at nodes) are plain sources of the sweep; the others enter
+    through one virtual source row per facility. With every facility at a node this is the
+    plain call on the transposed graph.
+    """
+    n = net.n_nodes
+    zero = cost == 0.0
+    if not zero.any():
+        ufac = np.flatnonzero(facilities.ok)  # every one has a seed
+        g = _augmented(net, w, np.searchsorted(ufac, fid), node, cost, ufac.size)
+        dist, _pred, src = dijkstra(
+            g, directed=True, indices=np.arange(n, n + ufac.size), min_only=True, limit=limit,
+            return_predecessors=True,
+        )
+        if ufac.size == len(facilities):  # the usual case: the rows are the facilities
+            src -= n
+            return dist, lambda nodes: cast("np.ndarray", src[nodes])
+        return dist, lambda nodes: np.take(ufac, src[nodes] - n, mode="clip")
+    zn, zf = _first_at_node(node[zero], fid[zero])
+    rest = np.flatnonzero(~zero)
+    if rest.size:
+        vf, vrow = np.unique(fid[rest], return_inverse=True)
+        g = _augmented(net, w, vrow, node[rest], cost[rest], vf.size)
+    else:
+        vf, g = rest, net.csr(w, transposed=True)
+    nv = vf.size
+    dist, _pred, src = dijkstra(
+        g, directed=True, indices=np.concatenate([zn, np.arange(n, n + nv)]), min_only=True,
+        limit=limit, return_predecessors=True,
+    )
+    # The source that reached each node names its facility (scipy marks a node not reached
+    # with a negative source: it gets any label, its cost is inf).
+    label = np.empty(n + nv, np.int64)
+    label[zn] = zf
+    label[n:] = vf
+    return dist, lambda nodes: np.take(label, src[nodes], mode="clip")
 
 
 def prepare_sweeps(
@@ -219,7 +296,7 @@ def prepare_sweeps(
         if ctr is not None:
             ctr.weighted(net, w)
             _origin_plan_perm(net, ctr, origins, w, access_speed_kmh)
-    origins._cached(net, ("by_road",), lambda: _origins_by_road(origins))
+    origins._cached(net, ("by_road",), lambda: _origins_by_road(net, origins))
 
 
 def nearest_facility(
@@ -267,7 +344,7 @@ def nearest_facility(
     """
     w = _check_weight(weight)
     n_o = len(origins)
-    fid, node, seed_cost = _seeds(net, facilities, w, access_speed_kmh)
+    fid, node, seed_cost = _plain_seeds(*_seeds(net, facilities, w, access_speed_kmh))
     lim = np.inf if limit is None else float(limit)
     if not fid.size:
         cost = np.full(n_o, np.inf)
@@ -275,25 +352,13 @@ def nearest_facility(
     else:
         ctr = _sweep_contraction(net, contract, fid.size)
         o, na, to_a, both, nb, to_b = _origin_plan(net, origins, w, access_speed_kmh)
+        facility_at: Callable[[np.ndarray], np.ndarray]
         if ctr is not None:
             dist, node_fac = ctr.sweep(net, w, fid, node, seed_cost, lim)
             na, nb = _origin_plan_perm(net, ctr, origins, w, access_speed_kmh)
-
-            def facility_at(nodes: np.ndarray) -> np.ndarray:
-                return cast("np.ndarray", node_fac[nodes])
+            facility_at = node_fac.__getitem__
         else:
-            ufac = np.flatnonzero(facilities.ok)  # every one has a seed
-            g = _augmented(net, w, np.searchsorted(ufac, fid), node, seed_cost, ufac.size)
-            n = net.n_nodes
-            dist, _pred, src = dijkstra(
-                g, directed=True, indices=np.arange(n, n + ufac.size), min_only=True, limit=lim,
-                return_predecessors=True,
-            )
-
-            def facility_at(nodes: np.ndarray) -> np.ndarray:
-                # The virtual source row that reached each node is its facility; a node not
-                # reached gets any label, as its cost is inf and its facility is reset below.
-                return np.take(ufac, src[nodes] - n, mode="clip")
+            dist, facility_at = _sweep_whole(net, w, facilities, fid, node, seed_cost, lim)
         ca = dist[na]
         ca += to_a
         fa = facility_at(na)
@@ -320,5 +385,5 @@ def nearest_facility(
         _scatter_min(cost, fac_idx, oi, c, fi)
     if np.isfinite(lim):
         cost[cost > lim] = np.inf
-    fac_idx[~np.isfinite(cost)] = -1
+    fac_idx[cost == np.inf] = -1
     return Nearest(cost=cost, facility=fac_idx, weight=w)
