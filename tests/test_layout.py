@@ -46,17 +46,31 @@ def _imports(path: Path) -> set[str]:
     return {m for m in found if m.split(".")[0] == "arjenturva"}
 
 
+def _cli_helpers() -> list[Path]:
+    """The CLI's option-handling modules (``_cli_<command>.py``), part of the CLI layer."""
+    return sorted(PACKAGE.glob("_cli_*.py"))
+
+
 def test_cli_imports_only_api_errors_and_its_console_helper():
-    allowed = {"arjenturva.api", "arjenturva.errors", "arjenturva._console"}
+    helpers = {f"arjenturva.{p.stem}" for p in _cli_helpers()}
+    allowed = {"arjenturva.api", "arjenturva.errors", "arjenturva._console", *helpers}
     assert _imports(PACKAGE / "cli.py") <= allowed
+    for path in _cli_helpers():
+        assert _imports(path) <= {"arjenturva.api", "arjenturva.errors", "arjenturva._console"}, path.name
     assert _imports(PACKAGE / "_console.py") <= {"arjenturva.errors"}
 
 
 def test_lower_layers_never_import_upper_ones():
-    upper = {"arjenturva.api", "arjenturva.cli", "arjenturva._console"}
+    upper = {
+        "arjenturva.api",
+        "arjenturva.cli",
+        "arjenturva._console",
+        *(f"arjenturva.{p.stem}" for p in _cli_helpers()),
+    }
     for path in _modules():
         if (
             path.name in ("api.py", "pipeline.py", "cli.py", "_console.py", "__main__.py")
+            or path in _cli_helpers()
             or path == PACKAGE / "__init__.py"
         ):
             continue
