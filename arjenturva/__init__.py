@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 _LAZY: dict[str, str] = {
     "RunResult": "api",
     "build_network": "api",
+    "build_workspace": "api",
     "compare_results": "api",
     "copy_demo": "api",
     "find_gaps": "api",
@@ -45,6 +46,7 @@ __all__ = [
     "Workspace",
     "__version__",
     "build_network",
+    "build_workspace",
     "compare_results",
     "copy_demo",
     "find_gaps",
@@ -61,6 +63,7 @@ if TYPE_CHECKING:
     from .api import (
         RunResult,
         build_network,
+        build_workspace,
         compare_results,
         copy_demo,
         find_gaps,

@@ -75,21 +75,12 @@ def test_workspace_builds_and_validates(pilot):
     assert "National Land Survey" in build["attribution"]
 
 
-def _settings(dump: dict) -> dict:
-    """A config dump without the study area, the attribution texts and the snap tolerance."""
-    network = {**dump["network"], "attribution": "", "snap_tolerance_m": 0}
-    dump = {**dump, "study_area": None, "network": network}
-    dump["inputs"] = {k: v if v is None else {**v, "attribution": ""} for k, v in dump["inputs"].items()}
-    return dump
-
-
 def test_example_config_matches_generated(pilot):
     config, *_ = pilot
     example = load_config(REPO / "configs" / "pilot_municipalities.yaml")
     generated = load_config(config)
-    # The example's settings are those generated; its study area, attribution texts and snap
-    # tolerance (now the project default) may lag.
-    assert _settings(example.model_dump()) == _settings(generated.model_dump())
+    # The example's settings are those generated.
+    assert example.model_dump() == generated.model_dump()
     assert generated.study_area == list(PILOT_CODES)
     assert generated.network.snap_tolerance_m == DEFAULT_SNAP_TOLERANCE_M
     text = " ".join(generated.attributions())
