@@ -13,7 +13,16 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order, connected_components, dijkstra
 
-from .kernels import _csr_min, _expand, _first_at_node, _lookup, _scatter_min, _seg_minplus, _seg_sum
+from .kernels import (
+    _csr_min,
+    _expand,
+    _first_at_node,
+    _lookup,
+    _run_starts,
+    _scatter_min,
+    _seg_minplus,
+    _seg_sum,
+)
 
 if TYPE_CHECKING:
     from .model import Network
@@ -32,12 +41,14 @@ _CONTRACT_SMALL_CORE_SHARE = 0.5
 """A smaller network (from ``_CONTRACT_SMALL_MIN_NODES`` nodes) is contracted when the core keeps
 at most this share of its nodes and the sweep has at most ``_CONTRACT_SMALL_SEEDS_PER_NODE``
 seeds per node: there, carrying many seeds out of dead-end trees and chains costs more than
-the smaller Dijkstra saves (measured with ``benchmarks/bench_network.py``: on a 20 000-node
-grid with a 44 % core, 10 and 100 facilities sweep faster contracted, 1 000 slower)."""
+the smaller Dijkstra saves (measured on generated grids with a 44 % core: at 20 000 nodes the
+contracted sweep is 0.7× the whole graph's with 0.01 seeds per node, 0.9× with 0.05 and 1.2×
+with 0.15; at 10 000 nodes 0.9× with 0.01 and 1.25× with 0.1; below 10 000 nodes it is slower
+at any number of seeds, and on the NLS network, whose core keeps 75 % of the nodes, too)."""
 
 _CONTRACT_SMALL_MIN_NODES = 10_000
 
-_CONTRACT_SMALL_SEEDS_PER_NODE = 0.02
+_CONTRACT_SMALL_SEEDS_PER_NODE = 0.06
 
 
 class _Contraction:
@@ -199,9 +210,10 @@ class _Contraction:
         # ``tree_by_top[tree_start[j]:tree_start[j + 1]]`` (positions in the tree arrays).
         by_top = np.lexsort((rnd, tree_top))
         self.tree_by_top = by_top
-        self.tree_round = rnd
+        self.tree_round = rnd.astype(np.int16 if rnd.size and rnd.max() < 2**15 else np.int64)
         head_t = np.r_[True, tree_top[by_top][1:] != tree_top[by_top][:-1]] if nt else np.zeros(0, bool)
         self.tree_start = np.r_[np.flatnonzero(head_t), nt].astype(np.int64)
+        self.tree_len = np.diff(self.tree_start)
         self.tree_of = np.empty(nt, np.int64)  # tree number of each tree position
         self.tree_of[by_top] = np.cumsum(head_t) - 1
         # The sweep's own node order: core nodes, then chain nodes, then tree nodes, so that
@@ -276,13 +288,13 @@ class _Contraction:
         """Positions (in the tree arrays) of every node of the trees holding ``seed_pos``,
         grouped by peeling round, leaves first."""
         trees = np.unique(self.tree_of[seed_pos])
-        st, ln = self.tree_start[trees], np.diff(self.tree_start)[trees]
+        st, ln = self.tree_start[trees], self.tree_len[trees]
         at = np.repeat(st - (np.cumsum(ln) - ln), ln) + np.arange(int(ln.sum()))
         pos = self.tree_by_top[at]
         rnd = self.tree_round[pos]
-        pos = pos[np.argsort(rnd, kind="stable")]
-        rnd = self.tree_round[pos]
-        cut = np.flatnonzero(np.r_[True, rnd[1:] != rnd[:-1], True])
+        order = np.argsort(rnd, kind="stable")
+        pos, rnd = pos[order], rnd[order]
+        cut = np.append(np.flatnonzero(_run_starts(rnd)), rnd.size)
         return [pos[cut[i]:cut[i + 1]] for i in range(cut.size - 1)]
 
     def sweep(

@@ -155,10 +155,10 @@ def _scatter_min(sc: np.ndarray, sf: np.ndarray, idx: np.ndarray, val: np.ndarra
         # One stable sort by index; each run's minimum and the first entry that holds it.
         o = np.argsort(idx, kind="stable")
         idx, val, lab = idx[o], val[o], lab[o]
-        start = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
+        start = np.flatnonzero(_run_starts(idx))
         if start.size < idx.size:
             low = np.minimum.reduceat(val, start)
-            held = val == np.repeat(low, np.diff(np.r_[start, idx.size]))
+            held = val == np.repeat(low, np.diff(np.append(start, idx.size)))
             first = np.minimum.reduceat(np.where(held, np.arange(idx.size), idx.size), start)
             idx, val, lab = idx[first], low, lab[first]
     sc[idx] = val
@@ -166,10 +166,22 @@ def _scatter_min(sc: np.ndarray, sf: np.ndarray, idx: np.ndarray, val: np.ndarra
 
 
 def _first_at_node(node: np.ndarray, fid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct nodes, ascending, and the lowest facility number at each."""
+    """The distinct nodes and the lowest facility number at each (ascending by node when some
+    node repeats)."""
+    if node.size < 2 or not _has_duplicates(node, int(node.max()) + 1):
+        return node, fid
     span = int(fid.max()) + 1
     key = node.astype(np.int64) * span + fid
     key.sort()
     at = key // span
-    first = np.flatnonzero(np.r_[True, at[1:] != at[:-1]])
+    first = np.flatnonzero(_run_starts(at))
     return at[first], key[first] - at[first] * span
+
+
+def _run_starts(a: np.ndarray) -> np.ndarray:
+    """True where a run of equal values of ``a`` starts."""
+    out = np.empty(a.size, bool)
+    if a.size:
+        out[0] = True
+        np.not_equal(a[1:], a[:-1], out=out[1:])
+    return out

@@ -182,13 +182,15 @@ def _same_road_pairs(
     """(origin, facility, cost) for pairs on the same road driven directly along it (pairs
     with a point at a node left out: :func:`_at_node`)."""
     f = np.flatnonzero(fac.ok & ~_at_node(fac))
-    # The origins on each facility's road: a run of the origins ordered by road (ordered once
-    # per set of origins), not a pass over all of them.
-    by_road, ptr = org._cached(net, ("by_road",), lambda: _origins_by_road(net, org))
-    fr = fac.road[f]
-    lo = ptr[fr]
-    cnt = ptr[fr + 1] - lo
-    total = int(cnt.sum())
+    total = 0
+    if f.size:
+        # The origins on each facility's road: a run of the origins ordered by road (ordered
+        # once per set of origins), not a pass over all of them.
+        by_road, ptr = org._cached(net, ("by_road",), lambda: _origins_by_road(net, org))
+        fr = fac.road[f]
+        lo = ptr[fr]
+        cnt = ptr[fr + 1] - lo
+        total = int(cnt.sum())
     if not total:
         e = np.zeros(0, np.int64)
         return e, e, np.zeros(0)
@@ -257,7 +259,7 @@ def _sweep_whole(
         )
         if ufac.size == len(facilities):  # the usual case: the rows are the facilities
             src -= n
-            return dist, lambda nodes: cast("np.ndarray", src[nodes])
+            return dist, src.take
         return dist, lambda nodes: np.take(ufac, src[nodes] - n, mode="clip")
     zn, zf = _first_at_node(node[zero], fid[zero])
     rest = np.flatnonzero(~zero)
@@ -276,7 +278,7 @@ def _sweep_whole(
     label = np.empty(n + nv, np.int64)
     label[zn] = zf
     label[n:] = vf
-    return dist, lambda nodes: np.take(label, src[nodes], mode="clip")
+    return dist, lambda nodes: label.take(src.take(nodes), mode="clip")
 
 
 def prepare_sweeps(
@@ -359,17 +361,17 @@ def nearest_facility(
             facility_at = node_fac.__getitem__
         else:
             dist, facility_at = _sweep_whole(net, w, facilities, fid, node, seed_cost, lim)
-        ca = dist[na]
+        ca = dist.take(na)
         ca += to_a
         fa = facility_at(na)
         if both.size == o.size:  # every origin can use either end: no gathers by ``both``
-            cb = dist[nb]
+            cb = dist.take(nb)
             cb += to_b
             use_b = np.flatnonzero(cb < ca)
             ca[use_b] = cb[use_b]
             fa[use_b] = facility_at(nb[use_b])
         elif both.size:
-            cb = dist[nb]
+            cb = dist.take(nb)
             cb += to_b
             better = np.flatnonzero(cb < ca[both])
             ca[both[better]] = cb[better]
