@@ -251,6 +251,10 @@ class GapConfig(_Model):
     merge_distance_m: float = Field(
         default=2500, gt=0, description="uncovered cells within this distance join one gap area"
     )
+    basket: list[str] = Field(
+        default_factory=list,
+        description="the everyday service basket (arjen turva index): services everyone should reach",
+    )
 
 
 class ProposalConfig(_Model):
@@ -381,6 +385,16 @@ class Config(_Model):
             if not sid.replace("_", "").isalnum():
                 raise ValueError(f"service id '{sid}' may hold only letters, digits and _")
         return v
+
+    @model_validator(mode="after")
+    def _basket_services(self) -> Config:
+        unknown = [s for s in self.gaps.basket if s not in self.services]
+        if unknown:
+            raise ValueError(
+                f"gaps.basket: unknown service(s) {unknown}; "
+                f"use ids from `services:` ({', '.join(self.services)})"
+            )
+        return self
 
     def resolve(self, path: str | Path) -> Path:
         """Resolve a path from the config relative to the config's folder."""

@@ -17,6 +17,7 @@ from ..network import Network, Snapped, prepare_sweeps, snap_points
 from ..schema import AGE_COLUMNS
 from .access import ServiceAccess, _sweep_count, point_weight
 from .area_classes import assign_area_classes
+from .basket import basket_cells
 from .cells import _cell_points, _cell_size
 from .fca import accessibility_table
 from .gap_areas import _gap_areas, _gap_shared, _merge_radius
@@ -283,7 +284,13 @@ def find_gaps(
     say("gap areas and indicators")
     t2 = time.perf_counter()
     tables = _long_tables(cells.frame, pts, origins.ok, results, demand_of, cells.people, cells.ages)
-    pop = _with_service_columns(cells.frame, results, fca_columns)
+    basket = basket_cells(results, config.gaps.basket, len(cells.people))
+    missing = [s for s in config.gaps.basket if s not in results]
+    if basket is not None and missing:
+        warnings.append(
+            f"the service basket is measured without {', '.join(missing)} (not analysed in this run)"
+        )
+    pop = _with_service_columns(cells.frame, results, {**fca_columns, **(basket.columns() if basket else {})})
     gap_parts = {sid: r.gap_parts for sid, r in done.services.items()}
     gap_areas = _gap_areas(
         tables.gaps, tables.gap_cells, tables.gap_services, cells.x, cells.y, cells.size, places, pts,
@@ -294,7 +301,8 @@ def find_gaps(
     t3 = time.perf_counter()
     indicators = {sid: r.indicators for sid, r in done.services.items()}
     summary = _summary(
-        config, municipalities, cells.muni_codes, cells.muni, cells.people, results, indicators
+        config, municipalities, cells.muni_codes, cells.muni, cells.people, results, indicators,
+        basket=basket, age_65_plus=cells.ages["age_65_plus"],
     )
     timings["indicators_s"] = time.perf_counter() - t3
     timings["total_s"] = time.perf_counter() - t0

@@ -10,6 +10,7 @@ import pandas as pd
 from ..config import Config
 from ..labels import ALL_SERVICES
 from .access import ServiceAccess
+from .basket import BasketCells, basket_indicators
 
 INDICATOR_COLUMNS = (
     "population",
@@ -113,9 +114,12 @@ def _summary(
     popv: np.ndarray,
     results: dict[str, ServiceAccess],
     indicators: dict[str, np.ndarray],
+    *,
+    basket: BasketCells | None = None,
+    age_65_plus: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The indicators per municipality × service (services in name order), then one row per
-    municipality across services."""
+    municipality across services (with the service basket's indicators when one is given)."""
     names = dict(zip(municipalities["code"], municipalities["name"], strict=True))
     m_names = [names.get(m, "") for m in muni_codes.tolist()]
     svcs = sorted(results)
@@ -156,5 +160,9 @@ def _summary(
             "population_lacking_any_service": np.bincount(muni, weights=popv * (min_cov < 1), minlength=n_m),
         }
     )
+    if basket is not None:
+        ages = np.zeros(len(popv)) if age_65_plus is None else age_65_plus
+        for k, v in basket_indicators(basket, muni, n_m, popv, ages).items():
+            across[k] = v
     return pd.concat([per_service, across], ignore_index=True)
 
