@@ -56,10 +56,18 @@ def _access_cost(s: Snapped, weight: str, access_speed_kmh: float) -> np.ndarray
 def _seeds(
     net: Network, fac: Snapped, weight: Weight, access_speed_kmh: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(facility, node, cost) seeds of the reverse sweep: cost from a node to each facility."""
+    """(facility, node, cost) seeds of the reverse sweep: cost from a node to each facility.
+
+    A facility exactly at a node with no access leg has one seed, of cost 0 at that node: its
+    road's other end, at the road's cost, exists only where that road can be driven to the
+    node, so no sweep reaches it cheaper through the seed than through the node.
+    """
     f = np.flatnonzero(fac.ok)
     every = f.size == len(fac)  # the usual case: no gathers by ``f``
     r = fac.road if every else fac.road[f]
+    if every and _at_node(fac).all():  # every facility at a node: one seed each
+        node = np.where(fac.frac == 0, net.road_a[r], net.road_b[r]).astype(np.int64)
+        return f, node, np.zeros(f.size)
     w = net.road_cost(weight)[r]
     acc = _access_cost(fac, weight, access_speed_kmh)
     frac = fac.frac
@@ -69,6 +77,9 @@ def _seeds(
     # is reached from that node whatever the road's direction.
     fw = net.road_fwd[r] | (frac <= _AT_NODE)
     bw = net.road_bwd[r] | (frac >= 1 - _AT_NODE)
+    at = acc == 0
+    fw &= ~(at & (frac == 1))
+    bw &= ~(at & (frac == 0))
     to_a = acc + frac * w
     to_b = acc + (1 - frac) * w
     ra, rb = net.road_a[r], net.road_b[r]
@@ -219,24 +230,6 @@ def _origin_plan_perm(
     )
 
 
-def _plain_seeds(
-    fid: np.ndarray, node: np.ndarray, cost: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The seeds without those no sweep needs.
-
-    A facility exactly at a node with no access leg has a seed of cost 0 there; its other seed,
-    at the other end of its road at the road's cost, exists only where that road can be driven
-    to the node, so the sweep never reaches it cheaper through the seed than through the node.
-    """
-    zero = cost == 0.0
-    if not zero.any():
-        return fid, node, cost
-    at = np.zeros(int(fid.max()) + 1, bool)
-    at[fid[zero]] = True
-    keep = zero | ~at[fid]
-    return fid[keep], node[keep], cost[keep]
-
-
 def _sweep_whole(
     net: Network, w: Weight, facilities: Snapped, fid: np.ndarray, node: np.ndarray,
     cost: np.ndarray, limit: float,
@@ -261,17 +254,18 @@ def _sweep_whole(
             src -= n
             return dist, src.take
         return dist, lambda nodes: np.take(ufac, src[nodes] - n, mode="clip")
-    zn, zf = _first_at_node(node[zero], fid[zero])
-    rest = np.flatnonzero(~zero)
-    if rest.size:
+    if zero.all():  # every facility at a node: the plain call
+        zn, zf = _first_at_node(node, fid)
+        vf, g, indices = zn[:0], net.csr(w, transposed=True), zn
+    else:
+        zn, zf = _first_at_node(node[zero], fid[zero])
+        rest = np.flatnonzero(~zero)
         vf, vrow = np.unique(fid[rest], return_inverse=True)
         g = _augmented(net, w, vrow, node[rest], cost[rest], vf.size)
-    else:
-        vf, g = rest, net.csr(w, transposed=True)
+        indices = np.concatenate([zn, np.arange(n, n + vf.size)])
     nv = vf.size
     dist, _pred, src = dijkstra(
-        g, directed=True, indices=np.concatenate([zn, np.arange(n, n + nv)]), min_only=True,
-        limit=limit, return_predecessors=True,
+        g, directed=True, indices=indices, min_only=True, limit=limit, return_predecessors=True
     )
     # The source that reached each node names its facility (scipy marks a node not reached
     # with a negative source: it gets any label, its cost is inf).
@@ -346,7 +340,7 @@ def nearest_facility(
     """
     w = _check_weight(weight)
     n_o = len(origins)
-    fid, node, seed_cost = _plain_seeds(*_seeds(net, facilities, w, access_speed_kmh))
+    fid, node, seed_cost = _seeds(net, facilities, w, access_speed_kmh)
     lim = np.inf if limit is None else float(limit)
     if not fid.size:
         cost = np.full(n_o, np.inf)
@@ -384,7 +378,8 @@ def nearest_facility(
             cost[o] = ca
             fac_idx[o] = fa
         oi, fi, c = _same_road_pairs(net, origins, facilities, w, access_speed_kmh)
-        _scatter_min(cost, fac_idx, oi, c, fi)
+        if oi.size:
+            _scatter_min(cost, fac_idx, oi, c, fi)
     if np.isfinite(lim):
         cost[cost > lim] = np.inf
     fac_idx[cost == np.inf] = -1
