@@ -418,3 +418,21 @@ def print_run(result: Any, *, as_json: bool, quiet: bool) -> None:
     out.print(f"Results in [bold]{esc(result.results_dir)}[/bold]:")
     for f in dict.fromkeys(result.files):
         out.print(f"  {esc(f)}")
+
+
+def print_stress(table: Any, top: int) -> None:
+    """The first ``top`` actor rows of the stress ranking (all rows are in stress.csv)."""
+    actors = table[table["level"] == "actor"]
+    if actors.empty:
+        out.print("No actor alone keeps anyone covered: closing any one actor's points uncovers nobody.")
+        return
+    t = Table(title=f"Who alone keeps people covered (top {min(top, len(actors))} of {len(actors)}; "
+              "all rows and the sectors: stress.csv)", title_justify="left")
+    for col, just in (("rank", "right"), ("actor (sector)", "left"), ("service", "left"),
+                      ("municipality", "left"), ("demand losing coverage", "right"), ("65+", "right")):
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    for r in actors.head(top).itertuples(index=False):
+        t.add_row(str(r.rank), esc(f"{r.actor_name} ({r.sector})"), esc(r.service_label),
+                  esc(f"{r.municipality} {r.municipality_name}"), _count(r.demand_losing_coverage),
+                  _count(r.people_65_plus_losing_coverage))
+    out.print(t)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .builder import BuildResult, BuildSources
     from .config import Config
     from .coverage import GapResult
+    from .coverage.stress import StressResult
     from .export.compare import ComparisonResult
     from .fetch import FetchResult
     from .network import Network
@@ -317,6 +318,39 @@ def propose_partnerships(
         max_remote_points=max_remote_points,
         progress=progress,
     )
+
+
+def stress_test(
+    config: Config | str | Path | Workspace = DEFAULT_CONFIG_NAME,
+    *,
+    network: Network | None = None,
+    services: list[str] | None = None,
+    progress: Progress | None = None,
+) -> StressResult:
+    """Resilience: the people each actor, and each sector, alone keeps covered (``stress.csv``).
+
+    For every actor with service points and every sector, its points are closed and the rise in
+    each municipality's uncovered demand per service is measured with the gap rules (see
+    :mod:`arjenturva.coverage.stress`). Rows are ranked, the largest loss first.
+    """
+    from .coverage.stress import actor_stress
+
+    ws = _as_workspace(config, progress)
+    net = network if network is not None else build_network(ws.config, progress=progress)
+    return actor_stress(ws.config, net, ws.population, ws.service_points, ws.municipalities, ws.actors,
+                        services=services, progress=progress)
+
+
+def write_stress(result: StressResult, out_dir: str | Path, *, force: bool = False) -> Path:
+    """Write ``stress.csv`` into a results folder (refused over an existing one without ``force``)."""
+    from . import results as R
+    from .export.tables import csv_dialect_of
+    from .io import ensure_writable
+
+    target = Path(out_dir)
+    ensure_writable([target / str(R.STRESS.csv)], force=force)
+    target.mkdir(parents=True, exist_ok=True)
+    return R.write_table(result.table, R.STRESS, target, dialect=csv_dialect_of(target))
 
 
 def locate_facilities(

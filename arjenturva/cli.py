@@ -14,6 +14,7 @@ import typer
 from . import _console as console
 from . import api
 from ._cli_build import build_workspace_command
+from ._cli_stress import stress_command
 from ._console import err, out
 from .errors import ArjenturvaError, ValidationError
 
@@ -586,6 +587,7 @@ def fetch(
 
 
 app.command("build-workspace")(build_workspace_command(_run))  # options in _cli_build.py
+app.command("stress")(stress_command(_run))  # options in _cli_stress.py
 
 
 def main() -> None:

@@ -62,6 +62,9 @@ def apply_scenario(ws: Workspace, name: str) -> Workspace:
             if unknown:
                 problems.append(f"scenarios.{name}.remove_actors: unknown actor id(s) {unknown}")
             actors = actors[~actors["actor_id"].isin(sc.remove_actors)]
+            # An actor that leaves takes its service points with it.
+            if "actor_id" in points:
+                points = points[~points["actor_id"].isin(sc.remove_actors)]
     new_rows = []
     to_3067 = Transformer.from_crs("EPSG:4326", CRS, always_xy=True)
     for k, pt in enumerate(sc.add_points):

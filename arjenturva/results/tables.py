@@ -432,6 +432,28 @@ MUNICIPALITIES: Final = Table(
     layer="municipalities",
 )
 
+STRESS: Final = Table(
+    "stress",
+    "Resilience: the coverage each actor (and each sector) holds up alone. One row per actor or "
+    "sector × service × municipality that would lose coverage if its service points closed, ranked.",
+    (
+        _c("rank", "int", "", "1 = the largest loss; actor rows and sector rows ranked separately"),
+        _c("level", "str", "", "actor, or sector (every point of the sector's actors closed)"),
+        _c("actor_id", "str", "", "the actor (empty on sector rows)"),
+        _c("actor_name", "str", "", "the actor's name (empty on sector rows)"),
+        _c("sector", "str", "", "the actor's sector"),
+        _SERVICE,
+        _SERVICE_LABEL,
+        _MUNI,
+        _MUNI_NAME,
+        _c("points_closed", "int", "points", "the service points offering the service that close"),
+        _c("demand_losing_coverage", "float", "people",
+           "rise in the municipality's uncovered_demand for the service (partial coverage counted)"),
+        _c("people_65_plus_losing_coverage", "float", "people", "rise in uncovered residents aged 65+"),
+    ),
+    csv="stress.csv",
+)
+
 CONTEXT: Final = Table(
     "context_municipalities",
     "Municipalities around the study area (config `study_area`): their service points and roads "
@@ -501,6 +523,7 @@ TABLES: Final[tuple[Table, ...]] = (
     SERVICE_POINTS,
     MUNICIPALITIES,
     CONTEXT,
+    STRESS,
     PLACES,
     UNREACHABLE,
     ABOUT,
