@@ -132,6 +132,9 @@ UI: Final[dict[str, Word]] = {
     "ferry": Word("lautta", "ferry"),
     "legend_other": Word("Muut", "Other"),
     "border": Word("kunnan raja", "municipal border"),
+    "legend_context": Word("naapurikunta, ei tarkastelussa", "neighbouring municipality, not analysed"),
+    "legend_unreachable_cell": Word("ruutu ilman tieyhteyttä", "cell with no road connection"),
+    "legend_off_road_point": Word("liian kaukana tiestä, ei käytössä", "too far from a road, not used"),
     "north": Word("P", "N"),
     "cells_note": Word(
         "Alle {n} asukkaan ruutuja ei näytetä", "Cells with fewer than {n} residents are not shown"
@@ -197,6 +200,9 @@ UI: Final[dict[str, Word]] = {
     "municipality": Word("Kunta", "Municipality"),
     "covered_share": Word("Piirissä (kysynnästä)", "Covered (of demand)"),
     "uncovered_demand": Word("Ulkopuolella, kysyntä", "Not covered, demand"),
+    "share_map": Word("Osuus kysynnästä ulkopuolella: {service}", "Uncovered share of demand: {service}"),
+    "baseline": Word("nykytila", "baseline"),
+    "no_data": Word("ei tietoa", "no data"),
     "demand_group": Word("Kysyntäryhmä", "Demand group"),
     "uncovered_population": Word("Ulkopuolella, kaikki asukkaat", "Not covered, all residents"),
     "uncovered_65_plus": Word("Ulkopuolella, 65+-asukkaat", "Not covered, residents 65+"),
@@ -423,6 +429,12 @@ DIRECTION: Final[dict[str, Word]] = {
     "NW": Word("luoteeseen", "NW"),
 }
 """Compass directions from a place to a site."""
+
+WEEKDAY: Final[dict[str, Word]] = dict(zip(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), (
+    Word("maanantai", "Monday"), Word("tiistai", "Tuesday"), Word("keskiviikko", "Wednesday"),
+    Word("torstai", "Thursday"), Word("perjantai", "Friday"), Word("lauantai", "Saturday"),
+    Word("sunnuntai", "Sunday")), strict=True))
+"""Weekdays of the mobile routes (``routes.csv`` codes); Finnish in lower case, as within a sentence."""
 
 SITE_RELATION: Final = Word("{km} km {direction} {place_from}", "{km} km {direction} of {place}")
 """A site away from named places: "9,6 km koilliseen Korpirannasta", "9.6 km NE of Korpiranta"."""

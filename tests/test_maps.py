@@ -26,7 +26,7 @@ from arjenturva import api, labels
 from arjenturva import results as R
 from arjenturva.config import ServiceConfig
 from arjenturva.errors import InputFileError, OutputExistsError
-from arjenturva.export import mapdata, mapframe, mapworkers, static_maps
+from arjenturva.export import mapdata, mapframe, maplabels, maplegend, mapworkers, static_maps
 
 SERVICES = ["health_station", "grocery"]
 #: Services of the recorded run: post has proposed mobile and remote services on the demo.
@@ -68,6 +68,8 @@ class MapRecord:
     gap_outlines: list[tuple[float, float, float, float]]  # bounds of each gap outline ring
     texts: list[str]  # every text of the figure and its legend
     collections: list[str]  # gid of each collection on the map axes, in drawing order
+    symbols: dict[str, np.ndarray]  # display positions of each point collection's symbols, by gid
+    furniture: list[Any]  # display extents of the scale bar's box and the north arrow on the map
 
 
 def _in_view(coll: Any, frame: Any) -> bool:
@@ -86,8 +88,9 @@ def _in_view(coll: Any, frame: Any) -> bool:
     return False
 
 
-def _record(fig: Any, sections: list[mapframe.Section]) -> MapRecord:
+def _record(fig: Any, sections: list[maplegend.Section]) -> MapRecord:
     import shapely
+    from matplotlib.collections import PathCollection
     from matplotlib.colors import to_hex
 
     ax = fig.axes[0]
@@ -108,11 +111,18 @@ def _record(fig: Any, sections: list[mapframe.Section]) -> MapRecord:
     fig.draw_without_rendering()
     boxes = [(t.get_text(), t.get_window_extent()) for t in ax.texts if str(t.get_gid()).startswith("label:")]
     legend = frozenset(h.get_gid() for _, entries in sections for h, _ in entries)
-    texts = [t.get_text() for t in fig.texts] + [
-        t.get_text() for a in fig.axes if a.get_legend() for t in a.get_legend().get_texts()
-    ]
+    texts = [t.get_text() for t in fig.texts] + [t.get_text() for t in fig.axes[1].texts]
     collections = [str(c.get_gid()) for c in ax.collections]
-    return MapRecord(legend, frozenset(drawn), (x0, y0, x1, y1), boxes, gaps, texts, collections)
+    symbols = {
+        str(c.get_gid()): ax.transData.transform(np.asarray(c.get_offsets(), dtype=float).reshape(-1, 2))
+        for c in ax.collections
+        if isinstance(c, PathCollection)
+    }
+    furniture = [p.get_window_extent() for a in fig.axes for p in a.patches if p.get_facecolor()[:3] == (1, 1, 1)]
+    furniture += [t.get_window_extent() for t in fig.axes[0].texts if t.get_gid() is None]
+    return MapRecord(
+        legend, frozenset(drawn), (x0, y0, x1, y1), boxes, gaps, texts, collections, symbols, furniture
+    )
 
 
 @pytest.fixture(scope="module")
@@ -129,12 +139,12 @@ def recorded(
     """Every map of one ``write_maps`` call (with roads, proposals and places), by file name."""
     results = _copy_results(demo, tmp_path_factory.mktemp("recorded") / "results")
     records: dict[str, MapRecord] = {}
-    pending: list[list[mapframe.Section]] = []
+    pending: list[list[maplegend.Section]] = []
     real_legend, real_save = static_maps.draw_legend, static_maps.save_png
 
-    def legend(ax: Any, sections: list[mapframe.Section]) -> None:
+    def legend(ax: Any, sections: list[maplegend.Section], **kw: Any) -> None:
         pending.append(sections)
-        real_legend(ax, sections)
+        real_legend(ax, sections, **kw)
 
     def save(fig: Any, path: Path, dpi: int) -> Path:
         records[path.name] = _record(fig, pending.pop())
@@ -346,14 +356,14 @@ def test_legend_of_a_map_without_ferry_or_proposals(
 ) -> None:
     """A map whose frame holds no ferry and whose results hold no proposals lists neither."""
     results = _copy_results(demo, tmp_path / "results")
-    sections: list[list[mapframe.Section]] = []
-    monkeypatch.setattr(static_maps, "draw_legend", lambda ax, s: sections.append(s))
+    sections: list[list[maplegend.Section]] = []
+    monkeypatch.setattr(static_maps, "draw_legend", lambda ax, s, **kw: sections.append(s))
     data = mapdata.read_map_data(results, demo.workspace.config)
     bare = mapdata.MapData(data.population, data.gap_areas, data.service_points, data.municipalities)
     no_ferry = roads.loc[roads["road_class"].map(mapdata.road_group) != "ferry"]
-    static_maps._service_map(
-        bare, no_ferry, demo.workspace.config, "grocery", lang="en", credits=[], path=tmp_path / "g.png"
-    )
+    layers = static_maps._Layers(bare, no_ferry, demo.workspace.config, "en", (), ("grocery",))
+    frame = static_maps._build_frame(layers, None)
+    static_maps._service_map(layers, frame, "grocery", path=tmp_path / "g.png")
     keys = {h.get_gid() for _, entries in sections[0] for h, _ in entries}
     assert "road:ferry" not in keys and "road:local" in keys
     assert not {k for k in keys if k.startswith("proposal") or k in ("new_sites", "places")}

@@ -41,6 +41,7 @@ REACH_PARTIAL: Final = 2
 REACH_UNREACHABLE: Final = 5
 LAND_COLOUR: Final = "#fbfbf8"
 OTHER_LAND_COLOUR: Final = "#dfe3e6"  # municipalities beside the one a map is framed on
+CONTEXT_COLOUR: Final = "#cfd3d6"  # municipalities around the study area (their points count)
 SEA_COLOUR: Final = "#e9eef2"  # outside every municipality
 
 #: Gap areas of fewer cells are drawn only as their coloured cells, without an outline.
@@ -61,6 +62,12 @@ NEW_SITE_STYLE: Final[dict[str, Any]] = {"marker": "*", "color": "#ffd21f", "edg
 PROPOSAL_COLOUR: Final = "#d01c8b"
 GAP_OUTLINE: Final = "#3f007d"
 PLACE_STYLE: Final[dict[str, Any]] = {"marker": "o", "color": "#111111", "edge": "white", "size": 16}
+#: Cells the roads do not reach (beyond the snap tolerance, or cut off from every point of the
+#: service), and service points beyond the snap tolerance (not used), on top of their layers.
+UNREACHABLE_STYLE: Final[dict[str, Any]] = {"marker": "X", "color": "#111111", "edge": "white", "size": 60}
+OFF_ROAD_STYLE: Final[dict[str, Any]] = {
+    "marker": "s", "color": "#ffffff", "edge": "#e31a1c", "size": 80, "lw": 2.2,
+}  # fmt: skip
 
 #: Line styles of the road groups (see :func:`road_group`).
 ROAD_STYLE: Final[dict[str, dict[str, Any]]] = {
@@ -286,6 +293,24 @@ def worst_services(summary: pd.DataFrame, code: str, services: Iterable[str], li
     rows = rows.assign(_u=uncovered).loc[uncovered > 0]
     ordered = rows.sort_values(["_u", "service"], ascending=[False, True], kind="stable")
     return [str(s) for s in ordered["service"].head(max(limit, 0))]
+
+
+def unreachable_cells(pop: pd.DataFrame, services: Iterable[str]) -> np.ndarray:
+    """Cells the roads do not reach for every one of ``services``: no road distance to any of
+    their points (the cells of the results' ``unreachable`` table: beyond the snap tolerance, or
+    with no road to any point of the service)."""
+    wanted = [f"{s}_distance_m" for s in services if f"{s}_distance_m" in pop]
+    if not wanted:
+        return np.zeros(len(pop), dtype=bool)
+    cost = np.column_stack([pd.to_numeric(pop[c], errors="coerce").to_numpy(dtype=float) for c in wanted])
+    return ~np.isfinite(cost).any(axis=1)
+
+
+def off_road_points(points: pd.DataFrame) -> np.ndarray:
+    """Service points beyond the snap tolerance (``snapped`` false): they are not used."""
+    if "snapped" not in points:
+        return np.zeros(len(points), dtype=bool)
+    return ~points["snapped"].fillna(True).astype(bool).to_numpy()
 
 
 def lacking_services(pop: pd.DataFrame, services: Iterable[str]) -> np.ndarray:

@@ -1,11 +1,11 @@
 """Drawing many maps at once: in worker processes when there are enough of them to pay off.
 
 :func:`draw_all` calls ``draw(layers, job)`` for every job, in order. With many jobs and more
-than one CPU it splits them round-robin over worker processes of a
-:class:`concurrent.futures.ProcessPoolExecutor`; each worker receives the shared ``layers`` once,
-with its share of the jobs. The results come back in the order of the jobs, and each map is
-drawn by the same code from the same data whichever process draws it, so the files are
-byte-identical to those of a drawing in one process.
+than one CPU it splits them over worker processes of a
+:class:`concurrent.futures.ProcessPoolExecutor`, the heaviest first to the least loaded worker;
+each worker receives the shared ``layers`` once, with its share of the jobs. The results come
+back in the order of the jobs, and each map is drawn by the same code from the same data whichever
+process draws it, so the files are byte-identical to those of a drawing in one process.
 
 Workers are forked (Linux), so they start in milliseconds and share the modules the parent has
 imported. Elsewhere, where forking is unsafe or unavailable, maps are drawn in this process unless
@@ -55,6 +55,18 @@ def worker_count(n_jobs: int, workers: int | None = None) -> int:
     return max(1, min(workers, n_jobs))
 
 
+def _split(weights: Sequence[float], n: int) -> list[list[int]]:
+    """Job indices per worker: the heaviest job first to the least loaded worker (ties by
+    position), each worker's jobs in their order."""
+    load = [0.0] * n
+    shares: list[list[int]] = [[] for _ in range(n)]
+    for i in sorted(range(len(weights)), key=lambda k: (-weights[k], k)):
+        w = min(range(n), key=lambda k: (load[k], k))
+        shares[w].append(i)
+        load[w] += weights[i]
+    return [sorted(share) for share in shares if share]
+
+
 def _draw_share(draw: Callable[[L, J], R], layers: L, jobs: Sequence[J]) -> list[R]:
     """What one worker process runs: its share of the jobs, in order."""
     return [draw(layers, job) for job in jobs]
@@ -65,6 +77,7 @@ def draw_all(
     layers: L,
     jobs: Sequence[J],
     *,
+    weights: Sequence[float] | None = None,
     workers: int | None = None,
     done: Callable[[J], None] | None = None,
     preload: Sequence[str] = (),
@@ -78,9 +91,13 @@ def draw_all(
     layers
         What every job draws from; sent once to each worker (picklable).
     jobs
-        One picklable job per map.
+        One picklable job per map (or per group of maps).
+    weights
+        How many maps each job draws (default 1 each): the number of workers follows their sum,
+        and the jobs are spread so that each worker draws about as many.
     workers
-        Number of processes (default: :func:`worker_count`); 1 draws in this process.
+        Number of processes (default: :func:`worker_count` of the maps, at most one per job); 1
+        draws in this process.
     done
         Called with each job once its map is drawn (in the workers' finishing order).
     preload
@@ -94,13 +111,15 @@ def draw_all(
         of memory), the jobs it did not finish are drawn in this process.
     """
     report = done or (lambda _job: None)
-    n = worker_count(len(jobs), workers)
+    sizes = [1.0] * len(jobs) if weights is None else [float(w) for w in weights]
+    n = min(worker_count(round(sum(sizes)), workers), max(len(jobs), 1))
     drawn: dict[int, R] = {}
     if n > 1:
         # a worker that dies (killed, out of memory) breaks the pool: what it did not return is
         # drawn below, in this process
         with contextlib.suppress(BrokenProcessPool):
-            _draw_in_workers(draw, layers, jobs, n, preload=preload, drawn=drawn, report=report)
+            shares = _split(sizes, n)
+            _draw_in_workers(draw, layers, jobs, shares, preload=preload, drawn=drawn, report=report)
     for i, job in enumerate(jobs):
         if i not in drawn:
             drawn[i] = draw(layers, job)
@@ -112,19 +131,19 @@ def _draw_in_workers(
     draw: Callable[[L, J], R],
     layers: L,
     jobs: Sequence[J],
-    n: int,
+    shares: Sequence[Sequence[int]],
     *,
     preload: Sequence[str],
     drawn: dict[int, R],
     report: Callable[[J], None],
 ) -> None:
-    """Draw the jobs in ``n`` worker processes, each taking every n-th job; puts each result in
+    """Draw the jobs in one worker process per share (job indices); puts each result in
     ``drawn`` under its job's index as its worker's share comes back."""
     context = multiprocessing.get_context("fork") if _can_fork() else None
     if context is not None:
         for module in preload:
             importlib.import_module(module)
-    pool = ProcessPoolExecutor(max_workers=n, mp_context=context)
+    pool = ProcessPoolExecutor(max_workers=len(shares), mp_context=context)
     try:
         with _sigint_held(), warnings.catch_warnings():
             # Python 3.12+ warns when forking a process that has threads. Ours are idle pools of
@@ -132,9 +151,8 @@ def _draw_in_workers(
             warnings.filterwarnings(
                 "ignore", message=r".*fork\(\) may lead to deadlocks", category=DeprecationWarning
             )
-            futures: dict[Future[list[R]], range] = {
-                pool.submit(_draw_share, draw, layers, [jobs[i] for i in share]): share
-                for share in (range(k, len(jobs), n) for k in range(n))
+            futures: dict[Future[list[R]], Sequence[int]] = {
+                pool.submit(_draw_share, draw, layers, [jobs[i] for i in share]): share for share in shares
             }
         for future in as_completed(futures):
             for i, result in zip(futures[future], future.result(), strict=True):

@@ -2,11 +2,17 @@
 municipality and service.
 
 The layers come from :func:`.mapdata.read_map_data` (the results contract), the classes from
-:mod:`.mapdata`, the figure furniture, the legend and the name labels from :mod:`.mapframe`, every
-word from :mod:`arjenturva.labels` and the credits from the run's ``run.json``. Each map draws only
-what lies in its frame and builds its legend from what it drew; each layer is one collection (the
-cells one compound path per colour class). Many maps are drawn in worker processes
-(:mod:`.mapworkers`), with the same bytes as in one process. Every file is written atomically.
+:mod:`.mapdata`; :mod:`.maplayers` draws them, :mod:`.maplabels` places the names,
+:mod:`.maplegend` draws the legend, scale bar and north arrow, :mod:`.mapframe` the figure,
+titles and footer; every word comes from :mod:`arjenturva.labels` and the credits from the run's
+``run.json``. Maps are framed on the study area (``MapData.municipalities``) or on one of its
+municipalities; the context municipalities around it are drawn grey, cut to the frame, and get no
+maps of their own. What the maps of one frame share (the land, roads and context cut to it, the
+names and the place of the scale bar and north arrow) is worked out once per frame
+(:class:`_Frame`); each map then draws only its own layers. Each map draws only what lies in its
+frame and builds its legend from what it drew. Many maps are drawn in worker processes
+(:mod:`.mapworkers`), a frame's maps in one, with the same bytes as in one process. Every file is
+written atomically.
 """
 
 from __future__ import annotations
@@ -14,10 +20,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
-import pandas as pd
 
 from .. import labels
 from .. import results as R
@@ -25,46 +30,59 @@ from ..errors import ArjenturvaError
 from ..io import ensure_writable
 from ..schema import CRS
 from .mapdata import (
-    GAP_OUTLINE,
     LACKING_COLOURS,
-    LAND_COLOUR,
-    MODE_STYLE,
-    MODES,
-    NEW_SITE_STYLE,
-    OTHER_LAND_COLOUR,
-    PROPOSAL_COLOUR,
     REACH_COLOURS,
-    ROAD_STYLE,
     MapData,
     lacking_class,
     lacking_class_labels,
     lacking_services,
     municipality_map_name,
-    outlined_gaps,
     overview_map_name,
     reach_class_labels,
     read_map_data,
-    road_group,
     service_map_name,
     service_mask,
     service_reach_class,
+    unreachable_cells,
     worst_services,
 )
-from .mapframe import (
-    BORDER_COLOUR,
-    Drawn,
-    draw_legend,
+from .mapframe import Box, draw_titles, frame_extent, new_figure, save_png, set_extent
+from .maplabels import (
+    AreaName,
+    Candidates,
+    PointName,
     draw_names,
-    draw_north_arrow,
-    draw_scale_bar,
-    draw_shapes,
-    draw_titles,
+    is_regional,
+    name_styles,
+    place_names,
+    place_order,
+    place_rank,
+    symbols_drawn,
+)
+from .maplayers import (
+    cell_dots,
+    draw_cells,
+    draw_gaps,
+    draw_land,
+    draw_points,
+    draw_proposals,
+    draw_roads,
+    draw_unreachable,
+    in_frame,
+    of_municipality,
+    proposal_layers,
+    road_lines,
+    trimmed,
+)
+from .maplegend import (
+    Drawn,
+    Furniture,
+    choose_furniture,
+    draw_furniture,
+    draw_legend,
+    furniture_boxes,
+    legend_keep_free_px,
     legend_sections,
-    new_figure,
-    patch_collection,
-    polygon_paths,
-    save_png,
-    set_extent,
 )
 from .mapworkers import draw_all
 from .tables import run_credits
@@ -72,6 +90,7 @@ from .tables import run_credits
 if TYPE_CHECKING:
     import geopandas as gpd
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
     from shapely import Polygon
 
     from ..config import Config
@@ -85,297 +104,18 @@ _DRAWING_MODULES: Final = (
     "matplotlib.collections",
     "matplotlib.figure",
     "matplotlib.patheffects",
-    "textalloc",
+    "matplotlib.font_manager",
+    "shapely.ops",
     "PIL.PngImagePlugin",
 )
-
-
-def _frame_box(ax: Axes) -> Polygon:
-    from shapely import box
-
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    return box(x0, y0, x1, y1)
-
-
-def _in_frame(layer: gpd.GeoDataFrame, frame: Polygon) -> gpd.GeoDataFrame:
-    """Rows of a layer with a geometry that meets the frame."""
-    layer = layer.loc[layer.geometry.notna() & ~layer.geometry.is_empty]
-    if layer.empty:
-        return layer
-    idx = layer.sindex.query(frame, predicate="intersects")
-    return layer.iloc[np.sort(idx)]
-
-
-def _of_municipality(layer: gpd.GeoDataFrame, code: str | None) -> gpd.GeoDataFrame:
-    if code is None or "municipality" not in layer:
-        return layer
-    return layer.loc[(layer["municipality"].astype(str) == code).to_numpy()]
-
-
-def _draw_base(ax: Axes, munis: gpd.GeoDataFrame, focus: str | None = None) -> None:
-    """Municipal areas (others greyed when ``focus`` names one) and their borders."""
-    if focus is None:
-        draw_shapes(munis, ax, "land", facecolor=LAND_COLOUR, edgecolor="none", zorder=1)
-    else:
-        is_focus = (munis["code"].astype(str) == focus).to_numpy()
-        draw_shapes(munis.loc[~is_focus], ax, "land", facecolor=OTHER_LAND_COLOUR, edgecolor="none", zorder=1)
-        draw_shapes(munis.loc[is_focus], ax, "land", facecolor=LAND_COLOUR, edgecolor="none", zorder=1)
-    draw_shapes(munis.boundary, ax, "border", color=BORDER_COLOUR, linewidth=1.6, zorder=6)
-
-
-def _draw_cells(
-    ax: Axes, cells: gpd.GeoDataFrame, classes: np.ndarray, colours: Sequence[str], names: Sequence[str]
-) -> tuple[tuple[str, str], ...]:
-    """Population cells coloured by class, as one collection of one compound path per class;
-    returns (colour, name) of the classes drawn."""
-    import shapely
-
-    geoms = cells.geometry.to_numpy()
-    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    drawn = sorted(set(np.asarray(classes)[keep].tolist()))
-    if not drawn:
-        return ()
-    areal = shapely.get_type_id(geoms) >= 3  # polygons; population points are drawn as dots
-    if not (areal | ~keep).all():
-        pts = keep & ~areal
-        xy = shapely.get_coordinates(shapely.centroid(geoms[pts]))
-        ax.scatter(
-            xy[:, 0],
-            xy[:, 1],
-            s=14,
-            c=[colours[c] for c in np.asarray(classes)[pts]],
-            edgecolors="none",
-            alpha=0.9,
-            zorder=2,
-            gid="cells",
-        )
-        keep = keep & areal
-        if not keep.any():
-            return tuple((colours[c], names[c]) for c in drawn)
-    paths = polygon_paths(geoms[keep], np.asarray(classes)[keep])
-    ax.add_collection(
-        patch_collection(
-            paths, gid="cells", facecolor=[colours[c] for c in drawn], edgecolor="none", alpha=0.9, zorder=2
-        ),
-        autolim=False,
-    )
-    return tuple((colours[c], names[c]) for c in drawn)
-
-
-def _draw_roads(ax: Axes, roads: gpd.GeoDataFrame | None, frame: Polygon) -> tuple[str, ...]:
-    """Roads in the frame by group; returns the groups drawn."""
-    if roads is None or roads.empty:
-        return ()
-    roads = _in_frame(roads, frame)
-    groups = (
-        roads["road_class"].map(road_group)
-        if "road_class" in roads
-        else pd.Series("local", index=roads.index)
-    )
-    present = []
-    for g in ("local", "regional", "main", "ferry"):
-        st = ROAD_STYLE[g]
-        sub = roads.loc[(groups == g).to_numpy()]
-        if draw_shapes(
-            sub, ax, f"road:{g}", color=st["color"], linewidth=st["lw"], linestyle=st["ls"], zorder=4
-        ):
-            present.append(g)
-    return tuple(present)
-
-
-def _scatter(ax: Axes, layer: gpd.GeoDataFrame, style: dict[str, Any], gid: str, **over: Any) -> None:
-    reps = layer.geometry.representative_point()
-    ax.scatter(
-        reps.x,
-        reps.y,
-        marker=style["marker"],
-        s=style["size"],
-        c=over.get("color", style["color"]),
-        edgecolors=over.get("edge", style["edge"]),
-        linewidths=1.0,
-        zorder=over.get("zorder", 9),
-        gid=gid,
-    )
-
-
-def _modes(layer: gpd.GeoDataFrame) -> pd.Series:
-    if "mode" not in layer:
-        return pd.Series("fixed", index=layer.index)
-    return layer["mode"].fillna("fixed").astype(str)
-
-
-def _draw_points(ax: Axes, points: gpd.GeoDataFrame, frame: Polygon) -> tuple[str, ...]:
-    """Service points in the frame by delivery mode; returns the modes drawn."""
-    points = _in_frame(points, frame)
-    modes = _modes(points)
-    present = []
-    for mode in MODES:
-        sub = points.loc[(modes == mode).to_numpy()]
-        if not sub.empty:
-            _scatter(ax, sub, MODE_STYLE[mode], f"mode:{mode}")
-            present.append(mode)
-    return tuple(present)
-
-
-def _draw_proposals(
-    ax: Axes, data: MapData, frame: Polygon, *, service: str | None, code: str | None
-) -> tuple[bool, tuple[str, ...]]:
-    """New sites (stars) and proposed mobile and remote services (their mode's symbol in the
-    proposal colour, on top, as a remote service's support point may be a new site too) in the
-    frame; returns whether stars were drawn and the modes drawn."""
-    drew_new = False
-    if data.new_sites is not None:
-        ns = _of_municipality(data.new_sites, code)
-        ns = _in_frame(ns if service is None else ns.loc[service_mask(ns, service)], frame)
-        if not ns.empty:
-            _scatter(ax, ns, NEW_SITE_STYLE, "new_sites", zorder=11)
-            drew_new = True
-    drew_modes = []
-    if data.proposals is not None:
-        prop = _of_municipality(data.proposals, code)
-        prop = _in_frame(prop if service is None else prop.loc[service_mask(prop, service)], frame)
-        modes = _modes(prop)
-        for mode in ("mobile", "remote"):
-            sub = prop.loc[(modes == mode).to_numpy()]
-            if not sub.empty:
-                _scatter(ax, sub, MODE_STYLE[mode], f"proposal:{mode}", color=PROPOSAL_COLOUR, zorder=12)
-                drew_modes.append(mode)
-    return drew_new, tuple(drew_modes)
-
-
-def _draw_gaps(ax: Axes, gaps: gpd.GeoDataFrame, frame: Polygon) -> bool:
-    """Outlines of the gap areas big enough to outline (:func:`.mapdata.outlined_gaps`)."""
-    big = _in_frame(gaps.loc[outlined_gaps(gaps)], frame)
-    return draw_shapes(big.boundary, ax, "gaps", color=GAP_OUTLINE, linewidth=1.5, zorder=7)
-
-
-def _places(data: MapData, frame: Polygon) -> gpd.GeoDataFrame | None:
-    return _in_frame(data.places, frame) if data.places is not None else None
-
-
-def _frame_on(ax: Axes, munis: gpd.GeoDataFrame, code: str | None) -> pd.Series | None:
-    """Set the extent: the whole region, or one municipality (returns its row)."""
-    if code is None:
-        set_extent(ax, munis.total_bounds)
-        return None
-    row = munis.loc[munis["code"].astype(str) == code].iloc[0]
-    set_extent(ax, np.asarray(row.geometry.bounds), margin=0.05)
-    return row
-
-
-def _finish(
-    fig: Any,
-    ax: Axes,
-    leg_ax: Axes,
-    drawn: Drawn,
-    *,
-    title: str,
-    subtitle: str,
-    lang: str,
-    config: Config,
-    credits: Sequence[str],
-    path: Path,
-) -> Path:
-    draw_scale_bar(ax, lang=lang)
-    draw_north_arrow(ax, lang=lang)
-    draw_legend(leg_ax, legend_sections(drawn, lang))
-    draw_titles(fig, title, subtitle, lang=lang, config=config, credits=credits)
-    return save_png(fig, path, config.export.map_dpi)
-
-
-def _service_map(
-    data: MapData,
-    roads: gpd.GeoDataFrame | None,
-    config: Config,
-    service: str,
-    *,
-    code: str | None = None,
-    uncovered: float | None = None,
-    lang: str,
-    credits: Sequence[str],
-    path: Path,
-) -> Path:
-    """A service's map: the region's, or framed on municipality ``code`` (its cells, gap areas and
-    proposals; service points and names of the whole frame)."""
-    t = labels.ui(lang)
-    svc = config.services[service]
-    fig, ax, leg_ax = new_figure(config)
-    row = _frame_on(ax, data.municipalities, code)
-    frame = _frame_box(ax)
-    _draw_base(ax, data.municipalities, focus=code)
-    pop = _of_municipality(data.population, code)
-    classes = service_reach_class(pop, service, svc)
-    fill = _draw_cells(ax, pop, classes, REACH_COLOURS, reach_class_labels(svc, lang))
-    road_groups = _draw_roads(ax, roads, frame)
-    gaps = _draw_gaps(
-        ax, _of_municipality(data.gap_areas.loc[service_mask(data.gap_areas, service)], code), frame
-    )
-    modes = _draw_points(ax, data.service_points.loc[service_mask(data.service_points, service)], frame)
-    new_sites, proposals = _draw_proposals(ax, data, frame, service=service, code=code)
-    places = draw_names(ax, data.municipalities, _places(data, frame), frame)
-    drawn = Drawn(t["legend_reach"], fill, modes, road_groups, gaps, new_sites, proposals, places)
-    label = labels.service_label(config, service, lang)
-    demand = labels.label(labels.DEMAND, svc.demand, lang)
-    subtitle = f"{t['threshold']}: {labels.format_threshold(svc, lang)} · {t['demand']}: {demand}"
-    if row is None:
-        title = t["reach_title"].format(label=label)
-    else:
-        title = t["reach_title_muni"].format(label=label, name=row.get("name", code), code=code)
-        if uncovered is not None:
-            subtitle += f" · {t['uncovered']}: {labels.format_number(uncovered, lang)}"
-    return _finish(
-        fig,
-        ax,
-        leg_ax,
-        drawn,
-        title=title,
-        subtitle=subtitle,
-        lang=lang,
-        config=config,
-        credits=credits,
-        path=path,
-    )
-
-
-def _overview_map(
-    data: MapData,
-    roads: gpd.GeoDataFrame | None,
-    config: Config,
-    code: str,
-    *,
-    lang: str,
-    credits: Sequence[str],
-    path: Path,
-) -> Path:
-    """A municipality's overview: its cells coloured by how many services are out of reach."""
-    t = labels.ui(lang)
-    fig, ax, leg_ax = new_figure(config)
-    row = _frame_on(ax, data.municipalities, code)
-    frame = _frame_box(ax)
-    _draw_base(ax, data.municipalities, focus=code)
-    pop = _of_municipality(data.population, code)
-    services = [s for s in config.services if f"{s}_coverage" in data.population]
-    classes = lacking_class(lacking_services(pop, services))
-    fill = _draw_cells(ax, pop, classes, LACKING_COLOURS, lacking_class_labels())
-    road_groups = _draw_roads(ax, roads, frame)
-    modes = _draw_points(ax, data.service_points, frame)
-    new_sites, proposals = _draw_proposals(ax, data, frame, service=None, code=code)
-    places = draw_names(ax, data.municipalities, _places(data, frame), frame)
-    drawn = Drawn(t["legend_lacking"], fill, modes, road_groups, False, new_sites, proposals, places)
-    name = row.get("name", code) if row is not None else code
-    return _finish(
-        fig,
-        ax,
-        leg_ax,
-        drawn,
-        title=t["overview_title"].format(name=name, code=code),
-        subtitle=t["overview_sub"].format(n=len(services)),
-        lang=lang,
-        config=config,
-        credits=credits,
-        path=path,
-    )
+#: Margins of a frame around the study area and around one municipality (share of its size).
+_REGION_MARGIN: Final = 0.04
+_MUNICIPALITY_MARGIN: Final = 0.05
+#: At most this many maps of one frame are drawn one after the other by one process.
+_MAPS_PER_SHARE: Final = 4
+#: What a symbol under the scale bar or north arrow costs, against the share of study area.
+_SYMBOL_COST: Final = 0.05
+_DOT_COST: Final = 0.02
 
 
 @dataclass(frozen=True)
@@ -387,6 +127,261 @@ class _Layers:
     config: Config
     lang: str
     credits: tuple[str, ...]
+    services: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """What the maps of one frame share: the extent, the study municipalities in it (``focus``
+    marks the one framed on), the context and the roads cut to it, the cells its maps colour, the
+    place of the scale bar and north arrow, and the names it may show (each map places them
+    around its own symbols)."""
+
+    code: str | None
+    extent: Box
+    box: Polygon
+    study: gpd.GeoSeries | None
+    focus: np.ndarray | None
+    context: gpd.GeoSeries | None
+    roads: dict[str, list[np.ndarray]]
+    cells: gpd.GeoDataFrame
+    furniture: Furniture
+    candidates: Candidates
+
+
+def _furniture(
+    layers: _Layers, extent: Box, box: Polygon, land: gpd.GeoSeries | None, cells: gpd.GeoDataFrame
+) -> Furniture:
+    """Where the scale bar and north arrow cover least of ``land`` (the study area, or the
+    municipality framed on), the service points and the population dots of the frame."""
+    import shapely
+
+    geoms = land.to_numpy() if land is not None else np.zeros(0, dtype=object)
+    points = in_frame(layers.data.service_points, box)
+    symbols = shapely.get_coordinates(points.geometry.to_numpy()).reshape(-1, 2)
+    dots = cell_dots(cells)
+    marks = np.vstack([symbols, dots])
+    weight = np.r_[np.full(len(symbols), _SYMBOL_COST), np.full(len(dots), _DOT_COST)]
+
+    def cost(b: Box) -> float:
+        square = shapely.box(*b)
+        area = float(shapely.area(shapely.intersection(geoms, square)).sum()) if len(geoms) else 0.0
+        under = (marks[:, 0] >= b[0]) & (marks[:, 0] <= b[2]) & (marks[:, 1] >= b[1]) & (marks[:, 1] <= b[3])
+        return area / square.area + float(weight[under].sum())
+
+    return choose_furniture(extent, layers.config.export.map_dpi, cost)
+
+
+def _candidates(layers: _Layers, box: Polygon, code: str | None) -> Candidates:
+    """The names a frame may show: its study municipalities (the one framed on first, then the
+    smallest, which have the fewest places to go), its places (towns and centres only on regional
+    frames, those in the study area first), its context municipalities (not on regional frames,
+    where they would crowd the study area's)."""
+    import shapely
+
+    data = layers.data
+    munis = in_frame(data.municipalities, box)
+    regional = is_regional(len(munis))
+    study_style, place_style, context_style = name_styles(len(munis))
+    geoms = munis.geometry.to_numpy()
+    seen = shapely.intersection(geoms, box)
+    codes = munis["code"].astype(str).to_numpy()
+    order = np.lexsort((codes, shapely.area(seen), codes != code))
+    names = munis["name"].astype(str).to_numpy() if "name" in munis else codes
+    areas = tuple(AreaName(str(names[i]), seen[i], study_style, "label:municipality") for i in order)
+    background: tuple[AreaName, ...] = ()
+    if data.context is not None and not regional:
+        ctx = in_frame(data.context, box)
+        cseen = shapely.intersection(ctx.geometry.to_numpy(), box)
+        cnames = ctx["name"].astype(str).to_numpy() if "name" in ctx else ctx["code"].astype(str).to_numpy()
+        background = tuple(
+            AreaName(str(cnames[i]), cseen[i], context_style, "label:context")
+            for i in np.lexsort((cnames, -shapely.area(cseen)))
+        )
+    points: tuple[PointName, ...] = ()
+    if data.places is not None:
+        places = in_frame(data.places, box)
+        xy = shapely.get_coordinates(shapely.point_on_surface(places.geometry.to_numpy())).reshape(-1, 2)
+        in_study = np.zeros(len(places), dtype=bool)
+        for g in geoms:
+            in_study |= shapely.contains_xy(g, xy[:, 0], xy[:, 1])
+        order = place_order(places, in_study)
+        if regional and "kind" in places:
+            big = place_rank(places["kind"]) <= 1
+            order = order[big[order]] if big.any() else order
+        pnames = places["name"].astype(str).to_numpy()
+        points = tuple(PointName(pnames[i], xy[i, 0], xy[i, 1], place_style, "label:place") for i in order)
+    return Candidates(areas, points, background)
+
+
+def _build_frame(layers: _Layers, code: str | None) -> _Frame:
+    """Work out what the maps framed on the study area (``code`` None) or on municipality
+    ``code`` share."""
+    import shapely
+
+    data = layers.data
+    munis = data.municipalities
+    if code is None:
+        extent = frame_extent(munis.total_bounds, _REGION_MARGIN)
+    else:
+        row = munis.loc[munis["code"].astype(str) == code]
+        extent = frame_extent(row.total_bounds, _MUNICIPALITY_MARGIN)
+    box = shapely.box(*extent)
+    study = trimmed(munis, box)
+    focus = None
+    if code is not None and study is not None:
+        focus = (munis.loc[study.index, "code"].astype(str) == code).to_numpy()
+    cells = of_municipality(data.population, code)
+    land = study if focus is None or study is None else study.loc[focus]
+    furniture = _furniture(layers, extent, box, land, cells)
+    context = trimmed(data.context, box) if data.context is not None else None
+    roads = road_lines(layers.roads, box)
+    if is_regional(0 if study is None else len(study)):
+        roads.pop("local", None)  # at this scale they would hide everything else
+    candidates = _candidates(layers, box, code)
+    return _Frame(code, extent, box, study, focus, context, roads, cells, furniture, candidates)
+
+
+def _write_names(ax: Axes, layers: _Layers, frame: _Frame) -> bool:
+    """Place the frame's names around the symbols this map drew and write them; returns whether
+    any place was named."""
+    dpi = layers.config.export.map_dpi
+    symbols, radius, dots, dot_radius = symbols_drawn(ax)
+    names = place_names(
+        frame.extent,
+        dpi,
+        frame.candidates,
+        symbols=symbols,
+        symbol_radius_px=radius,
+        soft_symbols=dots,
+        soft_radius_px=dot_radius,
+        furniture=furniture_boxes(frame.extent, frame.furniture, dpi),
+    )
+    return draw_names(ax, names)
+
+
+def _start(layers: _Layers, frame: _Frame) -> tuple[Figure, Axes, Axes, bool, tuple[str, ...]]:
+    """A new figure with the frame's land, context and roads; returns (figure, map axes, legend
+    axes, whether context was drawn, the road groups drawn)."""
+    fig, ax, leg_ax = new_figure(layers.config)
+    set_extent(ax, frame.extent)
+    context = draw_land(ax, frame.study, frame.context, focus=frame.focus)
+    return fig, ax, leg_ax, context, draw_roads(ax, frame.roads)
+
+
+def _finish(
+    fig: Figure,
+    ax: Axes,
+    leg_ax: Axes,
+    drawn: Drawn,
+    frame: _Frame,
+    *,
+    layers: _Layers,
+    title: str,
+    subtitle: str,
+    path: Path,
+) -> Path:
+    config, lang = layers.config, layers.lang
+    draw_furniture(ax, leg_ax, frame.furniture, lang=lang)
+    draw_legend(
+        leg_ax,
+        legend_sections(drawn, lang),
+        bottom_px=legend_keep_free_px(frame.furniture, config.export.map_dpi),
+    )
+    draw_titles(fig, title, subtitle, lang=lang, config=config, credits=layers.credits)
+    return save_png(fig, path, config.export.map_dpi)
+
+
+def _service_map(
+    layers: _Layers, frame: _Frame, service: str, *, uncovered: float | None = None, path: Path
+) -> Path:
+    """A service's map of a frame: its cells, gap areas and proposals (of the municipality framed
+    on), its service points in the frame."""
+    data, config, lang = layers.data, layers.config, layers.lang
+    t = labels.ui(lang)
+    svc = config.services[service]
+    code = frame.code
+    fig, ax, leg_ax, context, road_groups = _start(layers, frame)
+    pop = frame.cells
+    classes = service_reach_class(pop, service, svc)
+    fill = draw_cells(ax, pop, classes, REACH_COLOURS, reach_class_labels(svc, lang))
+    unreachable = draw_unreachable(ax, pop, unreachable_cells(pop, [service]))
+    gaps = draw_gaps(
+        ax, of_municipality(data.gap_areas.loc[service_mask(data.gap_areas, service)], code), frame.box
+    )
+    points = data.service_points.loc[service_mask(data.service_points, service)]
+    modes, off_road = draw_points(ax, points, frame.box)
+    new_sites, proposals = draw_proposals(ax, *proposal_layers(data, frame.box, service=service, code=code))
+    places = _write_names(ax, layers, frame)
+    drawn = Drawn(
+        t["legend_reach"],
+        fill,
+        modes,
+        road_groups,
+        gaps,
+        new_sites,
+        proposals,
+        places,
+        context,
+        unreachable,
+        off_road,
+    )
+    label = labels.service_label(config, service, lang)
+    demand = labels.label(labels.DEMAND, svc.demand, lang)
+    subtitle = f"{t['threshold']}: {labels.format_threshold(svc, lang)} · {t['demand']}: {demand}"
+    if code is None:
+        title = t["reach_title"].format(label=label)
+    else:
+        title = t["reach_title_muni"].format(label=label, name=_name_of(data, code), code=code)
+        if uncovered is not None:
+            subtitle += f" · {t['uncovered']}: {labels.format_number(uncovered, lang)}"
+    return _finish(fig, ax, leg_ax, drawn, frame, layers=layers, title=title, subtitle=subtitle, path=path)
+
+
+def _name_of(data: MapData, code: str) -> str:
+    munis = data.municipalities
+    row = munis.loc[munis["code"].astype(str) == code]
+    return str(row["name"].iloc[0]) if "name" in row and len(row) else code
+
+
+def _overview_map(layers: _Layers, frame: _Frame, *, path: Path) -> Path:
+    """A municipality's overview: its cells coloured by how many services are out of reach."""
+    data, lang = layers.data, layers.lang
+    t = labels.ui(lang)
+    code = str(frame.code)
+    fig, ax, leg_ax, context, road_groups = _start(layers, frame)
+    pop = frame.cells
+    services = [s for s in layers.config.services if f"{s}_coverage" in data.population]
+    classes = lacking_class(lacking_services(pop, services))
+    fill = draw_cells(ax, pop, classes, LACKING_COLOURS, lacking_class_labels())
+    unreachable = draw_unreachable(ax, pop, unreachable_cells(pop, services))
+    modes, off_road = draw_points(ax, data.service_points, frame.box)
+    new_sites, proposals = draw_proposals(ax, *proposal_layers(data, frame.box, service=None, code=code))
+    places = _write_names(ax, layers, frame)
+    drawn = Drawn(
+        t["legend_lacking"],
+        fill,
+        modes,
+        road_groups,
+        False,
+        new_sites,
+        proposals,
+        places,
+        context,
+        unreachable,
+        off_road,
+    )
+    return _finish(
+        fig,
+        ax,
+        leg_ax,
+        drawn,
+        frame,
+        layers=layers,
+        title=t["overview_title"].format(name=_name_of(data, code), code=code),
+        subtitle=t["overview_sub"].format(n=len(services)),
+        path=path,
+    )
 
 
 @dataclass(frozen=True)
@@ -405,20 +400,35 @@ class _Map:
         return f"map {self.service}" if self.code is None else f"map {self.code} {self.service}"
 
 
-def _draw_map(layers: _Layers, job: _Map) -> Path:
-    """Draw and write one map (run in a worker process when there are many)."""
-    common: dict[str, Any] = {"lang": layers.lang, "credits": layers.credits, "path": job.path}
-    if job.service is None:
-        return _overview_map(layers.data, layers.roads, layers.config, str(job.code), **common)
-    return _service_map(
-        layers.data,
-        layers.roads,
-        layers.config,
-        job.service,
-        code=job.code,
-        uncovered=job.uncovered,
-        **common,
-    )
+def _draw_maps(layers: _Layers, maps: Sequence[_Map]) -> list[Path]:
+    """Draw and write maps of one frame (run in a worker process when there are many): the frame
+    is worked out once, then each map drawn on it."""
+    frame = _build_frame(layers, maps[0].code)
+    out = []
+    for job in maps:
+        if job.service is None:
+            out.append(_overview_map(layers, frame, path=job.path))
+        else:
+            out.append(_service_map(layers, frame, job.service, uncovered=job.uncovered, path=job.path))
+    return out
+
+
+def _tell(say: Progress, maps: Sequence[_Map]) -> None:
+    for job in maps:
+        say(job.message())
+
+
+def _shares(jobs: Sequence[_Map]) -> list[list[_Map]]:
+    """The maps in drawing shares: maps of one frame, at most :data:`_MAPS_PER_SHARE` each, in
+    order (a share never depends on how many processes draw)."""
+    shares: list[list[_Map]] = []
+    for job in jobs:
+        last = shares[-1] if shares else None
+        if last is not None and last[0].code == job.code and len(last) < _MAPS_PER_SHARE:
+            last.append(job)
+        else:
+            shares.append([job])
+    return shares
 
 
 def _municipality_services(
@@ -537,12 +547,15 @@ def write_maps(
     ensure_writable([job.path for job in jobs], force=force)
     out_dir.mkdir(parents=True, exist_ok=True)
     say = progress or (lambda _m: None)
-    layers = _Layers(data, roads, config, language, tuple(credits))
-    return draw_all(
-        _draw_map,
+    layers = _Layers(data, roads, config, language, tuple(credits), tuple(svc_list))
+    shares = _shares(jobs)
+    drawn = draw_all(
+        _draw_maps,
         layers,
-        jobs,
+        shares,
+        weights=[len(share) for share in shares],
         workers=workers,
-        done=lambda job: say(job.message()),
+        done=lambda share: _tell(say, share),
         preload=_DRAWING_MODULES,
     )
+    return [path for paths in drawn for path in paths]
