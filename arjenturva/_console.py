@@ -311,11 +311,21 @@ def print_facts(facts: dict[str, Any]) -> None:
             markup=True,
             highlight=False,
         )
+        largest = un.get("largest") or []
+        if largest:
+            named = ", ".join(
+                f"{c['cell_id']} ({c.get('municipality_name') or c['municipality']}: "
+                f"{_count(c['people'])} people)"
+                for c in largest
+            )
+            err.print(f"      Largest: {esc(named)}; all in summary.xlsx, sheet unreachable.",
+                      highlight=False)
     snap = facts.get("snapping") or {}
     if snap.get("points_beyond_tolerance"):
         err.print(
             f"[yellow]Note:[/yellow] {snap['points_beyond_tolerance']} service point(s) lie beyond "
-            "network.snap_tolerance_m from any road and serve no one (see summary.xlsx, sheet unreachable).",
+            "network.snap_tolerance_m from any road and serve no one: "
+            f"{esc(', '.join(snap.get('points') or []))} (see summary.xlsx, sheet unreachable).",
         )
     sup = facts.get("suppressed") or {}
     if sup.get("cells_suppressed_in_source") or sup.get("cells_below_threshold"):

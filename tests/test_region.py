@@ -130,3 +130,39 @@ def test_unknown_study_area_code_is_an_error(tmp_path):
         api.load_workspace(cfg)
     (p,) = [p for p in e.value.problems if p.column == "study_area"]
     assert "123" in p.message and "municipalities layer" in p.message
+
+
+def test_unreachable_largest_cases_are_named_but_never_small_cells():
+    from shapely.geometry import LineString, Point, box
+
+    from arjenturva.config import config_from_dict
+    from arjenturva.coverage import find_gaps
+    from arjenturva.export.tables import gap_facts
+    from arjenturva.network import network_from_lines
+
+    x0, y0 = 400_000.0, 7_300_000.0
+    cfg = config_from_dict({
+        "inputs": {"municipalities": {"path": "m"}, "population": {"path": "p"},
+                   "service_points": {"path": "s"}},
+        "network": {"source": "r.gpkg", "snap_tolerance_m": 5000},
+        "services": {"shop": {"label": {"fi": "Kauppa", "en": "Shop"}, "threshold_km": {"default": 10}}},
+    })
+    roads = gpd.GeoDataFrame({"cls": ["a"]}, geometry=[LineString([(x0, y0), (x0 + 20_000, y0)])], crs=3067)
+    net = network_from_lines(roads, class_column="cls", class_speeds_kmh={"a": 60})
+    munis = gpd.GeoDataFrame({"code": ["999"], "name": ["Testi"]},
+                             geometry=[box(x0 - 30_000, y0 - 30_000, x0 + 30_000, y0 + 30_000)], crs=3067)
+    people = {"near": 50.0, "far_big": 300.0, "far_mid": 40.0, "far_small": 4.0}
+    ys = {"near": 100, "far_big": 9000, "far_mid": 12_000, "far_small": 15_000}
+    pop = gpd.GeoDataFrame(
+        {"cell_id": list(people), "population": list(people.values()), "age_0_14": 0.0, "age_15_64": 0.0,
+         "age_65_plus": 0.0, "area_class": "K3", "suppressed": False, "municipality": "999"},
+        geometry=[Point(x0 + 5000, y0 + ys[c]) for c in people], crs=3067)
+    sp = gpd.GeoDataFrame({"point_id": ["S", "OFF"], "name": ["S", "Off"], "services": [("shop",), ("shop",)],
+                           "mode": "fixed", "days_per_week": np.nan, "municipality": "999"},
+                          geometry=[Point(x0, y0), Point(x0, y0 + 20_000)], crs=3067)
+    facts = gap_facts(find_gaps(cfg, net, pop, sp, munis), threshold=10)
+    un = facts["unreachable"]
+    assert un["cells"] == 3 and un["people"] == 344
+    assert [c["cell_id"] for c in un["largest"]] == ["far_big", "far_mid"]  # far_small (4 people) unnamed
+    assert un["largest"][0]["municipality_name"] == "Testi"
+    assert facts["snapping"]["points"] == ["OFF"]

@@ -79,6 +79,10 @@ def run_credits(run: R.RunInfo, lang: str) -> list[str]:
     return credits(run.attribution, run.synthetic, lang)
 
 
+LARGEST_NAMED = 5
+"""The unreachable cells (largest first) and off-road service points ``run.json`` names."""
+
+
 def gap_facts(result: GapResult, threshold: int) -> dict[str, Any]:
     """What ``run.json`` and the console report of a gap analysis besides the tables: people and
     cells the roads do not reach, points snapped beyond the tolerance, and suppressed counts."""
@@ -88,16 +92,28 @@ def gap_facts(result: GapResult, threshold: int) -> dict[str, Any]:
     pop = result.population
     small = small_cells(pop, threshold)
     supp = pop["suppressed"].to_numpy(dtype=bool) if "suppressed" in pop else np.zeros(len(pop), bool)
+    people = pd.to_numeric(cells["population"], errors="coerce").fillna(0)
+    # The largest cases by name; cells below the suppression threshold are never named one by one.
+    muni_of = dict(zip(pop["cell_id"].astype(str), pop["municipality"].astype(str), strict=True))
+    names = dict(zip(result.municipalities["code"], result.municipalities["name"], strict=True))
+    named = cells.assign(people_n=people)[people >= max(threshold, 1)]
+    named = named.sort_values(["people_n", "id"], ascending=[False, True])
+    off = ~points["snapped"].to_numpy(dtype=bool) if "snapped" in points else np.zeros(len(points), bool)
     return {
         "unreachable": {
             "cells": int(len(cells)),
-            "people": float(pd.to_numeric(cells["population"], errors="coerce").fillna(0).sum()),
+            "people": float(people.sum()),
             "reasons": {str(k): int(v) for k, v in cells["reason"].value_counts().items()},
+            "largest": [
+                {"cell_id": str(r.id), "municipality": muni_of.get(str(r.id), ""),
+                 "municipality_name": names.get(muni_of.get(str(r.id), ""), ""), "people": float(r.people_n),
+                 "reason": str(r.reason)}
+                for r in named.head(LARGEST_NAMED).itertuples(index=False)
+            ],
         },
         "snapping": {
-            "points_beyond_tolerance": int((~points["snapped"].to_numpy(dtype=bool)).sum())
-            if "snapped" in points
-            else 0,
+            "points_beyond_tolerance": int(off.sum()),
+            "points": [str(v) for v in points["point_id"].to_numpy()[off][:LARGEST_NAMED]],
             "cells_beyond_tolerance": int(cells["reason"].astype(str).str.startswith("farther than").sum()),
         },
         "suppressed": {
