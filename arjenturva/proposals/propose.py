@@ -198,9 +198,9 @@ def propose_partnerships(
     if pc.min_sectors > len(SECTORS):
         msg = f"proposals.min_sectors = {pc.min_sectors} exceeds the {len(SECTORS)} sectors that exist"
         raise ProposalError(msg)
-    empty = _empty_result(gaps, lang)
     if actors is None or actors.empty:
-        return replace(empty, message=_nothing_to_propose("no_actors_given", lang), reason="no_actors")
+        message = _nothing_to_propose("no_actors_given", lang)
+        return replace(_empty_result(gaps, lang), message=message, reason="no_actors")
     built = build_problem(
         config,
         net,
@@ -218,7 +218,7 @@ def propose_partnerships(
     problem, lookup = built.problem, built.lookup
     if problem is None or lookup is None:
         return replace(
-            empty,
+            _empty_result(gaps, lang),
             message=_nothing_to_propose(built.reason, lang),
             reason=built.reason,
             timings={"build_s": t_build},

@@ -9,7 +9,7 @@ from those columns (:func:`.rationale.rationale_for`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -320,25 +320,37 @@ def _before_after(
         df["coverage_after"] = df["new_coverage"].fillna(df["coverage"])
     else:
         df["coverage_after"] = df["coverage"]
+    demand = df["demand"].to_numpy(float)
+    before, after_ = df["coverage"].to_numpy(float), df["coverage_after"].to_numpy(float)
+    terms = {
+        "demand": demand,
+        "covered_before": demand * before,
+        "covered_after": demand * after_,
+        "uncovered_demand_before": demand * (1 - before),
+        "uncovered_demand_after": demand * (1 - after_),
+        "uncovered_population_before": df["population"].to_numpy(float) * (1 - before),
+        "uncovered_population_after": df["population"].to_numpy(float) * (1 - after_),
+        "uncovered_65_plus_before": df["age_65_plus"].to_numpy(float) * (1 - before),
+        "uncovered_65_plus_after": df["age_65_plus"].to_numpy(float) * (1 - after_),
+    }
+    counts: dict[Any, int] = {}
+    if props is not None and not props.empty:
+        counts = props.groupby(["municipality", "service"]).size().to_dict()
+    groups = cast("dict[tuple[Any, Any], np.ndarray]", df.groupby(["municipality", "service"]).indices)
     rows = []
-    for (muni, sid), d in df.groupby(["municipality", "service"], sort=True):
-        dem = d["demand"].sum()
+    # Each group's sums over its rows in table order, as pandas sums a group's column.
+    for (muni, sid), at in sorted(groups.items()):
+        t = {k: float(v[at].sum()) for k, v in terms.items()}
+        dem = t["demand"]
         rows.append(
             {
                 "municipality": muni,
                 "service": sid,
                 "demand": dem,
-                "covered_share_before": (d["demand"] * d["coverage"]).sum() / dem if dem > 0 else np.nan,
-                "covered_share_after": (d["demand"] * d["coverage_after"]).sum() / dem if dem > 0 else np.nan,
-                "uncovered_demand_before": (d["demand"] * (1 - d["coverage"])).sum(),
-                "uncovered_demand_after": (d["demand"] * (1 - d["coverage_after"])).sum(),
-                "uncovered_population_before": (d["population"] * (1 - d["coverage"])).sum(),
-                "uncovered_population_after": (d["population"] * (1 - d["coverage_after"])).sum(),
-                "uncovered_65_plus_before": (d["age_65_plus"] * (1 - d["coverage"])).sum(),
-                "uncovered_65_plus_after": (d["age_65_plus"] * (1 - d["coverage_after"])).sum(),
-                "agreements": 0
-                if props is None or props.empty
-                else int(((props["municipality"] == muni) & (props["service"] == sid)).sum()),
+                "covered_share_before": t["covered_before"] / dem if dem > 0 else np.nan,
+                "covered_share_after": t["covered_after"] / dem if dem > 0 else np.nan,
+                **{k: t[k] for k in list(terms)[3:]},
+                "agreements": int(counts.get((muni, sid), 0)),
             }
         )
     return pd.DataFrame(rows)
