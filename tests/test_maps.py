@@ -70,6 +70,8 @@ class MapRecord:
     collections: list[str]  # gid of each collection on the map axes, in drawing order
     symbols: dict[str, np.ndarray]  # display positions of each point collection's symbols, by gid
     furniture: list[Any]  # display extents of the scale bar's box and the north arrow on the map
+    place_boxes: list[Any]  # window extents of the place names
+    to_display: Any  # map units (n, 2) to display coordinates
 
 
 def _in_view(coll: Any, frame: Any) -> bool:
@@ -118,10 +120,23 @@ def _record(fig: Any, sections: list[maplegend.Section]) -> MapRecord:
         for c in ax.collections
         if isinstance(c, PathCollection)
     }
-    furniture = [p.get_window_extent() for a in fig.axes for p in a.patches if p.get_facecolor()[:3] == (1, 1, 1)]
-    furniture += [t.get_window_extent() for t in fig.axes[0].texts if t.get_gid() is None]
+    # the scale bar's box and the north arrow, when they are on the map
+    furniture = [p.get_window_extent() for p in ax.patches]
+    furniture += [t.get_window_extent() for t in ax.texts if t.get_gid() is None]
+    places = [t.get_window_extent() for t in ax.texts if t.get_gid() == "label:place"]
+    to_display = ax.transData.frozen().transform
     return MapRecord(
-        legend, frozenset(drawn), (x0, y0, x1, y1), boxes, gaps, texts, collections, symbols, furniture
+        legend,
+        frozenset(drawn),
+        (x0, y0, x1, y1),
+        boxes,
+        gaps,
+        texts,
+        collections,
+        symbols,
+        furniture,
+        places,
+        to_display,
     )
 
 
@@ -132,12 +147,10 @@ def roads(demo: api.RunResult) -> Any:
     return edges_geodataframe(demo.network)
 
 
-@pytest.fixture(scope="module")
-def recorded(
-    demo: api.RunResult, roads: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, MapRecord]]:
-    """Every map of one ``write_maps`` call (with roads, proposals and places), by file name."""
-    results = _copy_results(demo, tmp_path_factory.mktemp("recorded") / "results")
+def _record_maps(
+    results: Path, config: Any, roads: Any, services: list[str], lang: str
+) -> dict[str, MapRecord]:
+    """Every map of one ``write_maps`` call drawn in this process, recorded just before saving."""
     records: dict[str, MapRecord] = {}
     pending: list[list[maplegend.Section]] = []
     real_legend, real_save = static_maps.draw_legend, static_maps.save_png
@@ -153,10 +166,17 @@ def recorded(
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(static_maps, "draw_legend", legend)
         mp.setattr(static_maps, "save_png", save)
-        static_maps.write_maps(
-            results, demo.workspace.config, roads=roads, services=RECORDED, lang="fi", workers=1
-        )  # in this process, where the records are kept
-    yield records
+        static_maps.write_maps(results, config, roads=roads, services=services, lang=lang, workers=1)
+    return records
+
+
+@pytest.fixture(scope="module")
+def recorded(
+    demo: api.RunResult, roads: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, MapRecord]]:
+    """Every map of one ``write_maps`` call (with roads, proposals and places), by file name."""
+    results = _copy_results(demo, tmp_path_factory.mktemp("recorded") / "results")
+    yield _record_maps(results, demo.workspace.config, roads, RECORDED, "fi")
 
 
 def test_cells_are_one_collection(demo: api.RunResult, recorded: dict[str, MapRecord]) -> None:
@@ -527,3 +547,209 @@ def test_suppressed_cells_not_drawn(demo: api.RunResult) -> None:
 def test_missing_results(tmp_path: Path, demo: api.RunResult) -> None:
     with pytest.raises(InputFileError, match="results.gpkg"):
         static_maps.write_maps(tmp_path, demo.workspace.config)
+
+
+# --- names, scale bar and north arrow -----------------------------------------------------------------
+
+
+def _symbols_in(box: Any, xy: np.ndarray) -> bool:
+    return bool(((xy[:, 0] > box.x0) & (xy[:, 0] < box.x1) & (xy[:, 1] > box.y0) & (xy[:, 1] < box.y1)).any())
+
+
+def test_place_names_known_answers() -> None:
+    """On a frame of one map unit per pixel at 72 dpi (1 pt = 1 px): a place's name goes right of
+    its dot, left when a symbol blocks the right, above when both sides are blocked, and
+    not at all when its dot lies under an earlier name; a municipality's name sits on the pole of
+    its area and moves off a symbol there, still inside it."""
+    w, h = mapframe.map_axes_px()
+    extent = (0.0, 0.0, w, h)
+    style = maplabels.NameStyle(10.0)
+
+    def place(points: list[tuple[float, float]], symbols: list[tuple[float, float]], areas: Any = ()) -> Any:
+        cands = maplabels.Candidates(
+            tuple(areas),
+            tuple(maplabels.PointName(f"P{i}", x, y, style, "p") for i, (x, y) in enumerate(points)),
+        )
+        xy = np.array(symbols, dtype=float).reshape(-1, 2)
+        return maplabels.place_names(extent, 72, cands, symbols=xy, symbol_radius_px=np.full(len(xy), 3.0))
+
+    free = place([(600.0, 500.0)], [])
+    (lab,) = free.labels
+    assert lab.y == pytest.approx(500.0) and lab.x > 600.0
+    assert free.dots.tolist() == [[600.0, 500.0]]
+    left = place([(600.0, 500.0)], [(lab.x, 500.0)])
+    assert left.labels[0].y == pytest.approx(500.0) and left.labels[0].x < 600.0
+    up = place([(600.0, 500.0)], [(lab.x, 500.0), (1200.0 - lab.x, 500.0)])
+    assert up.labels[0].y > 500.0 and up.labels[0].x == pytest.approx(600.0)
+    # near the right edge the name goes left, inside the map
+    edge = place([(w - 12.0, 300.0)], [])
+    assert edge.labels[0].x < w - 12.0
+    # a square municipality: its name on the centre, moved (inside) off a symbol there
+    import shapely
+
+    square = maplabels.AreaName("Kunta", shapely.box(200, 200, 400, 400), maplabels.NameStyle(13.0), "a")
+    (centre,) = place([], [], [square]).labels
+    assert (centre.x, centre.y) == pytest.approx((300.0, 300.0), abs=1.0)
+    (moved,) = place([], [(300.0, 300.0)], [square]).labels
+    assert 200.0 < moved.x < 400.0 and 200.0 < moved.y < 400.0  # still inside the municipality
+    assert abs(moved.x - 300.0) > 20.0 or abs(moved.y - 300.0) > 7.0  # off the symbol (13 pt text)
+    # a place whose dot is under the municipality's name is not named
+    hidden = place([(300.0, 300.0)], [], [square])
+    assert [lab.text for lab in hidden.labels] == ["Kunta"] and len(hidden.dots) == 0
+
+
+def test_furniture_goes_where_nothing_is() -> None:
+    w, h = mapframe.map_axes_px()
+    extent = (0.0, 0.0, w * 100.0, h * 100.0)
+    free = maplegend.choose_furniture(extent, 150, lambda b: 0.0)
+    assert (free.scale_corner, free.arrow_corner, free.outside) == ("ll", "ur", False)
+    left_full = maplegend.choose_furniture(extent, 150, lambda b: 1.0 if b[0] < extent[2] / 2 else 0.0)
+    assert (left_full.scale_corner, left_full.arrow_corner) == ("lr", "ur")
+    one_free = maplegend.choose_furniture(
+        extent, 150, lambda b: 0.0 if b[0] < extent[2] / 2 and b[1] < 1 else 1.0
+    )
+    assert one_free.outside  # the arrow has no free corner left: both go below the legend
+    assert maplegend.choose_furniture(extent, 150, lambda b: 1.0).outside
+    assert maplegend.scale_length_m(100_000) == 25_000 and maplegend.scale_length_m(900_000) == 200_000
+
+
+def _cells_drawn(name: str, pop: Any) -> Any:
+    """The cells a recorded map draws: its municipality's (``overview_<code>.png``,
+    ``<code>_<service>.png``), or all of them (``<service>.png``)."""
+    code = name.removeprefix("overview_").removesuffix(".png").split("_")[0]
+    return pop.loc[pop["municipality"].astype(str) == code] if code.isdigit() else pop
+
+
+def _meets(box: Any, corners: np.ndarray) -> bool:
+    """Whether a display box meets any of the boxes (x0, y0, x1, y1) in ``corners``."""
+    c = corners
+    return bool(((c[:, 0] < box.x1) & (c[:, 2] > box.x0) & (c[:, 1] < box.y1) & (c[:, 3] > box.y0)).any())
+
+
+def test_names_and_furniture_keep_off_the_data(demo: api.RunResult, recorded: dict[str, MapRecord]) -> None:
+    """No place name covers a point symbol, and the scale bar and north arrow cover no symbol
+    and no population cell of the map."""
+    pop = mapdata.read_map_data(demo.results_dir, demo.workspace.config).population
+    for name, rec in recorded.items():
+        hard = [xy for gid, xy in rec.symbols.items() if gid not in ("cells", "places")]
+        points = np.vstack(hard) if hard else np.zeros((0, 2))
+        assert len(points), name
+        for box in rec.place_boxes:
+            assert not _symbols_in(box, points), name
+        assert rec.furniture, name
+        bounds = np.array([g.bounds for g in _cells_drawn(name, pop).geometry])
+        cells = np.hstack([rec.to_display(bounds[:, :2]), rec.to_display(bounds[:, 2:])])
+        for box in rec.furniture:
+            assert not _symbols_in(box, points), name
+            assert not _meets(box, cells), name
+
+
+# --- a study area with context around it -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Regional:
+    """The demo with Kaarnavaara (996) studied and Routajärvi (997) as context, one of 996's
+    service points moved beyond the snap tolerance, and its maps recorded."""
+
+    run: api.RunResult
+    records: dict[str, MapRecord]
+    moved: tuple[str, float, float]  # point id and its place (map units)
+
+
+def _far_from_roads(config: Path, code: str) -> tuple[float, float]:
+    """A cell centre of municipality ``code`` more than the snap tolerance from every road."""
+    import geopandas as gpd
+    import shapely
+
+    from arjenturva.network import edges_geodataframe
+
+    ws = api.load_workspace(config)
+    roads = shapely.union_all(edges_geodataframe(api.build_network(ws.config)).geometry.to_numpy())
+    cells = gpd.read_file(config.parent / "population.gpkg").to_crs(3067)
+    munis = gpd.read_file(config.parent / "municipalities.gpkg").to_crs(3067)
+    area = munis.loc[munis["code"] == code].geometry.iloc[0]
+    centres = cells.geometry.centroid
+    far = centres[
+        centres.within(area) & (centres.distance(roads) > ws.config.network.snap_tolerance_m + 1000)
+    ]
+    p = far.iloc[0]
+    return float(p.x), float(p.y)
+
+
+@pytest.fixture(scope="module")
+def regional(tmp_path_factory: pytest.TempPathFactory) -> Regional:
+    import geopandas as gpd
+    import shapely
+
+    root = tmp_path_factory.mktemp("regional")
+    config = api.copy_demo(root / "ws")
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("inputs:", "study_area: ['996']\ninputs:", 1), encoding="utf-8")
+    x, y = _far_from_roads(config, "996")
+    lonlat = gpd.GeoSeries([shapely.Point(x, y)], crs=3067).to_crs(4326).iloc[0]
+    points = pd.read_csv(config.parent / "service_points.csv", dtype=str, keep_default_na=False)
+    moved = points.loc[points["point_id"] == "KA01"].index[0]
+    points.loc[moved, ["lon", "lat"]] = [f"{lonlat.x:.6f}", f"{lonlat.y:.6f}"]
+    points.to_csv(config.parent / "service_points.csv", index=False)
+    run = api.run_pipeline(config, out_dir=root / "results", with_proposals=False, with_maps=False)
+    from arjenturva.network import edges_geodataframe
+
+    roads = edges_geodataframe(run.network)
+    records = _record_maps(run.results_dir, run.workspace.config, roads, ["health_station"], "en")
+    return Regional(run, records, ("KA01", x, y))
+
+
+def test_maps_of_a_study_area_are_framed_on_it(regional: Regional) -> None:
+    """Only the studied municipality gets maps; every map shows all of it, framed on it (not on
+    its context), with the context drawn grey and cut near the frame."""
+    munis = R.read_layer(regional.run.results_dir, R.MUNICIPALITIES)
+    context = R.read_layer(regional.run.results_dir, R.CONTEXT)
+    assert list(munis["code"]) == ["996"] and list(context["code"]) == ["997"]
+    assert sorted(regional.records) == sorted(
+        ["health_station.png", "overview_996.png", *[n for n in regional.records if n.startswith("996_")]]
+    )
+    assert not [n for n in regional.records if "997" in n]
+    b0, c0, b1, c1 = munis.geometry.iloc[0].bounds
+    for name, rec in regional.records.items():
+        x0, y0, x1, y1 = rec.extent
+        assert x0 <= b0 and y0 <= c0 and x1 >= b1 and y1 >= c1, name
+        assert min((x1 - x0) / (b1 - b0), (y1 - y0) / (c1 - c0)) < 1.15, name
+        assert "context" in rec.legend and "context" in rec.drawn, name
+        assert rec.collections.count("context") == 1, name
+    # the context polygons are cut to the frame (grown by a tenth), not drawn whole
+    import shapely
+
+    rec = regional.records["overview_996.png"]
+    x0, y0, x1, y1 = rec.extent
+    pad = 0.1 * max(x1 - x0, y1 - y0) + 1.0
+    whole = shapely.box(*context.total_bounds)
+    assert not shapely.box(x0 - pad, y0 - pad, x1 + pad, y1 + pad).contains(whole)
+
+
+def test_unreachable_cells_and_off_road_points_have_their_symbols(regional: Regional) -> None:
+    """The crosses stand exactly on the cells the results list as unreachable (the ``unreachable``
+    sheet of summary.xlsx), and the point moved beyond the snap tolerance has its own symbol
+    instead of its mode's; both are in the legend."""
+    results = regional.run.results_dir
+    sheet = pd.read_excel(results / R.SUMMARY_XLSX, sheet_name="unreachable", dtype={"id": str})
+    cells = sheet.loc[(sheet["layer"] == "population") & (sheet["service"].isna())]
+    assert len(cells) > 0
+    pop = R.read_layer(results, R.POPULATION).set_index("cell_id")
+    listed = pop.loc[cells["id"].astype(str)].geometry.centroid
+    rec = regional.records["overview_996.png"]
+    assert "unreachable" in rec.legend
+    crosses = {tuple(np.round(xy, 3)) for xy in rec.symbols["unreachable"]}
+    expected = {tuple(np.round(xy, 3)) for xy in rec.to_display(np.column_stack([listed.x, listed.y]))}
+    assert crosses == expected
+    # the moved point: off the road network, drawn as such, and not as a fixed service point
+    points = R.read_layer(results, R.SERVICE_POINTS).set_index("point_id")
+    assert not bool(points.loc["KA01", "snapped"]) and points["snapped"].sum() == len(points) - 1
+    _, x, y = regional.moved
+    (where,) = rec.to_display(np.array([[x, y]]))
+    assert "off_road" in rec.legend
+    assert np.abs(rec.symbols["off_road"] - where).max() < 1.0
+    assert np.abs(rec.symbols["mode:fixed"] - where).max(axis=1).min() > 1.0
+    run = R.read_run(results).raw
+    assert run["snapping"]["points_beyond_tolerance"] == 1
+    assert "off_road" in regional.records["health_station.png"].legend  # KA01 is a health station

@@ -45,12 +45,14 @@ _ARROW_BOX: Final = (56.0, 112.0)
 #: A corner covering at most this much more than the least covered one is free enough.
 _CORNER_SLACK: Final = 0.02
 #: When every corner covers more than this, the scale bar and north arrow go below the legend.
-_OUTSIDE_ABOVE: Final = 0.25
+OUTSIDE_ABOVE: Final = 0.25
 #: Height (px at 150 dpi) kept free for them at the bottom of the legend column.
 _OUTSIDE_H: Final = 190.0
 
-#: Corners of the map axes: lower left, lower right, upper left, upper right.
-CORNERS: Final = ("ll", "lr", "ul", "ur")
+#: Corners of the map axes (lower left, lower right, upper left, upper right), in the order the
+#: scale bar and the north arrow prefer them.
+_BAR_CORNERS: Final = ("ll", "lr", "ul", "ur")
+_ARROW_CORNERS: Final = ("ur", "ul", "lr", "ll")
 
 #: A legend section: its heading and its (handle, label) entries.
 Section = tuple[str, list[tuple[Any, str]]]
@@ -138,11 +140,11 @@ def furniture_boxes(extent: Box, furniture: Furniture, dpi: float) -> list[Box]:
 def choose_furniture(extent: Box, dpi: float, cost: Callable[[Box], float]) -> Furniture:
     """Put the scale bar and the north arrow where they cover least.
 
-    ``cost`` takes a box in map units and says how much it covers (the study area's share of it,
-    plus a penalty per symbol under it). The scale bar prefers the lower left, then lower right,
-    upper left and upper right corners; the arrow the upper right, then upper left, lower right,
-    lower left; a corner is passed over only when it covers clearly more than the least covered
-    one. When every corner covers much, both go below the legend.
+    ``cost`` takes a box in map units and says how much it covers. Each goes in a corner of its
+    own costing at most :data:`OUTSIDE_ABOVE`, the pair covering least together; among pairs
+    within :data:`_CORNER_SLACK` of the least, the scale bar prefers the lower left, then lower
+    right, upper left and upper right corners, the arrow the upper right, then upper left, lower
+    right and lower left. When no such pair exists, both go below the legend.
     """
     x0, y0, x1, y1 = extent
     w, h = map_axes_px()
@@ -154,14 +156,18 @@ def choose_furniture(extent: Box, dpi: float, cost: Callable[[Box], float]) -> F
         b = _furniture_px(Furniture(length_m, corner, corner), length_px, dpi)[which]
         return cost((x0 + b[0] * sx, y0 + b[1] * sy, x0 + b[2] * sx, y0 + b[3] * sy))
 
-    bar = {c: covered(c, 0) for c in CORNERS}
-    best = min(bar.values())
-    if best > _OUTSIDE_ABOVE:
+    bar = {c: covered(c, 0) for c in _BAR_CORNERS}
+    arrow = {c: covered(c, 1) for c in _ARROW_CORNERS}
+    pairs = [
+        (bar[b] + arrow[a], b, a)
+        for b in _BAR_CORNERS
+        for a in _ARROW_CORNERS
+        if a != b and bar[b] <= OUTSIDE_ABOVE and arrow[a] <= OUTSIDE_ABOVE
+    ]
+    if not pairs:
         return Furniture(length_m, outside=True)
-    bar_at = next(c for c in ("ll", "lr", "ul", "ur") if bar[c] <= best + _CORNER_SLACK)
-    arrow = {c: covered(c, 1) for c in CORNERS if c != bar_at}
-    best = min(arrow.values())
-    arrow_at = next(c for c in ("ur", "ul", "lr", "ll") if c in arrow and arrow[c] <= best + _CORNER_SLACK)
+    best = min(total for total, _, _ in pairs)
+    _, bar_at, arrow_at = next(p for p in pairs if p[0] <= best + _CORNER_SLACK)
     return Furniture(length_m, scale_corner=bar_at, arrow_corner=arrow_at)
 
 

@@ -46,7 +46,7 @@ from .mapdata import (
     unreachable_cells,
     worst_services,
 )
-from .mapframe import Box, draw_titles, frame_extent, new_figure, save_png, set_extent
+from .mapframe import Box, draw_titles, frame_extent, map_axes_px, new_figure, save_png, set_extent
 from .maplabels import (
     AreaName,
     Candidates,
@@ -60,7 +60,6 @@ from .maplabels import (
     symbols_drawn,
 )
 from .maplayers import (
-    cell_dots,
     draw_cells,
     draw_gaps,
     draw_land,
@@ -113,9 +112,14 @@ _REGION_MARGIN: Final = 0.04
 _MUNICIPALITY_MARGIN: Final = 0.05
 #: At most this many maps of one frame are drawn one after the other by one process.
 _MAPS_PER_SHARE: Final = 4
-#: What a symbol under the scale bar or north arrow costs, against the share of study area.
-_SYMBOL_COST: Final = 0.05
-_DOT_COST: Final = 0.02
+#: What the scale bar or north arrow cost where they cover a point symbol or a population cell,
+#: and per share of land they cover (a corner costing more than
+#: :data:`.maplegend.OUTSIDE_ABOVE`, which any symbol or cell does, is not used), and how near
+#: (pixels) a symbol or cell centre counts as under them.
+_SYMBOL_COST: Final = 1.0
+_CELL_COST: Final = 0.3
+_LAND_COST: Final = 0.5
+_DATA_PAD_PX: Final = 12.0
 
 
 @dataclass(frozen=True)
@@ -152,22 +156,30 @@ class _Frame:
 def _furniture(
     layers: _Layers, extent: Box, box: Polygon, land: gpd.GeoSeries | None, cells: gpd.GeoDataFrame
 ) -> Furniture:
-    """Where the scale bar and north arrow cover least of ``land`` (the study area, or the
-    municipality framed on), the service points and the population dots of the frame."""
+    """Where the scale bar and north arrow cover least: no point symbol and no population cell of
+    the frame's maps where possible, then least of ``land`` (the study area, or the municipality
+    framed on)."""
     import shapely
 
+    data = layers.data
     geoms = land.to_numpy() if land is not None else np.zeros(0, dtype=object)
-    points = in_frame(layers.data.service_points, box)
-    symbols = shapely.get_coordinates(points.geometry.to_numpy()).reshape(-1, 2)
-    dots = cell_dots(cells)
-    marks = np.vstack([symbols, dots])
-    weight = np.r_[np.full(len(symbols), _SYMBOL_COST), np.full(len(dots), _DOT_COST)]
+    symbols = [in_frame(data.service_points, box), *proposal_layers(data, box, service=None, code=None)]
+    xy = [
+        shapely.get_coordinates(shapely.point_on_surface(layer.geometry.to_numpy())).reshape(-1, 2)
+        for layer in symbols
+        if layer is not None and not layer.empty
+    ]
+    centres = shapely.get_coordinates(shapely.point_on_surface(cells.geometry.to_numpy())).reshape(-1, 2)
+    marks = np.vstack([*xy, centres])
+    weight = np.r_[np.full(len(marks) - len(centres), _SYMBOL_COST), np.full(len(centres), _CELL_COST)]
+    pad = _DATA_PAD_PX * (extent[2] - extent[0]) / map_axes_px()[0]
 
     def cost(b: Box) -> float:
         square = shapely.box(*b)
         area = float(shapely.area(shapely.intersection(geoms, square)).sum()) if len(geoms) else 0.0
-        under = (marks[:, 0] >= b[0]) & (marks[:, 0] <= b[2]) & (marks[:, 1] >= b[1]) & (marks[:, 1] <= b[3])
-        return area / square.area + float(weight[under].sum())
+        x, y = marks[:, 0], marks[:, 1]
+        under = (x >= b[0] - pad) & (x <= b[2] + pad) & (y >= b[1] - pad) & (y <= b[3] + pad)
+        return _LAND_COST * area / square.area + float(weight[under].sum())
 
     return choose_furniture(extent, layers.config.export.map_dpi, cost)
 
