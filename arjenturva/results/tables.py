@@ -36,6 +36,8 @@ SUMMARY_XLSX: Final = "summary.xlsx"
 MAPS_DIR: Final = "maps"
 WEB_MAP_FILE: Final = "map.html"
 REPORT_FILE: Final = "report.html"
+BATCH_FILE: Final = "batch.json"  # a batch folder (`arjenturva batch`): this, runs/<run>/, batch_summary.*
+RUNS_DIR: Final = "runs"
 
 DType = Literal["str", "float", "int", "bool"]
 
@@ -106,6 +108,7 @@ class Table:
     sheet: str | None = None
     geometry: str | None = None
     per_service: tuple[Column, ...] = field(default=())
+    workbook: str = SUMMARY_XLSX
 
     def column(self, name: str) -> Column:
         """The column called ``name`` (per-service columns by their full name too)."""
@@ -489,6 +492,81 @@ PLACES: Final = Table(
     geometry="Point",
 )
 
+_VEHICLE = _c("vehicle_id", "str", "", "vehicle id (the vehicles input)")
+_ACTOR = _c("actor_id", "str", "", "the vehicle's actor")
+_WEEKDAY = _c("weekday", "str", "", "mon, tue, wed, thu, fri, sat or sun")
+_PLACE = _c("place", "str", "", "what a timetable names: a village, a service point or a relation to a place")
+
+ROUTES: Final = Table(
+    "routes",
+    "Weekly mobile routes (`arjenturva routes`): one row per stop of a vehicle's day; the first and "
+    "the last row of each route are its base.",
+    (
+        _VEHICLE, _ACTOR, _WEEKDAY,
+        _c("stop_order", "int", "", "0 for the base at the start, then 1, 2, … in visiting order"),
+        _c("stop_id", "str", "", "candidate stop id (S001, …); base for the vehicle's base"), _PLACE,
+        _c("x", "float", "m", "the stop by the road, EPSG:3067 easting"),
+        _c("y", "float", "m", "the stop by the road, EPSG:3067 northing"),
+        _c("arrival", "str", "", "arrival time HH:MM (the base's first row: departure)"),
+        _c("departure", "str", "", "departure time HH:MM (arrival + the stop's duration)"),
+        _c("leg_km", "float", "km", "road km of the leg driven to reach this row's place"),
+        _c("leg_min", "float", "min", "travel time of that leg"),
+        _c("services", "str", "", "services offered at the stop (;-separated)"),
+        _c("people_served", "float", "people", "residents of the gap cells the stop serves (nearest to it)"),
+        _c("max_duration_min", "float", "min", "the route's limit: the working day or the vehicle's maximum"),
+    ),
+    csv="routes.csv",
+)
+
+ROUTES_SUMMARY: Final = Table(
+    "routes_summary",
+    "Coverage per municipality and routed service before and after the weekly routes, by the gap "
+    "rules with the stops as mobile service points.",
+    (
+        _MUNI, _SERVICE, _c("demand", "float", "people", "residents of the service's demand group"),
+        _c("covered_share_before", "float", "share 0–1", "covered share of demand today"),
+        _c("covered_share_after", "float", "share 0–1", "covered share with the routes"),
+        _c("uncovered_demand_before", "float", "people", "demand not covered today"),
+        _c("uncovered_demand_after", "float", "people", "demand not covered with the routes"),
+        _c("uncovered_population_before", "float", "people", "residents not covered today"),
+        _c("uncovered_population_after", "float", "people", "residents not covered with the routes"),
+        _c("uncovered_65_plus_before", "float", "people", "residents aged 65+ not covered today"),
+        _c("uncovered_65_plus_after", "float", "people", "residents aged 65+ not covered with the routes"),
+        _c("stops", "int", "", "stops offering the service in the municipality"),
+        _c("visits_per_week", "int", "", "their visits per week (one per stop, day and vehicle)"),
+    ),
+    csv="routes_summary.csv",
+)
+
+ROUTE_LINES: Final = Table(
+    "route_lines",
+    "Each vehicle's route on a weekday, drawn along the roads it drives.",
+    (
+        _VEHICLE, _ACTOR, _WEEKDAY, _c("stops", "int", "", "stops on the route"),
+        _c("km", "float", "km", "road km driven"),
+        _c("duration_min", "float", "min", "from leaving the base to the return"),
+        _c("people_served", "float", "people", "residents of the gap cells its stops serve"),
+        _c("timetable", "str", "", "the day's timetable in the config's language"),
+    ),
+    layer="routes",
+    geometry="LineString",
+)
+
+ROUTE_STOPS: Final = Table(
+    "route_stops",
+    "The stops of the weekly routes, each once.",
+    (
+        _c("stop_id", "str", "", "candidate stop id"), _PLACE, _MUNI,
+        _c("services", "str", "", "services offered there (;-separated)"),
+        _c("vehicles", "str", "", "vehicles stopping there (;-separated)"),
+        _c("weekdays", "str", "", "days with a stop (;-separated, Monday first)"),
+        _c("days_per_week", "float", "days", "days a week some vehicle stops there"),
+        _c("people_served", "float", "people", "residents of the gap cells the stop serves"),
+    ),
+    layer="route_stops",
+    geometry="Point",
+)
+
 UNREACHABLE: Final = Table(
     "unreachable",
     "Cells and points the road network does not reach.",
@@ -500,6 +578,17 @@ UNREACHABLE: Final = Table(
         _c("population", "float", "people", "residents (cells only)"),
     ),
     sheet="unreachable",
+)
+
+BATCH_SUMMARY: Final = Table(
+    "batch_summary",
+    f"The summary rows of every run of a batch (`arjenturva batch`; each run in {RUNS_DIR}/<run>/), "
+    f"with the run and its scenario; in the batch folder beside {BATCH_FILE}.",
+    (_c("run", "str", "", f"the run's folder under {RUNS_DIR}/"),
+     _c("scenario", "str", "", "the scenario of the run (empty: the baseline)"), *SUMMARY.columns),
+    csv="batch_summary.csv",
+    sheet="batch_summary",
+    workbook="batch_summary.xlsx",
 )
 
 ABOUT: Final = Table(
@@ -516,6 +605,10 @@ TABLES: Final[tuple[Table, ...]] = (
     PROPOSALS,
     PROPOSALS_SUMMARY,
     NEW_SITES,
+    ROUTES,
+    ROUTES_SUMMARY,
+    ROUTE_LINES,
+    ROUTE_STOPS,
     LOCATIONS,
     ACCESSIBILITY_2SFCA,
     POPULATION,
@@ -527,8 +620,9 @@ TABLES: Final[tuple[Table, ...]] = (
     PLACES,
     UNREACHABLE,
     ABOUT,
+    BATCH_SUMMARY,
 )
-"""Every table a run writes."""
+"""Every table a run (or a batch of runs) writes."""
 
 GAP_FILES: Final = (
     GPKG_FILE,
@@ -543,6 +637,9 @@ GAP_FILES: Final = (
 
 PROPOSAL_FILES: Final = ("proposals.csv", "proposals_summary.csv")
 """Files the proposals write (and the ``proposals`` and ``new_sites`` layers)."""
+
+ROUTE_FILES: Final = ("routes.csv", "routes_summary.csv")
+"""Files ``arjenturva routes`` writes (and the ``routes`` and ``route_stops`` layers)."""
 
 
 def safe_name(value: object) -> str:
@@ -595,7 +692,7 @@ def schema_markdown() -> str:
                 f"layer `{table.layer}` of `{GPKG_FILE}`" + (f" ({table.geometry})" if table.geometry else "")
             )
         if table.sheet:
-            where.append(f"sheet `{table.sheet}` of `{SUMMARY_XLSX}`")
+            where.append(f"sheet `{table.sheet}` of `{table.workbook}`")
         lines += [f"## {table.name}", "", f"{table.meaning} In: {', '.join(where)}.", ""]
         lines += ["| column | dtype | unit | meaning |", "|---|---|---|---|"]
         for c in table.columns:

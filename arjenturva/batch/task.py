@@ -1,0 +1,219 @@
+"""One run of a batch, as a worker runs it: the shared workspace cut to the run's study area, the
+scenario applied, gaps and proposals on the shared network, and the results folder written as
+``arjenturva run`` writes it (atomically, through the results contract).
+
+The workspace and the network arrive once per worker (scattered by the client) and are shared by
+every task that worker runs, so a task never changes them: it works on its own frames.
+
+A user-fixable error (:class:`~arjenturva.errors.ArjenturvaError`) ends the task as ``failed``
+with its message; any other exception is raised, so that Dask retries the task, and reported as a
+failure with its traceback when the retries are spent.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from ..errors import ArjenturvaError, Problem
+from ..results import RUNS_DIR
+from ..workspace.study import split_study_area
+from .plan import TaskSpec
+
+if TYPE_CHECKING:
+    from ..network import Network
+    from ..workspace import Workspace
+
+__all__ = ["TaskOptions", "TaskOutcome", "peak_rss_mb", "piece_workspace", "run_task"]
+
+Status = Literal["done", "failed", "skipped"]
+
+
+@dataclass(frozen=True)
+class TaskOptions:
+    """What every task of a batch writes, and where."""
+
+    out_dir: str
+    """The batch folder; each run goes into ``<out_dir>/runs/<name>/``."""
+    maps: bool = True
+    """Draw the maps and write the reports (as ``run`` does)."""
+    proposals: bool = True
+    """Propose partnerships when the workspace has actors (as ``run`` does)."""
+    force: bool = False
+    """Replace a run folder that holds another run."""
+
+
+@dataclass(frozen=True)
+class TaskOutcome:
+    """How one run of a batch ended."""
+
+    name: str
+    status: Status
+    seconds: float = 0.0
+    """Wall time of the task on its worker (0 for a skipped run)."""
+    started: float | None = None
+    """When the task started (seconds since the epoch)."""
+    worker: str = ""
+    """``host:pid`` of the worker process that ran it."""
+    timings_s: dict[str, float] = field(default_factory=dict)
+    """The run's steps: piece, gaps, proposals, tables, maps_reports, total."""
+    peak_rss_mb: float | None = None
+    """The worker process's peak resident memory when the task ended."""
+    error: str = ""
+    """The exception's class, for a failed run."""
+    message: str = ""
+    """The error message, for a failed run."""
+    traceback: str = ""
+    """The traceback of an unexpected failure (a bug), for a failed run."""
+
+
+def peak_rss_mb() -> float | None:
+    """This process's peak resident memory in MB (None where the OS does not say)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
+
+
+def _left_out_warning(ws: Workspace) -> list[Problem]:
+    """The warning ``load_workspace`` gives when the study area leaves context population out."""
+    lo = ws.left_out
+    if not lo.features:
+        return []
+    return [
+        Problem(
+            str(ws.config.inputs.population.path),
+            "",
+            "",
+            f"{lo.features} population feature(s) with {lo.people:,.0f} people lie in context "
+            f"municipalities ({', '.join(lo.municipalities)}) and are left out of the indicators",
+            "nothing to do; add a code to `study_area` to study that municipality too",
+            severity="warning",
+        )
+    ]
+
+
+def piece_workspace(ws: Workspace, codes: tuple[str, ...] | None) -> Workspace:
+    """The workspace as ``load_workspace`` gives it with ``study_area`` set to ``codes``.
+
+    ``ws`` is the workspace loaded with every municipality studied; it is not changed (every
+    frame of the result is a copy).
+    """
+    from ..workspace import Workspace
+
+    config = ws.config.model_copy(update={"study_area": None if codes is None else list(codes)})
+    config.base_dir, config.path = ws.config.base_dir, ws.config.path
+    study = split_study_area(config, ws.municipalities.copy(), ws.population.copy())
+    piece = Workspace(
+        config=config,
+        municipalities=study.municipalities,
+        population=study.population,
+        service_points=ws.service_points.copy(),
+        actors=None if ws.actors is None else ws.actors.copy(),
+        places=None if ws.places is None else ws.places.copy(),
+        context=study.context,
+        left_out=study.left_out,
+        warnings=list(ws.warnings),
+        files=dict(ws.files),
+    )
+    piece.warnings += _left_out_warning(piece)
+    return piece
+
+
+def _record_extra(ws: Workspace, gaps: Any, scenario: str | None) -> dict[str, Any]:
+    """The sections of ``run.json`` a run adds to the common record (as ``arjenturva run``)."""
+    return {
+        "gaps_detail_s": {k: round(v, 3) for k, v in gaps.timings.items()},
+        "area_classes": gaps.area_class_source,
+        "scenario": scenario,
+        "scenario_description": ws.config.scenarios[scenario].description if scenario else None,
+        "study_area": None if ws.context is None else list(ws.municipalities["code"]),
+        "context_municipalities": [] if ws.context is None else list(ws.context["code"]),
+        "population_left_out": ws.left_out.as_dict(),
+    }
+
+
+def _write_run(
+    target: Path, spec: TaskSpec, ws: Workspace, net: Network, options: TaskOptions, timings: dict[str, float]
+) -> None:
+    """Analyse ``ws`` and write its results folder at ``target`` as a whole."""
+    from ..coverage import find_gaps
+    from ..export.tables import run_record, write_gap_results, write_proposal_results
+    from ..results import update_run
+    from ..results.staging import staged_folder
+
+    cfg = ws.config
+    t = time.perf_counter()
+    gaps = find_gaps(
+        cfg, net, ws.population, ws.service_points, ws.municipalities, places=ws.places, workers=1
+    )
+    timings["gaps"] = time.perf_counter() - t
+    proposals = None
+    if ws.actors is not None and options.proposals:
+        from ..proposals import propose_partnerships
+
+        t = time.perf_counter()
+        proposals = propose_partnerships(cfg, net, gaps, ws.actors, ws.service_points, places=ws.places)
+        timings["proposals"] = time.perf_counter() - t
+    with staged_folder(target, force=options.force) as stage:
+        t = time.perf_counter()
+        network_file = {"network": cfg.resolve(cfg.network.source)} if cfg.network.source else {}
+        cache_warning = [str(net.info["cache_warning"])] if net.info.get("cache_warning") else []
+        record = run_record(
+            cfg,
+            inputs={**ws.files, **network_file},
+            network_info=net.info,
+            timings=dict(timings),
+            warnings=[str(w) for w in ws.warnings] + gaps.warnings + cache_warning,
+            extra=_record_extra(ws, gaps, spec.scenario),
+        )
+        write_gap_results(gaps, stage, cfg, force=True, record=record, places=ws.places, context=ws.context)
+        if proposals is not None:
+            write_proposal_results(proposals, stage, force=True)
+        timings["tables"] = time.perf_counter() - t
+        if options.maps:
+            from ..export.report import write_reports
+            from ..export.static_maps import write_maps
+            from ..export.webmap import write_html_map
+
+            t = time.perf_counter()
+            write_maps(stage, cfg, network=net, force=True, workers=1)
+            write_html_map(stage, cfg, network=net, force=True)
+            write_reports(stage, cfg, force=True)
+            timings["maps_reports"] = time.perf_counter() - t
+        timings["total"] = sum(timings.values())
+        update_run(
+            stage,
+            timings_s={k: round(v, 3) for k, v in timings.items()},
+            batch={"name": spec.name, "fingerprint": spec.fingerprint, "piece": spec.piece},
+        )
+
+
+def run_task(spec: TaskSpec, ws: Workspace, net: Network, options: TaskOptions) -> TaskOutcome:
+    """Run one task of a batch on a worker; see the module docstring for what fails how."""
+    from ..scenarios import apply_scenario
+
+    started = time.time()
+    clock = time.perf_counter()
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    outcome = TaskOutcome(spec.name, "done", started=started, worker=worker)
+    timings: dict[str, float] = {}
+    try:
+        piece = piece_workspace(ws, spec.codes)
+        if spec.scenario is not None:
+            piece = apply_scenario(piece, spec.scenario)
+        timings["piece"] = time.perf_counter() - clock
+        _write_run(Path(options.out_dir) / RUNS_DIR / spec.name, spec, piece, net, options, timings)
+    except ArjenturvaError as e:
+        outcome = replace(outcome, status="failed", error=type(e).__name__, message=str(e))
+    return replace(
+        outcome,
+        seconds=round(time.perf_counter() - clock, 3),
+        timings_s={k: round(v, 3) for k, v in timings.items()},
+        peak_rss_mb=peak_rss_mb(),
+    )
