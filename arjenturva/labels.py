@@ -151,6 +151,7 @@ UI: Final[dict[str, Word]] = {
     "layer_gaps": Word("Palveluaukot", "Coverage gaps"),
     "layer_places": Word("Paikannimet", "Place names"),
     "layer_municipality_names": Word("Kuntien nimet", "Municipality names"),
+    "layer_context": Word("Naapurikunnat", "Neighbouring municipalities"),
     "proposal_site": Word("ehdotettu sopimus (kohde)", "proposed agreement (site)"),
     "proposal_route": Word("ehdotettu reitti", "proposed route"),
     "municipality_name": Word("kunnan nimi", "municipality name"),

@@ -677,12 +677,13 @@ def _far_from_roads(config: Path, code: str) -> tuple[float, float]:
     return float(p.x), float(p.y)
 
 
-@pytest.fixture(scope="module")
-def regional(tmp_path_factory: pytest.TempPathFactory) -> Regional:
+def study_area_demo(root: Path) -> tuple[api.RunResult, tuple[str, float, float]]:
+    """The demo with only Kaarnavaara (996) studied (Routajärvi, 997, is context) and its health
+    station KA01 moved more than the snap tolerance from every road, run through gaps; returns
+    the run and (point id, x, y) of the moved point."""
     import geopandas as gpd
     import shapely
 
-    root = tmp_path_factory.mktemp("regional")
     config = api.copy_demo(root / "ws")
     text = config.read_text(encoding="utf-8")
     config.write_text(text.replace("inputs:", "study_area: ['996']\ninputs:", 1), encoding="utf-8")
@@ -693,11 +694,17 @@ def regional(tmp_path_factory: pytest.TempPathFactory) -> Regional:
     points.loc[moved, ["lon", "lat"]] = [f"{lonlat.x:.6f}", f"{lonlat.y:.6f}"]
     points.to_csv(config.parent / "service_points.csv", index=False)
     run = api.run_pipeline(config, out_dir=root / "results", with_proposals=False, with_maps=False)
+    return run, ("KA01", x, y)
+
+
+@pytest.fixture(scope="module")
+def regional(tmp_path_factory: pytest.TempPathFactory) -> Regional:
+    run, moved = study_area_demo(tmp_path_factory.mktemp("regional"))
     from arjenturva.network import edges_geodataframe
 
     roads = edges_geodataframe(run.network)
     records = _record_maps(run.results_dir, run.workspace.config, roads, ["health_station"], "en")
-    return Regional(run, records, ("KA01", x, y))
+    return Regional(run, records, moved)
 
 
 def test_maps_of_a_study_area_are_framed_on_it(regional: Regional) -> None:

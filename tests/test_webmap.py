@@ -446,3 +446,89 @@ def test_many_cells_are_drawn_on_a_canvas(
     assert [t for t, _ in tags if t == "canvas"]
     legend = {a["data-sym"] for _, a in tags if "data-sym" in a}
     assert {"reach-0", "reach-3"} <= legend
+
+
+# --- a study area with context, unreachable cells, a point off the roads, cells as points ----------
+
+
+@pytest.fixture(scope="module")
+def study_area(tmp_path_factory: pytest.TempPathFactory) -> tuple[api.RunResult, Path]:
+    """map.html (English) of the demo with only 996 studied and its health station moved off the
+    road network (:func:`test_maps.study_area_demo`)."""
+    from test_maps import study_area_demo
+
+    run, _ = study_area_demo(tmp_path_factory.mktemp("webmap_study"))
+    page = webmap.write_html_map(run.results_dir, run.workspace.config, network=run.network, lang="en")
+    return run, page
+
+
+def test_study_area_page_data(study_area: tuple[api.RunResult, Path]) -> None:
+    """The page opens on the study area, carries the context apart from it, the unreachable cells
+    of each service and the point beyond the snap tolerance."""
+    run, page = study_area
+    data = _page_data(page.read_text(encoding="utf-8"))
+    munis = R.read_layer(run.results_dir, R.MUNICIPALITIES).to_crs(4326)
+    b = munis.total_bounds
+    assert data["bounds"] == [
+        [pytest.approx(b[1]), pytest.approx(b[0])],
+        [pytest.approx(b[3]), pytest.approx(b[2])],
+    ]
+    assert len(data["borders"]["features"]) == 1 and len(data["context"]["features"]) == 1
+    assert [name for _, _, name in data["labels"]["context"]] == ["Routajärvi"]
+    assert [name for _, _, name in data["labels"]["municipalities"]] == ["Kaarnavaara"]
+    # the unreachable cells per service: those without a road distance in the results
+    pop = R.read_layer(run.results_dir, R.POPULATION)
+    pop = pop.loc[pop["population"] >= run.workspace.config.export.suppress_below]
+    services = [s for s in run.workspace.config.services if f"{s}_distance_m" in pop]
+    for k, sid in enumerate(services):
+        n = int(pop[f"{sid}_distance_m"].isna().sum())
+        assert sum(k in row[2] for row in data["cells"]["unreachable"]) == n > 0, sid
+    off = [f["properties"]["n"] for f in data["points"]["fc"]["features"] if f["properties"]["o"]]
+    assert off == ["Kaarnavaaran terveysasema"]
+
+
+@needs_chromium
+def test_study_area_in_the_browser(study_area: tuple[api.RunResult, Path], tmp_path: Path) -> None:
+    run, page = study_area
+    chrome = _chromium(page, tmp_path / "profile", "--dump-dom")
+    assert chrome.returncode == 0, chrome.stderr[-2000:]
+    assert _console(chrome) == [], "\n".join(_console(chrome))
+    tags = _parse(chrome.stdout).tags
+    drawn = {c.removeprefix("at-sym-") for c in _classes(tags) if c.startswith("at-sym-")}
+    legend = [a["data-sym"] for _, a in tags if "data-sym" in a]
+    assert set(legend) == drawn
+    assert {"context", "unreachable", "off-road"} <= drawn
+    pop = R.read_layer(run.results_dir, R.POPULATION)
+    pop = pop.loc[pop["population"] >= run.workspace.config.export.suppress_below]
+    crosses = [a for _, a in tags if "at-sym-unreachable" in a.get("class", "").split()]
+    first = next(iter(run.workspace.config.services))
+    assert len(crosses) == int(pop[f"{first}_distance_m"].isna().sum())
+    assert re.findall(r'class="at-label at-label-context">([^<]+)<', chrome.stdout) == ["Routajärvi"]
+
+
+@needs_chromium
+def test_cells_given_as_points_are_dots(
+    demo: api.RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Population given as points (postal areas) is drawn as one dot per cell in its class, not
+    as Leaflet's default marker images."""
+    import dataclasses
+
+    real = webmap.read_map_data
+
+    def as_points(results_dir: Any, config: Any) -> mapdata.MapData:
+        data = real(results_dir, config)
+        return dataclasses.replace(data, population=data.population.set_geometry(data.population.centroid))
+
+    monkeypatch.setattr(webmap, "read_map_data", as_points)
+    results = tmp_path / "results"
+    shutil.copytree(demo.results_dir, results)
+    page = webmap.write_html_map(results, demo.workspace.config, lang="en")
+    run = _chromium(page, tmp_path / "profile", "--dump-dom")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert _console(run) == [], "\n".join(_console(run))
+    tags = _parse(run.stdout).tags
+    n_cells = len(mapdata.read_map_data(demo.results_dir, demo.workspace.config).population)
+    dots = [a for t, a in tags if t == "path" and re.search(r"\bat-sym-reach-\d\b", a.get("class", ""))]
+    assert len(dots) == n_cells
+    assert not [t for t, _ in tags if t == "img"]  # no marker images

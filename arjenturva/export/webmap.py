@@ -35,21 +35,27 @@ from ..errors import ArjenturvaError
 from ..io import atomic_path, ensure_writable
 from ..schema import CRS, WGS84
 from .mapdata import (
+    CONTEXT_COLOUR,
     GAP_OUTLINE,
     MODE_STYLE,
     MODES,
     NEW_SITE_STYLE,
+    OFF_ROAD_STYLE,
     PROPOSAL_COLOUR,
     REACH_COLOURS,
     ROAD_STYLE,
+    UNREACHABLE_STYLE,
     MapData,
+    off_road_points,
     reach_class_labels,
     read_actors,
     read_map_data,
     road_group,
     service_reach_class,
     services_of,
+    unreachable_cells,
 )
+from .maplabels import place_order
 from .tables import run_credits
 
 if TYPE_CHECKING:
@@ -74,7 +80,13 @@ ROAD_SIMPLIFY_M: Final = 25.0
 COORD_DECIMALS: Final = 5
 
 #: Marker shapes of the page for the matplotlib markers of :mod:`.mapdata`.
-_SHAPES: Final = {"o": "circle", "^": "triangle", "D": "diamond", "*": "star", "P": "plus"}
+_SHAPES: Final = {
+    "o": "circle", "^": "triangle", "D": "diamond", "*": "star", "P": "plus", "X": "cross", "s": "square",
+}  # fmt: skip
+#: The context municipalities' veil (as on the PNG maps) and their borders.
+_CONTEXT_OPACITY: Final = 0.78
+_CONTEXT_BORDER: Final = "#9a9a9a"
+_POLE_TOLERANCE_M: Final = 100.0  # precision of the points municipality names are written at
 _ROAD_WEIGHT: Final = 1.6  # px per matplotlib line width
 _ROAD_DASH: Final = {"ferry": "6 4"}
 
@@ -139,7 +151,8 @@ def symbols(lang: str) -> dict[str, dict[str, Any]]:
 
     ``kind`` is ``fill`` (cells, the reach classes of the PNG maps; ``index`` is the class, and the
     legend shows the shown service's label of it), ``outline`` (areas drawn as outlines),
-    ``line``, ``marker`` (``shape``, ``fill``, ``edge``, ``size`` in px) or ``text`` (names). The
+    ``area`` (the context municipalities: a veil with borders), ``line``, ``marker`` (``shape``,
+    ``fill``, ``edge``, ``size`` in px) or ``text`` (names). The
     page draws each feature with its symbol and gives it the CSS class ``at-sym-<key>``; the
     legend lists the symbols of the layers on the map.
     """
@@ -156,6 +169,9 @@ def symbols(lang: str) -> dict[str, dict[str, Any]]:
         look = {"shape": _SHAPES[st["marker"]], "fill": st["color"], "size": 15}
         look["edge"] = "#ffffff" if st["edge"] == "white" else "#000000"
         add(f"mode-{mode}", t["legend_points"], labels.label(labels.MODE, mode, lang), "marker", **look)
+    st = OFF_ROAD_STYLE
+    add("off-road", t["legend_points"], t["legend_off_road_point"], "marker", shape=_SHAPES[st["marker"]],
+        fill=st["color"], edge=st["edge"], size=15)  # fmt: skip
     for group in ("main", "regional", "local", "ferry"):
         st = ROAD_STYLE[group]
         look = {
@@ -165,11 +181,16 @@ def symbols(lang: str) -> dict[str, dict[str, Any]]:
         }
         add(f"road-{group}", t["legend_roads"], t[group], "line", **look)
     other, pc, ns = t["legend_other"], PROPOSAL_COLOUR, NEW_SITE_STYLE["color"]
+    st = UNREACHABLE_STYLE
+    add("unreachable", other, t["legend_unreachable_cell"], "marker", shape=_SHAPES[st["marker"]],
+        fill=st["color"], edge="#ffffff", size=13)  # fmt: skip
     add("gap", other, t["legend_gaps"], "outline", colour=GAP_OUTLINE)
     add("proposal-point", other, t["proposal_site"], "marker", shape="plus", fill=pc, edge="#ffffff", size=17)
     add("proposal-line", other, t["proposal_route"], "line", colour=pc, weight=3, dash="8 4")
     add("new-site", other, t["new_site"], "marker", shape="star", fill=ns, edge="#000000", size=24)
     add("border", other, t["border"], "line", colour="#333333", weight=2.5)
+    add("context", other, t["legend_context"], "area", colour=CONTEXT_COLOUR, edge=_CONTEXT_BORDER,
+        opacity=_CONTEXT_OPACITY)  # fmt: skip
     add("municipality-label", other, t["municipality_name"], "text")
     add("place-label", other, t["place_name"], "text")
     return out
@@ -218,7 +239,7 @@ def _drawable(gdf: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
 def _cells(data: MapData, services: list[str], config: Config, lang: str) -> dict[str, Any]:
     """The population cells with, per service (in ``services`` order), the reach class ``c`` (as
     on the PNG maps: :func:`.mapdata.service_reach_class`) and the road distance ``d`` in hundreds
-    of metres (null when unreachable)."""
+    of metres (null when unreachable); and where the unreachable cells are (``unreachable``)."""
     pop = data.population
     classes = [service_reach_class(pop, s, config.services[s]).tolist() for s in services]
     dist: list[list[int | None]] = []
@@ -229,7 +250,30 @@ def _cells(data: MapData, services: list[str], config: Config, lang: str) -> dic
     props = [
         {"p": people[i], "c": [c[i] for c in classes], "d": [d[i] for d in dist]} for i in range(len(pop))
     ]
-    return {"canvas": len(pop) > CANVAS_CELLS_ABOVE, "fc": _features(pop, props)}
+    return {
+        "canvas": len(pop) > CANVAS_CELLS_ABOVE,
+        "fc": _features(pop, props),
+        "unreachable": _cut_off(pop, services),
+    }
+
+
+def _cut_off(pop: gpd.GeoDataFrame, services: list[str]) -> list[list[Any]]:
+    """``[lat, lon, [service indices]]`` of the cells the roads do not reach for some service
+    (:func:`.mapdata.unreachable_cells`), at a point inside each."""
+    per_service = [unreachable_cells(pop, [s]) for s in services]
+    if not per_service:
+        return []
+    anyone = np.logical_or.reduce(per_service)
+    where = pop.geometry[anyone].representative_point().to_crs(WGS84)
+    rows = np.flatnonzero(anyone)
+    return [
+        [
+            round(p.y, COORD_DECIMALS),
+            round(p.x, COORD_DECIMALS),
+            [k for k, u in enumerate(per_service) if u[i]],
+        ]
+        for p, i in zip(where, rows, strict=True)
+    ]
 
 
 def _gap_areas(data: MapData, services: list[str], lang: str) -> dict[str, Any]:
@@ -253,12 +297,14 @@ def _gap_areas(data: MapData, services: list[str], lang: str) -> dict[str, Any]:
 
 
 def _points(data: MapData, services: list[str], config: Config, lang: str) -> dict[str, Any]:
-    """The service points with their services (indices), mode, name and popup values."""
+    """The service points with their services (indices), mode, whether they are beyond the snap
+    tolerance (``o``, not used), name and popup values."""
     t = labels.ui(lang)
     actors = read_actors(config)
     pts = data.service_points
+    off = off_road_points(pts)
     props = []
-    for row, svcs in zip(_rows(pts), services_of(pts), strict=True):
+    for row, svcs, beyond in zip(_rows(pts), services_of(pts), off, strict=True):
         mode = _text(row.get("mode")) or "fixed"
         actor_id = _text(row.get("actor_id"))
         actor_name, sector = actor_id, ""
@@ -270,6 +316,7 @@ def _points(data: MapData, services: list[str], config: Config, lang: str) -> di
             {
                 "s": [services.index(s) for s in svcs if s in services],
                 "m": mode if mode in MODES else "fixed",
+                "o": bool(beyond),
                 "n": _text(row.get("name")),
                 "v": [
                     _text(row.get("name")),
@@ -350,34 +397,67 @@ def _roads(roads: gpd.GeoDataFrame | None) -> dict[str, Any] | None:
     return _features(gpd.GeoDataFrame(geometry=geoms, crs=CRS), names)
 
 
-def _labels(data: MapData, results_dir: Path) -> dict[str, list[list[Any]]]:
-    """Municipality names at a point inside each municipality, and place names, both as
-    ``[lat, lon, name]`` in the order they win space on the map (centres, then by population)."""
-    munis = data.municipalities
-    reps = munis.geometry.representative_point().to_crs(WGS84)
-    names = munis["name"] if "name" in munis else munis["code"]
+def _labels(data: MapData) -> dict[str, list[list[Any]]]:
+    """Names as ``[lat, lon, name]``, each list in the order its names win space on the map:
+    the study municipalities (at the pole of each), places (those in the study area first, then
+    towns, centres and villages, more people first; :func:`.maplabels.place_order`) and the
+    context municipalities."""
     out: dict[str, list[list[Any]]] = {
-        "municipalities": [
-            [round(p.y, COORD_DECIMALS), round(p.x, COORD_DECIMALS), _text(n)]
-            for p, n in zip(reps, names, strict=True)
-            if _text(n)
-        ],
+        "municipalities": _area_names(data.municipalities),
         "places": [],
+        "context": _area_names(data.context) if data.context is not None else [],
     }
-    if R.PLACES.layer in R.list_layers(results_dir):
-        places = R.read_layer(results_dir, R.PLACES)
-        places = places.loc[places.geometry.notna() & ~places.geometry.is_empty]
-        centre = places["kind"].astype(str).eq("centre") if "kind" in places else False
-        given = places["population"] if "population" in places else pd.Series(0.0, index=places.index)
-        people = pd.to_numeric(given, errors="coerce").fillna(0)
-        places = places.assign(_c=centre, _p=people).sort_values(["_c", "_p"], ascending=False, kind="stable")
-        pts = places.geometry.representative_point().to_crs(WGS84)
+    places = _drawable(data.places)
+    if places is not None:
+        import shapely
+
+        pts = places.geometry.representative_point()
+        study = data.municipalities.geometry.to_numpy()
+        inside = np.zeros(len(places), dtype=bool)
+        for g in study:
+            inside |= shapely.contains_xy(g, pts.x.to_numpy(), pts.y.to_numpy())
+        order = place_order(places, inside)
+        wgs = pts.to_crs(WGS84)
+        names = places["name"].to_numpy()
         out["places"] = [
-            [round(p.y, COORD_DECIMALS), round(p.x, COORD_DECIMALS), _text(n)]
-            for p, n in zip(pts, places["name"], strict=True)
-            if _text(n)
+            [round(wgs.iloc[i].y, COORD_DECIMALS), round(wgs.iloc[i].x, COORD_DECIMALS), _text(names[i])]
+            for i in order
+            if _text(names[i])
         ]
     return out
+
+
+def _area_names(munis: gpd.GeoDataFrame) -> list[list[Any]]:
+    """``[lat, lon, name]`` of each municipality, at the pole of inaccessibility of its largest
+    part (the point inside farthest from its edges), largest first."""
+    import geopandas as gpd
+    import shapely
+    from shapely.ops import polylabel
+
+    shown = _drawable(munis)
+    if shown is None:
+        return []
+    names = (shown["name"] if "name" in shown else shown["code"]).map(_text).to_numpy()
+    largest = [max(shapely.get_parts(g), key=lambda part: part.area) for g in shown.geometry]
+    poles = gpd.GeoSeries([polylabel(p, tolerance=_POLE_TOLERANCE_M) for p in largest], crs=shown.crs)
+    poles = poles.to_crs(WGS84)
+    order = np.lexsort((names, -shown.geometry.area.to_numpy()))
+    return [
+        [round(poles.iloc[i].y, COORD_DECIMALS), round(poles.iloc[i].x, COORD_DECIMALS), str(names[i])]
+        for i in order
+        if names[i]
+    ]
+
+
+def _context(data: MapData) -> dict[str, Any] | None:
+    """The context municipalities around the study area (drawn as a grey veil), or None."""
+    ctx = _drawable(data.context)
+    if ctx is None:
+        return None
+    import shapely
+
+    simple = ctx.set_geometry(shapely.simplify(ctx.geometry.to_numpy(), ROAD_SIMPLIFY_M))
+    return _features(simple, [{} for _ in range(len(simple))])
 
 
 def _words(lang: str) -> dict[str, str]:
@@ -386,7 +466,7 @@ def _words(lang: str) -> dict[str, str]:
     keys = (
         "service", "layers", "legend", "legend_points", "layer_gaps", "proposals", "legend_roads",
         "layer_places", "layer_municipality_names", "borders_layer", "osm_layer", "cell_distance",
-        "population", "unreachable", "km",
+        "population", "unreachable", "km", "layer_context",
     )  # fmt: skip
     return {k: t[k] for k in keys}
 
@@ -486,7 +566,8 @@ def write_html_map(
         "proposals": _proposals(data, svc_list, config, language),
         "roads": _roads(roads),
         "borders": _features(data.municipalities, [{} for _ in range(len(data.municipalities))]),
-        "labels": _labels(data, results_dir),
+        "context": _context(data),
+        "labels": _labels(data),
         "tiles": {"url": OSM_TILES, "attribution": OSM_ATTRIBUTION} if show_tiles else None,
     }
     page = (

@@ -51,7 +51,16 @@
       var a = s / 3, b = 2 * s / 3, lo = w, hi = s - w;
       return [a, lo, b, lo, b, a, hi, a, hi, b, b, b, b, hi, a, hi, a, b, lo, b, lo, a, a, a].join(' ');
     },
-    star: function (s, w) { return star(s / 2, s / 2 - w, (s / 2 - w) * 0.45); }
+    star: function (s, w) { return star(s / 2, s / 2 - w, (s / 2 - w) * 0.45); },
+    square: function (s, w) { var lo = w + 1, hi = s - w - 1; return [lo, lo, hi, lo, hi, hi, lo, hi].join(' '); },
+    cross: function (s, w) {
+      // a plus turned by 45 degrees
+      var c = s / 2, r = (c - w) * 0.95, a = r * 0.3, k = Math.SQRT1_2;
+      var plus = [[-a, -r], [a, -r], [a, -a], [r, -a], [r, a], [a, a], [a, r], [-a, r], [-a, a], [-r, a], [-r, -a], [-a, -a]];
+      return plus.map(function (p) {
+        return (c + (p[0] - p[1]) * k).toFixed(2) + ',' + (c + (p[0] + p[1]) * k).toFixed(2);
+      }).join(' ');
+    }
   };
 
   function markerSvg(sym) {
@@ -72,6 +81,12 @@
     }
     if (sym.kind === 'outline') {
       return { className: cls, color: sym.colour, weight: 2, fill: true, fillOpacity: 0 };
+    }
+    if (sym.kind === 'area') {
+      return {
+        className: cls, color: sym.edge, weight: 0.8, opacity: sym.opacity,
+        fill: true, fillColor: sym.colour, fillOpacity: sym.opacity
+      };
     }
     return { className: cls, color: sym.colour, weight: sym.weight, dashArray: sym.dash || null, fill: false };
   }
@@ -95,10 +110,11 @@
         'stroke-dasharray': st.dashArray || 'none'
       }));
     } else {
+      var filled = sym.kind === 'fill' || sym.kind === 'area';
       svg.appendChild(svgEl('rect', {
         x: 2, y: 1, width: 20, height: 12,
-        fill: sym.kind === 'fill' ? st.fillColor : 'none', 'fill-opacity': st.fillOpacity,
-        stroke: sym.kind === 'fill' ? '#555555' : st.color, 'stroke-width': sym.kind === 'fill' ? 0.6 : 2
+        fill: filled ? st.fillColor : 'none', 'fill-opacity': st.fillOpacity,
+        stroke: sym.kind === 'fill' ? '#555555' : st.color, 'stroke-width': filled ? 0.8 : 2
       }));
     }
     return svg;
@@ -150,8 +166,9 @@
   var map = L.map('at-map', { zoomControl: false, zoomSnap: 0.25 });
   map.attributionControl.setPrefix(false);
   window.arjenturvaMap = map;
-  [['at-cells', 405], ['at-roads', 410], ['at-gaps', 420], ['at-borders', 430], ['at-lines', 440],
-    ['at-points', 610], ['at-proposals', 620], ['at-labels', 650]].forEach(function (p) {
+  [['at-cells', 405], ['at-roads', 410], ['at-context', 415], ['at-gaps', 420], ['at-borders', 430],
+    ['at-lines', 440], ['at-marks', 605], ['at-points', 610], ['at-proposals', 620], ['at-labels', 650]
+  ].forEach(function (p) {
     map.createPane(p[0]).style.zIndex = p[1];
   });
   map.getPane('at-labels').style.pointerEvents = 'none';
@@ -193,18 +210,30 @@
         mark(g, key);
         return pathStyle(key);
       },
+      // cells given as points (postal areas) are dots of their class
+      pointToLayer: function (f, latlng) {
+        return L.circleMarker(latlng, { radius: 4, pane: 'at-cells', renderer: cellRenderer });
+      },
       onEachFeature: function (f, layer) {
         layer.bindTooltip(textNode(W.cell_distance + ': ' + km(f.properties.d[i]) + ' · ' +
           D.services[i].classes[f.properties.c[i]] + ' · ' + W.population + ': ' + f.properties.p),
         { sticky: true });
       }
     }));
+    // a cross on each cell the roads do not reach for this service
+    D.cells.unreachable.forEach(function (r) {
+      if (r[2].indexOf(i) < 0) return;
+      var m = marker([r[0], r[1]], 'unreachable', 'at-marks');
+      m.bindTooltip(textNode(S.unreachable.label));
+      g.addLayer(m);
+      mark(g, 'unreachable');
+    });
   }
 
   // the overlays; those that depend on the service are refilled by fill(i)
   function fillPoints(g, i) {
     ofService(D.points.fc, i).forEach(function (f) {
-      var c = f.geometry.coordinates, key = 'mode-' + f.properties.m;
+      var c = f.geometry.coordinates, key = f.properties.o ? 'off-road' : 'mode-' + f.properties.m;
       var m = marker([c[1], c[0]], key, 'at-points');
       m.bindPopup(popupTable(D.points.fields, f.properties.v), POPUP);
       m.bindTooltip(textNode(f.properties.n));
@@ -287,18 +316,28 @@
     mark(g, 'border');
   });
   var labelOrder = [];
-  function labelGroup(rows, key) {
-    return staticGroup(function (g) {
-      rows.forEach(function (r) {
-        var m = textLabel([r[0], r[1]], key, r[2]);
-        g.addLayer(m);
-        labelOrder.push({ marker: m, group: g });
-        mark(g, key);
-      });
+  function addLabels(g, rows, key) {
+    rows.forEach(function (r) {
+      var m = textLabel([r[0], r[1]], key, r[2]);
+      g.addLayer(m);
+      labelOrder.push({ marker: m, group: g });
+      mark(g, key);
     });
+  }
+  function labelGroup(rows, key) {
+    return staticGroup(function (g) { addLabels(g, rows, key); });
   }
   var muniNames = labelGroup(D.labels.municipalities, 'municipality-label');
   var placeNames = labelGroup(D.labels.places, 'place-label');
+  // the municipalities around the study area: a grey veil over the roads, and their names last
+  var context = staticGroup(function (g) {
+    if (!D.context) return;
+    g.addLayer(L.geoJSON(D.context, {
+      pane: 'at-context', interactive: false, style: function () { return pathStyle('context'); }
+    }));
+    mark(g, 'context');
+    addLabels(g, D.labels.context, 'context');
+  });
 
   var byService = [
     { name: W.legend_points, group: group(), fill: fillPoints },
@@ -309,6 +348,7 @@
     { name: W.legend_roads, group: roads, empty: !D.roads },
     { name: W.layer_municipality_names, group: muniNames, empty: !D.labels.municipalities.length },
     { name: W.layer_places, group: placeNames, empty: !D.labels.places.length },
+    { name: W.layer_context, group: context, empty: !D.context },
     { name: W.borders_layer, group: borders }
   ]);
 
