@@ -1,9 +1,10 @@
 """Nearest-facility sweeps (:func:`nearest_facility`) and the terms they share.
 
 Facilities enter one multi-source sweep on the transposed graph as seeds at the ends of their
-roads; each origin adds its access leg and the part of its road to either end, and an origin and
-a facility on the same road also get the direct drive along it. The origins' terms are kept
-with the snapped origins; :func:`prepare_sweeps` builds them ahead of worker processes.
+roads (a facility exactly at a node as a plain source there); each origin adds its access leg
+and the part of its road to either end, and an origin and a facility on the same road also get
+the direct drive along it. The origins' terms are kept with the snapped origins;
+:func:`prepare_sweeps` builds them ahead of worker processes.
 """
 
 from __future__ import annotations
@@ -310,9 +311,11 @@ def nearest_facility(
     The sweep runs on the transposed graph from all facilities at once (compiled Dijkstra with
     ``min_only=True``), so the cost counts in the direction home → service and one-way roads
     are respected. Each facility enters the sweep through a virtual node linked to the ends of
-    its road with the access leg and the part of the road to the snapped point; each origin adds
-    its own access leg and the part of its road to either end. An origin and a facility on the
-    same road also get the direct drive along it.
+    its road with the access leg and the part of the road to the snapped point (a facility
+    exactly at a node, with no access leg, is a plain source of the sweep there); each origin
+    adds its own access leg and the part of its road to either end. An origin and a facility on
+    the same road also get the direct drive along it. Of facilities equally near, the one
+    named may be any (of facilities at the same node, the lowest number).
 
     Parameters
     ----------
