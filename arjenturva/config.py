@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ConfigError
 from .road_defaults import DEFAULT_SNAP_TOLERANCE_M, DEFAULT_SPEED_FACTORS, DEFAULT_SPEEDS_KMH
+from .route_config import RouteConfig
 from .schema import AREA_CLASSES, DEMAND_COLUMNS, SECTORS
 
 DEFAULT_CONFIG_NAME = "arjenturva.yaml"
@@ -47,6 +48,7 @@ class Inputs(_Model):
     service_points: InputSpec
     actors: InputSpec | None = None
     places: InputSpec | None = None
+    vehicles: InputSpec | None = None  # mobile actors' vehicles, for `arjenturva routes`
 
 
 def _default_speed_kmh() -> dict[str, float]:
@@ -124,6 +126,8 @@ class Label(_Model):
 
 class MobileRule(_Model):
     required_days: float = Field(default=5, gt=0)
+    stop_min: float = Field(default=30, gt=0, description="minutes a route stops for the service")
+    min_people_per_stop: float = Field(default=20, ge=0, description="fewest residents a route stop serves")
 
 
 ProposalMode = Literal["fixed", "mobile", "remote"]
@@ -352,6 +356,7 @@ class Config(_Model):
     proposals: ProposalConfig = Field(default_factory=ProposalConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
     scenarios: dict[str, ScenarioConfig] = Field(default_factory=dict)
+    routes: RouteConfig = Field(default_factory=RouteConfig)
 
     # Set by the loader, not read from YAML.
     base_dir: Path = Field(default=Path("."), exclude=True)

@@ -558,6 +558,19 @@ ACTORS = [
      "Kaarnavaaran kirkonkylä", (0.25, 0.75), 80, "mobile", True, 0.4, "fi"),
 ]
 
+# Vehicles of mobile actors (`arjenturva routes`): blank base = the actor's, weekdays in English or Finnish.
+VEHICLE_ROWS: list[dict[str, object]] = [
+    {"vehicle_id": vid, "name": name, "actor_id": aid, "x": x, "y": y, "hours_per_day": hours, "weekdays": days,
+     "max_duration_min": dur, "max_distance_km": km, "cost_per_km": cost, "services": services}
+    for vid, name, aid, x, y, hours, days, dur, km, cost, services in [
+        ("TA-KA", "Terveysauto Kaarnavaara", "A19", "", "", 8, "ma;ti;ke;to;pe", "", 300, "", "health_station"),
+        ("TA-RO", "Terveysauto Routajärvi", "A03", "", "", 8, "mon;tue;wed;thu;fri", 450, 300, 0.8,
+         "health_station"),
+        ("KAUPPA", "Kauppa-auto Vaara", "A20", 440471, 7305009, 9, "tue;fri", "", 350, "", "grocery;post"),
+        ("KIRJASTO", "Kirjastoauto Kaarnavaara", "A01", "", "", 7.5, "mon;wed;thu", "", 250, "", "library"),
+    ]
+]
+
 # Gaps built into the data (checked below against road distances on the generated network).
 GAP_SPEC = {
     "health_station": ["Ylä-Kaarna", "Kaarnalampi", "Palovaara", "Honkaniemi", "Korpiranta"],
@@ -618,6 +631,7 @@ def config_text() -> str:
         "  service_points: {path: service_points.csv}     # lon/lat (WGS84)",
         "  actors: {path: actors.csv}                     # x/y (EPSG:3067)",
         "  places: {path: places.gpkg}                    # villages, used to name gap areas",
+        "  vehicles: {path: vehicles.csv}                 # mobile actors' vehicles, for `arjenturva routes`",
         "# each input may declare `attribution:` (source and licence); maps and reports show them",
         "",
         "network:",
@@ -702,6 +716,7 @@ never these files by hand.
 | `roads.osm` | OpenStreetMap XML, {nnodes} nodes, {nways} ways: town grids, trunk/primary main road, secondary/tertiary/unclassified roads, long dead ends, one car ferry, one track and one footway |
 | `service_points.csv` | {npoints} service points (lon/lat), fixed, mobile and remote |
 | `actors.csv` | {nactors} actors in all ten sectors (x/y in EPSG:3067) |
+| `vehicles.csv` | 4 vehicles of mobile actors for `arjenturva routes`: two health buses, a shop van, a mobile library |
 | `expected_gaps.json` | the gaps built in, with road distances, for tests |
 
 Population: suppressed small counts follow Statistics Finland's convention: cells under 10
@@ -785,6 +800,7 @@ def main(argv: list[str] | None = None) -> int:
     write_osm(net, out / "roads.osm")
     write_csv(point_rows, out / "service_points.csv")
     write_csv(actor_rows, out / "actors.csv")
+    write_csv(VEHICLE_ROWS, out / "vehicles.csv")
     (out / "arjenturva.yaml").write_text(config_text(), encoding="utf-8")
     (out / "expected_gaps.json").write_text(json.dumps(expected, ensure_ascii=False, indent=2) + "\n",
                                             encoding="utf-8")

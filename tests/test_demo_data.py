@@ -23,7 +23,7 @@ SCRIPT = REPO / "scripts" / "make_demo.py"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 EXPECTED_FILES = {
     "README.md", "arjenturva.yaml", "municipalities.gpkg", "population.gpkg", "places.gpkg", "roads.osm",
-    "service_points.csv", "actors.csv", "expected_gaps.json",
+    "service_points.csv", "actors.csv", "expected_gaps.json", "vehicles.csv",
 }
 
 

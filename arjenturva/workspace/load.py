@@ -14,6 +14,7 @@ from .checks import _where
 from .layers import _load_actors, _load_municipalities, _load_places, _load_population, _load_service_points
 from .model import Workspace
 from .study import split_study_area, study_area_problems
+from .vehicles import load_vehicles
 
 
 def load_workspace(config: Config, *, progress: Callable[[str], None] | None = None) -> Workspace:
@@ -47,6 +48,7 @@ def load_workspace(config: Config, *, progress: Callable[[str], None] | None = N
     say("actors")
     actors = _load_actors(config, munis, problems)
     places = _load_places(config, problems)
+    vehicles = load_vehicles(config, actors, problems)
     if points is not None and actors is not None:
         known = set(actors["actor_id"])
         folded = {a.casefold(): a for a in known}
@@ -117,6 +119,7 @@ def load_workspace(config: Config, *, progress: Callable[[str], None] | None = N
         service_points=points,
         actors=actors,
         places=places,
+        vehicles=vehicles,
         warnings=[p for p in problems if p.severity != "error"],
         files=files,
     )

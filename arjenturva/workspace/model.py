@@ -28,6 +28,8 @@ class Workspace:
     """Municipalities around the study area: their points and roads count, their people do not."""
     left_out: LeftOut = field(default_factory=LeftOut)
     """Population in context municipalities, left out of the indicators."""
+    vehicles: gpd.GeoDataFrame | None = None
+    """Mobile actors' vehicles (``inputs.vehicles``), with their bases, for ``arjenturva routes``."""
     warnings: list[Problem] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
 
@@ -43,6 +45,7 @@ class Workspace:
                 "service_points": len(self.service_points),
                 "actors": 0 if self.actors is None else len(self.actors),
                 "places": 0 if self.places is None else len(self.places),
+                "vehicles": 0 if self.vehicles is None else len(self.vehicles),
             },
             "municipalities": [f"{r.code} {r.name}" for r in self.municipalities.itertuples(index=False)],
             "context_municipalities": [
