@@ -10,7 +10,8 @@ Networks:
   the same :func:`build_network` path as a user's road file.
 
 Every timed step runs ``--repeat`` times and the table shows the median and the best; both sides
-of a comparison get the same repetitions, in one process. Memory is measured in a separate,
+of a comparison get the same repetitions, in one process (the engine's and plain scipy's sweeps
+in turn, round by round). Memory is measured in a separate,
 untimed pass (tracemalloc slows what it traces).
 
 * **build**: :func:`build_network` from the source file with the cache off. The first build of a
@@ -72,6 +73,19 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[list[float], Any]:
         out = fn()
         times.append(time.perf_counter() - t0)
     return times, out
+
+
+def timed_together(fns: list[Callable[[], Any]], repeat: int) -> list[tuple[list[float], Any]]:
+    """Wall times of ``repeat`` rounds of the functions in turn (so that a change of load
+    touches all alike), and each one's last result."""
+    times: list[list[float]] = [[] for _ in fns]
+    out: list[Any] = [None] * len(fns)
+    for _ in range(repeat):
+        for k, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            out[k] = fn()
+            times[k].append(time.perf_counter() - t0)
+    return list(zip(times, out, strict=True))
 
 
 def med(times: list[float]) -> float:
@@ -163,10 +177,12 @@ def bench_source(name: str, cfg: NetworkConfig, base_dir: Path, rows: list[dict[
         fac = snap_points(net, node_xy[fac_nodes])
         fac100 = fac if k == 100 else fac100
         used = _sweep_choice(net, fac, k)
-        eng_t, res = timed(lambda fac=fac: nearest_facility(net, node_pts, fac), rep)
-        full_t, full = timed(lambda fac=fac: nearest_facility(net, node_pts, fac, contract="never"), rep)
-        sp_t, (sd, _pred, src) = timed(lambda f=fac_nodes: dijkstra(
-            g_t, directed=True, indices=f, min_only=True, return_predecessors=True), rep)
+        (eng_t, res), (full_t, full), (sp_t, (sd, _pred, src)) = timed_together([
+            lambda fac=fac: nearest_facility(net, node_pts, fac),
+            lambda fac=fac: nearest_facility(net, node_pts, fac, contract="never"),
+            lambda f=fac_nodes: dijkstra(g_t, directed=True, indices=f, min_only=True,
+                                         return_predecessors=True),
+        ], rep)
         same = bool(np.allclose(res.cost, sd, rtol=1e-9, atol=1e-6)
                     and np.allclose(full.cost, sd, rtol=1e-9, atol=1e-6)
                     and np.array_equal(res.facility >= 0, src >= 0))
