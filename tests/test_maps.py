@@ -26,7 +26,7 @@ from arjenturva import api, labels
 from arjenturva import results as R
 from arjenturva.config import ServiceConfig
 from arjenturva.errors import InputFileError, OutputExistsError
-from arjenturva.export import mapdata, mapframe, maplabels, maplegend, mapworkers, static_maps
+from arjenturva.export import mapdata, mapframe, maplabels, maplegend, maptext, mapworkers, static_maps
 
 SERVICES = ["health_station", "grocery"]
 #: Services of the recorded run: post has proposed mobile and remote services on the demo.
@@ -90,10 +90,11 @@ def _in_view(coll: Any, frame: Any) -> bool:
     return False
 
 
-def _record(fig: Any, sections: list[maplegend.Section]) -> MapRecord:
+def _record(fig: Any, sections: list[maplegend.Section], stamps: list[maptext.Stamp]) -> MapRecord:
     import shapely
     from matplotlib.collections import PathCollection
     from matplotlib.colors import to_hex
+    from matplotlib.transforms import Bbox
 
     ax = fig.axes[0]
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
@@ -111,19 +112,25 @@ def _record(fig: Any, sections: list[maplegend.Section]) -> MapRecord:
         if gid == "gaps":
             gaps += [tuple(p.get_extents().extents) for p in coll.get_paths()]  # type: ignore[misc]
     fig.draw_without_rendering()
+
+    def stamped(gid: str) -> list[tuple[str, Any]]:
+        return [(s.text, Bbox.from_extents(*s.box)) for s in stamps if s.gid.startswith(gid)]
+
     boxes = [(t.get_text(), t.get_window_extent()) for t in ax.texts if str(t.get_gid()).startswith("label:")]
+    boxes += stamped("label:")
     legend = frozenset(h.get_gid() for _, entries in sections for h, _ in entries)
-    texts = [t.get_text() for t in fig.texts] + [t.get_text() for t in fig.axes[1].texts]
+    texts = [t.get_text() for t in fig.texts] + [s.text for s in stamps]
     collections = [str(c.get_gid()) for c in ax.collections]
     symbols = {
         str(c.get_gid()): ax.transData.transform(np.asarray(c.get_offsets(), dtype=float).reshape(-1, 2))
         for c in ax.collections
         if isinstance(c, PathCollection)
     }
-    # the scale bar's box and the north arrow, when they are on the map
+    # the scale bar's box and numbers and the north arrow, when they are on the map
     furniture = [p.get_window_extent() for p in ax.patches]
     furniture += [t.get_window_extent() for t in ax.texts if t.get_gid() is None]
-    places = [t.get_window_extent() for t in ax.texts if t.get_gid() == "label:place"]
+    furniture += [box for _, box in stamped("scale")] if ax.patches else []
+    places = [box for _, box in stamped("label:place")]
     to_display = ax.transData.frozen().transform
     return MapRecord(
         legend,
@@ -155,13 +162,13 @@ def _record_maps(
     pending: list[list[maplegend.Section]] = []
     real_legend, real_save = static_maps.draw_legend, static_maps.save_png
 
-    def legend(ax: Any, sections: list[maplegend.Section], **kw: Any) -> None:
+    def legend(fig: Any, sections: list[maplegend.Section], **kw: Any) -> list[maptext.Stamp]:
         pending.append(sections)
-        real_legend(ax, sections, **kw)
+        return real_legend(fig, sections, **kw)
 
-    def save(fig: Any, path: Path, dpi: int) -> Path:
-        records[path.name] = _record(fig, pending.pop())
-        return real_save(fig, path, dpi)
+    def save(fig: Any, path: Path, dpi: int, stamps: list[maptext.Stamp]) -> Path:
+        records[path.name] = _record(fig, pending.pop(), stamps)
+        return real_save(fig, path, dpi, stamps)
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(static_maps, "draw_legend", legend)
@@ -377,11 +384,12 @@ def test_legend_of_a_map_without_ferry_or_proposals(
     """A map whose frame holds no ferry and whose results hold no proposals lists neither."""
     results = _copy_results(demo, tmp_path / "results")
     sections: list[list[maplegend.Section]] = []
-    monkeypatch.setattr(static_maps, "draw_legend", lambda ax, s, **kw: sections.append(s))
+    monkeypatch.setattr(static_maps, "draw_legend", lambda fig, s, **kw: sections.append(s) or [])
     data = mapdata.read_map_data(results, demo.workspace.config)
     bare = mapdata.MapData(data.population, data.gap_areas, data.service_points, data.municipalities)
     no_ferry = roads.loc[roads["road_class"].map(mapdata.road_group) != "ferry"]
-    layers = static_maps._Layers(bare, no_ferry, demo.workspace.config, "en", (), ("grocery",))
+    tiles = maptext.TextTiles(150)
+    layers = static_maps._Layers(bare, no_ferry, demo.workspace.config, "en", (), ("grocery",), tiles)
     frame = static_maps._build_frame(layers, None)
     static_maps._service_map(layers, frame, "grocery", path=tmp_path / "g.png")
     keys = {h.get_gid() for _, entries in sections[0] for h, _ in entries}
@@ -530,8 +538,11 @@ def test_long_credits_wrap(demo: api.RunResult) -> None:
 
     fig = Figure()
     credits = [f"Source number {i} © Some Agency (CC BY 4.0)" for i in range(8)]
-    mapframe.draw_titles(fig, "T", "S", lang="en", config=demo.workspace.config, credits=credits)
-    lines = [t.get_text() for t in fig.texts[3:]]
+    tiles = maptext.TextTiles(100)
+    stamps = mapframe.draw_titles(
+        fig, "T", "S", lang="en", config=demo.workspace.config, credits=credits, tiles=tiles
+    )
+    lines = [s.text for s in stamps[1:]]
     assert len(lines) > 1 and all(len(line) <= 160 for line in lines)
     assert " ".join(lines) == " · ".join(credits)
 

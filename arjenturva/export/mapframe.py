@@ -3,7 +3,7 @@ lines as one collection (:func:`draw_shapes`, not one artist per feature), title
 the run's credits, and the PNG save.
 
 Every PNG map is a fixed-size figure (:data:`FIG_PX`) with the map axes on the left and the legend
-axes on the right; :mod:`.static_maps` draws the layers into it, :mod:`.maplegend` the legend, the
+column on the right; :mod:`.static_maps` draws the layers into it, :mod:`.maplegend` the legend, the
 scale bar and the north arrow, :mod:`.maplabels` the names. Every artist a map draws carries a
 ``gid`` naming what it shows (``mode:fixed``, ``road:ferry``, ``gaps``, …), so a legend can be
 checked against the layers drawn.
@@ -21,6 +21,7 @@ import numpy as np
 from .. import labels
 from ..io import atomic_path, build_date
 from .mapdata import SEA_COLOUR
+from .maptext import Stamp, TextStyle, TextTiles, stamp
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -53,13 +54,22 @@ def map_axes_px() -> tuple[float, float]:
     return _MAP_RECT[2] * FIG_PX[0], _MAP_RECT[3] * FIG_PX[1]
 
 
-def legend_axes_px() -> tuple[float, float]:
-    """Width and height of the legend axes in pixels."""
-    return _LEGEND_RECT[2] * FIG_PX[0], _LEGEND_RECT[3] * FIG_PX[1]
+def map_rect_px() -> tuple[float, float, float, float]:
+    """The map axes in figure pixels: left, bottom, width, height."""
+    return _px(_MAP_RECT)
 
 
-def new_figure(config: Config) -> tuple[Figure, Axes, Axes]:
-    """A blank map figure: (figure, map axes, legend axes)."""
+def legend_rect_px() -> tuple[float, float, float, float]:
+    """The legend's column right of the map in figure pixels: left, bottom, width, height."""
+    return _px(_LEGEND_RECT)
+
+
+def _px(rect: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    return rect[0] * FIG_PX[0], rect[1] * FIG_PX[1], rect[2] * FIG_PX[0], rect[3] * FIG_PX[1]
+
+
+def new_figure(config: Config) -> tuple[Figure, Axes]:
+    """A blank map figure and its map axes (the legend is drawn in figure pixels beside it)."""
     from matplotlib.figure import Figure
 
     dpi = config.export.map_dpi
@@ -71,11 +81,7 @@ def new_figure(config: Config) -> tuple[Figure, Axes, Axes]:
     ax.set_yticks([])
     for spine in ax.spines.values():
         spine.set_edgecolor("#9a9a9a")
-    leg_ax = fig.add_axes(_LEGEND_RECT)
-    leg_ax.axis("off")
-    leg_ax.set_xlim(0, 1)
-    leg_ax.set_ylim(0, 1)
-    return fig, ax, leg_ax
+    return fig, ax
 
 
 def frame_extent(bounds: Sequence[float], margin: float = 0.04) -> Box:
@@ -177,10 +183,18 @@ def patch_collection(paths: Sequence[MplPath], *, gid: str, **style: Any) -> Pat
 
 
 def draw_titles(
-    fig: Figure, title: str, subtitle: str, *, lang: str, config: Config, credits: Sequence[str]
-) -> None:
+    fig: Figure,
+    title: str,
+    subtitle: str,
+    *,
+    lang: str,
+    config: Config,
+    credits: Sequence[str],
+    tiles: TextTiles,
+) -> list[Stamp]:
     """The title and subtitle above the map, and the footer: the workspace name, today's date,
-    the suppression note and the run's credits (see :func:`arjenturva.export.tables.run_credits`)."""
+    the suppression note and the run's credits (see :func:`arjenturva.export.tables.run_credits`);
+    returns the footer's lines to stamp (the same on every map)."""
     t = labels.ui(lang)
     fig.text(0.03, 0.955, title, fontsize=21, fontweight="bold", va="center", ha="left")
     fig.text(0.03, 0.912, subtitle, fontsize=12.5, color="#333333", va="center", ha="left")
@@ -188,19 +202,22 @@ def draw_titles(
         f"{config.name} · {t['created'].format(date=labels.format_date(build_date(), lang))} · "
         f"{t['cells_note'].format(n=config.export.suppress_below)}"
     )
-    fig.text(0.03, 0.052, foot, fontsize=9.5, color="#333333", ha="left", va="center")
+    w, h = FIG_PX
+    stamps = [tiles.stamp(foot, TextStyle(9.5, colour="#333333"), 0.03 * w, 0.052 * h, gid="footer")]
     lines = textwrap.wrap(" · ".join(credits), _CREDIT_CHARS) or [""]
     # One line sits where it always did; more share the band below the footer line.
     step = min(0.018, 0.028 / max(len(lines) - 1, 1))
     top = 0.026 if len(lines) == 1 else 0.036
-    size = 9.5 if step >= 0.018 else 8.0
+    style = TextStyle(9.5 if step >= 0.018 else 8.0, colour="#333333")
     for i, line in enumerate(lines):
-        fig.text(0.03, top - i * step, line, fontsize=size, color="#333333", ha="left", va="center")
+        stamps.append(tiles.stamp(line, style, 0.03 * w, (top - i * step) * h, gid="footer"))
+    return stamps
 
 
-def save_png(fig: Figure, path: Path, dpi: int) -> Path:
-    """Save the figure as a PNG file with a palette of :data:`_PNG_COLOURS` colours (fast octree
-    quantisation: a map has few colours, and the file is a third of an RGB one), atomically.
+def save_png(fig: Figure, path: Path, dpi: int, stamps: Sequence[Stamp] = ()) -> Path:
+    """Render the figure, stamp ``stamps`` on it (:mod:`.maptext`) and save it as a PNG file with a
+    palette of :data:`_PNG_COLOURS` colours (fast octree quantisation: a map has few colours, and
+    the file is a third of an RGB one), atomically.
 
     The file holds only the pixels and the resolution, so the same map is always the same bytes.
     """
@@ -208,9 +225,10 @@ def save_png(fig: Figure, path: Path, dpi: int) -> Path:
 
     canvas = _agg_canvas(fig)
     canvas.draw()
-    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-    rgb = image.convert("RGB")
-    palette = rgb.quantize(_PNG_COLOURS, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    pixels = np.asarray(canvas.buffer_rgba())  # the renderer's own buffer: stamped in place
+    stamp(pixels, stamps)
+    image = Image.frombuffer("RGBA", canvas.get_width_height(), pixels, "raw", "RGBA", 0, 1).convert("RGB")
+    palette = image.quantize(_PNG_COLOURS, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
     with atomic_path(path) as tmp:
         palette.save(tmp, format="png", dpi=(dpi, dpi), compress_level=3)
     return path

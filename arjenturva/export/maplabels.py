@@ -8,7 +8,8 @@ names and their dots, service point symbols, the scale bar and the north arrow; 
 inside the map. A municipality's name is centred on the pole of inaccessibility of its part in
 the frame and moved within that part when it must; it avoids population dots where it can, and
 service points unless it has no other place (it lies under them, so they stay visible). A
-place's name sits beside its dot, which is drawn only when the name is. Names that find no free
+place's name sits beside its dot, which is drawn only when the name is, on top of the map
+(stamped, :mod:`.maptext`). Names that find no free
 position are left out. Text widths come from the glyph advances of the font matplotlib draws
 with, so the search never renders anything and the same data always give the same map.
 """
@@ -23,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from .mapdata import PLACE_STYLE
-from .mapframe import Box, map_axes_px
+from .mapframe import Box, map_axes_px, map_rect_px
+from .maptext import Stamp, TextStyle, TextTiles
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -131,7 +133,7 @@ def place_order(places: gpd.GeoDataFrame, first: np.ndarray | None = None) -> np
 def name_styles(n_study: int) -> tuple[NameStyle, NameStyle, NameStyle]:
     """Styles of study municipality, place and context municipality names on a frame holding
     ``n_study`` study municipalities (smaller the more there are)."""
-    muni = 13.0 if n_study <= 6 else 11.0 if n_study <= _REGIONAL_ABOVE else 8.5
+    muni = 13.0 if n_study <= 6 else 11.0 if n_study <= _REGIONAL_ABOVE else 8.0
     place = 10.0 if n_study <= 6 else 8.5
     return (
         NameStyle(muni, bold=True, zorder=_UNDER_SYMBOLS),
@@ -388,39 +390,49 @@ def symbols_drawn(ax: Axes) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
     return (*stack(hard), *stack(soft))
 
 
-def draw_names(ax: Axes, names: Names) -> bool:
-    """Write the names placed on a frame, with a white halo, and the dots of the places named
-    (under the service points' symbols); returns whether any place was named."""
+def draw_names(ax: Axes, names: Names, extent: Box, tiles: TextTiles) -> tuple[bool, list[Stamp]]:
+    """Write the names placed on a frame with a white halo: municipality names under the point
+    symbols (text on the map), place names on top (stamped, :mod:`.maptext`), and the dots of the
+    places named (under the symbols). Returns whether any place was named, and the stamps."""
     import matplotlib.patheffects as pe
 
     halo = [pe.withStroke(linewidth=2 * _HALO_PT, foreground="white")]
+    left, bottom, width, _ = map_rect_px()
+    scale = width / (extent[2] - extent[0])
+    stamps = []
     for lab in names.labels:
+        st = lab.style
+        if st.zorder > _UNDER_SYMBOLS:
+            look = TextStyle(st.size, bold=st.bold, italic=st.italic, colour=st.colour, halo=True)
+            x, y = left + (lab.x - extent[0]) * scale, bottom + (lab.y - extent[1]) * scale
+            stamps.append(tiles.stamp(lab.text, look, x, y, ha="center", va="center", gid=lab.gid))
+            continue
         ax.text(
             lab.x,
             lab.y,
             lab.text,
             ha="center",
             va="center",
-            fontsize=lab.style.size,
-            fontweight="bold" if lab.style.bold else "normal",
-            fontstyle="italic" if lab.style.italic else "normal",
-            color=lab.style.colour,
-            zorder=lab.style.zorder,
+            fontsize=st.size,
+            fontweight="bold" if st.bold else "normal",
+            fontstyle="italic" if st.italic else "normal",
+            color=st.colour,
+            zorder=st.zorder,
             path_effects=halo,
             gid=lab.gid,
         )
     if not len(names.dots):
-        return False
-    st = PLACE_STYLE
+        return False, stamps
+    dot = PLACE_STYLE
     ax.scatter(
         names.dots[:, 0],
         names.dots[:, 1],
-        marker=st["marker"],
-        s=st["size"],
-        c=st["color"],
-        edgecolors=st["edge"],
+        marker=dot["marker"],
+        s=dot["size"],
+        c=dot["color"],
+        edgecolors=dot["edge"],
         linewidths=0.8,
         zorder=8,
         gid="places",
     )
-    return True
+    return True, stamps

@@ -4,8 +4,9 @@ scale bar and the north arrow.
 The scale bar and the north arrow go in the corners of the map axes where they cover least of the
 study area and its symbols, or below the legend when every corner covers much
 (:func:`choose_furniture`). Their boxes are worked out in pixels of the map axes, so name labels
-(:mod:`.maplabels`) keep clear of them. The legend is drawn entry by entry in the legend axes;
-every handle carries the ``gid`` of the layer it stands for.
+(:mod:`.maplabels`) keep clear of them. The legend is drawn entry by entry in its column right of
+the map (figure pixels; its words stamped, :mod:`.maptext`); every handle carries the ``gid`` of
+the layer it stands for.
 """
 
 from __future__ import annotations
@@ -29,10 +30,12 @@ from .mapdata import (
     ROAD_STYLE,
     UNREACHABLE_STYLE,
 )
-from .mapframe import BORDER_COLOUR, CONTEXT_BORDER_COLOUR, Box, legend_axes_px, map_axes_px
+from .mapframe import BORDER_COLOUR, CONTEXT_BORDER_COLOUR, Box, legend_rect_px, map_axes_px, map_rect_px
+from .maptext import Stamp, TextStyle, TextTiles
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 _LEGEND_CHARS: Final = 30  # legend lines longer than this wrap (the legend axes' width)
 #: Scale bar and north arrow, in pixels at 150 dpi (scaled with the dpi): margin from the axes'
@@ -48,6 +51,8 @@ _CORNER_SLACK: Final = 0.02
 OUTSIDE_ABOVE: Final = 0.25
 #: Height (px at 150 dpi) kept free for them at the bottom of the legend column.
 _OUTSIDE_H: Final = 190.0
+
+_SCALE_TEXT: Final = TextStyle(9.0)
 
 #: Corners of the map axes (lower left, lower right, upper left, upper right), in the order the
 #: scale bar and the north arrow prefer them.
@@ -171,71 +176,70 @@ def choose_furniture(extent: Box, dpi: float, cost: Callable[[Box], float]) -> F
     return Furniture(length_m, scale_corner=bar_at, arrow_corner=arrow_at)
 
 
-def draw_furniture(ax: Axes, leg_ax: Axes, furniture: Furniture, *, lang: str) -> None:
-    """Draw the two-segment scale bar (kilometres) and the north arrow (grid north of
-    ETRS-TM35FIN) where ``furniture`` puts them."""
-    from matplotlib.patches import Rectangle
+def _origin_px(outside: bool) -> tuple[float, float]:
+    """Figure pixel of the lower left corner of the map axes, or of the legend column."""
+    rect = legend_rect_px() if outside else map_rect_px()
+    return rect[0], rect[1]
 
-    dpi = ax.figure.dpi
+
+def draw_furniture(ax: Axes, furniture: Furniture, *, lang: str, tiles: TextTiles) -> list[Stamp]:
+    """Draw the two-segment scale bar (kilometres) and the north arrow (grid north of
+    ETRS-TM35FIN) where ``furniture`` puts them; returns the scale bar's numbers to stamp."""
+    from matplotlib.patches import Rectangle
+    from matplotlib.transforms import IdentityTransform
+
+    fig = ax.figure
+    dpi = fig.dpi
     s = dpi / 150
     x0, x1 = ax.get_xlim()
-    bar_px, arrow_px = _furniture_px(furniture, _length_px((x0, 0.0, x1, 1.0), furniture.length_m), dpi)
-    target = leg_ax if furniture.outside else ax
-    w_px, h_px = legend_axes_px() if furniture.outside else map_axes_px()
-    fx, fy = 1 / w_px, 1 / h_px  # axes fraction per pixel
-    bar = (bar_px[0] * fx, bar_px[1] * fy, bar_px[2] * fx, bar_px[3] * fy)
-    arrow = (arrow_px[0] * fx, arrow_px[1] * fy, arrow_px[2] * fx, arrow_px[3] * fy)
-    tr = target.transAxes
-    target.add_patch(
+    bar, arrow = _furniture_px(furniture, _length_px((x0, 0.0, x1, 1.0), furniture.length_m), dpi)
+    ox, oy = _origin_px(furniture.outside)
+    pixels = IdentityTransform()
+    # on the map the furniture belongs to its axes (clipped there); below the legend, to the figure
+    add = fig.add_artist if furniture.outside else ax.add_artist
+    add(
         Rectangle(
-            (bar[0], bar[1]),
+            (ox + bar[0], oy + bar[1]),
             bar[2] - bar[0],
             bar[3] - bar[1],
-            transform=tr,
+            transform=pixels,
             facecolor="white",
             edgecolor="none",
             alpha=0.8,
             zorder=20,
         )
     )
-    bx = bar[0] + (_BAR_PAD + _BAR_OVERHANG) * s * fx
-    by = bar[1] + _BAR_PAD * s * fy
-    length = bar[2] - bar[0] - 2 * (_BAR_PAD + _BAR_OVERHANG) * s * fx
+    bx = ox + bar[0] + (_BAR_PAD + _BAR_OVERHANG) * s
+    by = oy + bar[1] + _BAR_PAD * s
+    length = bar[2] - bar[0] - 2 * (_BAR_PAD + _BAR_OVERHANG) * s
     for i in range(2):
-        target.add_patch(
+        add(
             Rectangle(
                 (bx + i * length / 2, by),
                 length / 2,
-                _BAR_H * s * fy,
-                transform=tr,
+                _BAR_H * s,
+                transform=pixels,
                 facecolor="black" if i == 0 else "white",
                 edgecolor="black",
                 linewidth=0.8,
                 zorder=21,
             )
         )
+    stamps = []
     for frac in (0, 0.5, 1):
         km = furniture.length_m * frac / 1000
         text = labels.format_number(km, lang, 0 if float(km).is_integer() else 1)
         if frac == 1:
             text += " km"
-        target.text(
-            bx + length * frac,
-            by + (_BAR_H + 4) * s * fy,
-            text,
-            transform=tr,
-            ha="center",
-            va="bottom",
-            fontsize=9,
-            zorder=22,
-        )
-    cx = (arrow[0] + arrow[2]) / 2
-    target.annotate(
+        at = (bx + length * frac, by + (_BAR_H + 4) * s)
+        stamps.append(tiles.stamp(text, _SCALE_TEXT, *at, ha="center", va="bottom", gid="scale"))
+    cx = ox + (arrow[0] + arrow[2]) / 2
+    ax.annotate(
         labels.ui(lang)["north"],
-        xy=(cx, arrow[3] - 6 * s * fy),
-        xytext=(cx, arrow[1] + 22 * s * fy),
-        xycoords=tr,
-        textcoords=tr,
+        xy=(cx, oy + arrow[3] - 6 * s),
+        xytext=(cx, oy + arrow[1] + 22 * s),
+        xycoords="figure pixels",
+        textcoords="figure pixels",
         ha="center",
         va="center",
         fontsize=14,
@@ -244,36 +248,34 @@ def draw_furniture(ax: Axes, leg_ax: Axes, furniture: Furniture, *, lang: str) -
         arrowprops={"arrowstyle": "-|>,head_width=0.5,head_length=1.0", "color": "black", "lw": 2.2},
         bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.8},
     )
+    return stamps
 
 
-# --- legend --------------------------------------------------------------------------------------
-
-
-def _draw_handle(ax: Axes, handle: Any, x: float, y: float, w: float, h: float) -> None:
-    """Draw a legend handle (a Patch or a Line2D template) in the box centred at (x + w/2, y)."""
+def _draw_handle(fig: Figure, handle: Any, x: float, y: float, w: float, h: float) -> None:
+    """Draw a legend handle (a Patch or a Line2D template) in the box (figure pixels) of width
+    ``w`` and height ``h`` centred on height ``y``."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Rectangle
+    from matplotlib.transforms import IdentityTransform
 
-    tr = ax.transAxes
+    pixels = IdentityTransform()
     if isinstance(handle, Line2D):
+        line = Line2D([], [])
+        line.update_from(handle)
         if handle.get_marker() not in (None, "None", "none", ""):
-            line = Line2D([x + w / 2], [y], transform=tr, linestyle="none")
-            line.update_from(handle)
             line.set_data([x + w / 2], [y])
         else:
-            line = Line2D([x, x + w], [y, y], transform=tr)
-            line.update_from(handle)
             line.set_data([x, x + w], [y, y])
-        line.set_transform(tr)
+        line.set_transform(pixels)
         line.set_gid(handle.get_gid())
-        ax.add_line(line)
+        fig.add_artist(line)
         return
-    ax.add_patch(
+    fig.add_artist(
         Rectangle(
             (x, y - h / 2),
             w,
             h,
-            transform=tr,
+            transform=pixels,
             facecolor=handle.get_facecolor(),
             edgecolor=handle.get_edgecolor(),
             linewidth=handle.get_linewidth(),
@@ -282,12 +284,15 @@ def _draw_handle(ax: Axes, handle: Any, x: float, y: float, w: float, h: float) 
     )
 
 
-def draw_legend(ax: Axes, sections: Sequence[Section], *, bottom_px: float = 0.0) -> None:
-    """The legend in the legend axes, from the top: bold section headings, then one line per
-    entry (its symbol and its words, wrapped); empty sections are skipped. The legend keeps
-    ``bottom_px`` free at the bottom (it is set smaller when it would not fit)."""
-    dpi = ax.figure.dpi
-    w_px, h_px = legend_axes_px()
+def draw_legend(
+    fig: Figure, sections: Sequence[Section], *, tiles: TextTiles, bottom_px: float = 0.0
+) -> list[Stamp]:
+    """The legend in its column right of the map, from the top: bold section headings, then one
+    line per entry (its symbol and its words, wrapped); empty sections are skipped. It keeps
+    ``bottom_px`` free at the bottom (its type is set smaller when it would not fit). Returns the
+    words to stamp (:mod:`.maptext`)."""
+    dpi = fig.dpi
+    x0, y0, _, h_px = legend_rect_px()
     shown = [(title, entries) for title, entries in sections if entries]
     wrapped = [
         (textwrap.fill(title, _LEGEND_CHARS), [(h, textwrap.fill(n, _LEGEND_CHARS)) for h, n in entries])
@@ -306,28 +311,21 @@ def draw_legend(ax: Axes, sections: Sequence[Section], *, bottom_px: float = 0.0
     scale = min(1.0, (h_px - bottom_px) / max(height(1.0), 1.0))
     line = body * scale * dpi / 72
     hw, hh = 2.2 * line, 0.85 * line  # the symbol's box
-    fx, fy = 1 / w_px, 1 / h_px
-    y = h_px
+    heading = TextStyle(round(head * scale, 2), bold=True)
+    words = TextStyle(round(body * scale, 2))
+    stamps = []
+    y = y0 + h_px
     for i, (title, entries) in enumerate(wrapped):
         y -= 0.9 * line if i else 0.0
-        ax.text(
-            0.0, y * fy, title, transform=ax.transAxes, fontsize=head * scale, fontweight="bold", va="top"
-        )
+        stamps.append(tiles.stamp(title, heading, x0, y, va="top", gid="legend"))
         y -= (title.count("\n") + 1.45) * head * scale * dpi / 72
         for handle, name in entries:
             rows = name.count("\n") * 1.05 + 1.45
             mid = y - 0.5 * line * (1 + name.count("\n") * 1.05) - 0.1 * line
-            _draw_handle(ax, handle, 0.0, mid * fy, hw * fx, hh * fy)
-            ax.text(
-                (hw + 0.8 * line) * fx,
-                mid * fy,
-                name,
-                transform=ax.transAxes,
-                fontsize=body * scale,
-                va="center",
-                linespacing=1.05,
-            )
+            _draw_handle(fig, handle, x0, mid, hw, hh)
+            stamps.append(tiles.stamp(name, words, x0 + hw + 0.8 * line, mid, va="center", gid="legend"))
             y -= rows * line
+    return stamps
 
 
 def _marker(style: dict[str, Any], gid: str, *, colour: str | None = None, size: float | None = None) -> Any:

@@ -83,6 +83,7 @@ from .maplegend import (
     legend_keep_free_px,
     legend_sections,
 )
+from .maptext import Stamp, TextTiles
 from .mapworkers import draw_all
 from .tables import run_credits
 
@@ -132,6 +133,8 @@ class _Layers:
     lang: str
     credits: tuple[str, ...]
     services: tuple[str, ...]
+    tiles: TextTiles
+    """Texts rendered once per process (each worker gets its own, empty)."""
 
 
 @dataclass(frozen=True)
@@ -186,9 +189,9 @@ def _furniture(
 
 def _candidates(layers: _Layers, box: Polygon, code: str | None) -> Candidates:
     """The names a frame may show: its study municipalities (the one framed on first, then the
-    smallest, which have the fewest places to go), its places (towns and centres only on regional
-    frames, those in the study area first), its context municipalities (not on regional frames,
-    where they would crowd the study area's)."""
+    smallest, which have the fewest places to go), its places (those in the study area first; on
+    regional frames only the study area's towns and centres), its context municipalities (not on
+    regional frames, where they would crowd the study area's)."""
     import shapely
 
     data = layers.data
@@ -218,9 +221,10 @@ def _candidates(layers: _Layers, box: Polygon, code: str | None) -> Candidates:
         for g in geoms:
             in_study |= shapely.contains_xy(g, xy[:, 0], xy[:, 1])
         order = place_order(places, in_study)
-        if regional and "kind" in places:
-            big = place_rank(places["kind"]) <= 1
-            order = order[big[order]] if big.any() else order
+        if regional:  # only the study area's towns and centres (when the places say which)
+            order = order[in_study[order]]
+            big = place_rank(places["kind"]) <= 1 if "kind" in places else np.zeros(len(places), dtype=bool)
+            order = order[big[order]] if big[order].any() else order
         pnames = places["name"].astype(str).to_numpy()
         points = tuple(PointName(pnames[i], xy[i, 0], xy[i, 1], place_style, "label:place") for i in order)
     return Candidates(areas, points, background)
@@ -254,9 +258,9 @@ def _build_frame(layers: _Layers, code: str | None) -> _Frame:
     return _Frame(code, extent, box, study, focus, context, roads, cells, furniture, candidates)
 
 
-def _write_names(ax: Axes, layers: _Layers, frame: _Frame) -> bool:
+def _write_names(ax: Axes, layers: _Layers, frame: _Frame) -> tuple[bool, list[Stamp]]:
     """Place the frame's names around the symbols this map drew and write them; returns whether
-    any place was named."""
+    any place was named, and the names to stamp."""
     dpi = layers.config.export.map_dpi
     symbols, radius, dots, dot_radius = symbols_drawn(ax)
     names = place_names(
@@ -269,39 +273,36 @@ def _write_names(ax: Axes, layers: _Layers, frame: _Frame) -> bool:
         soft_radius_px=dot_radius,
         furniture=furniture_boxes(frame.extent, frame.furniture, dpi),
     )
-    return draw_names(ax, names)
+    return draw_names(ax, names, frame.extent, layers.tiles)
 
 
-def _start(layers: _Layers, frame: _Frame) -> tuple[Figure, Axes, Axes, bool, tuple[str, ...]]:
-    """A new figure with the frame's land, context and roads; returns (figure, map axes, legend
-    axes, whether context was drawn, the road groups drawn)."""
-    fig, ax, leg_ax = new_figure(layers.config)
+def _start(layers: _Layers, frame: _Frame) -> tuple[Figure, Axes, bool, tuple[str, ...]]:
+    """A new figure with the frame's land, context and roads; returns (figure, map axes, whether
+    context was drawn, the road groups drawn)."""
+    fig, ax = new_figure(layers.config)
     set_extent(ax, frame.extent)
     context = draw_land(ax, frame.study, frame.context, focus=frame.focus)
-    return fig, ax, leg_ax, context, draw_roads(ax, frame.roads)
+    return fig, ax, context, draw_roads(ax, frame.roads)
 
 
 def _finish(
     fig: Figure,
     ax: Axes,
-    leg_ax: Axes,
     drawn: Drawn,
     frame: _Frame,
+    stamps: list[Stamp],
     *,
     layers: _Layers,
     title: str,
     subtitle: str,
     path: Path,
 ) -> Path:
-    config, lang = layers.config, layers.lang
-    draw_furniture(ax, leg_ax, frame.furniture, lang=lang)
-    draw_legend(
-        leg_ax,
-        legend_sections(drawn, lang),
-        bottom_px=legend_keep_free_px(frame.furniture, config.export.map_dpi),
-    )
-    draw_titles(fig, title, subtitle, lang=lang, config=config, credits=layers.credits)
-    return save_png(fig, path, config.export.map_dpi)
+    config, lang, tiles = layers.config, layers.lang, layers.tiles
+    stamps = stamps + draw_furniture(ax, frame.furniture, lang=lang, tiles=tiles)
+    keep_free = legend_keep_free_px(frame.furniture, config.export.map_dpi)
+    stamps += draw_legend(fig, legend_sections(drawn, lang), tiles=tiles, bottom_px=keep_free)
+    stamps += draw_titles(fig, title, subtitle, lang=lang, config=config, credits=layers.credits, tiles=tiles)
+    return save_png(fig, path, config.export.map_dpi, stamps)
 
 
 def _service_map(
@@ -313,7 +314,7 @@ def _service_map(
     t = labels.ui(lang)
     svc = config.services[service]
     code = frame.code
-    fig, ax, leg_ax, context, road_groups = _start(layers, frame)
+    fig, ax, context, road_groups = _start(layers, frame)
     pop = frame.cells
     classes = service_reach_class(pop, service, svc)
     fill = draw_cells(ax, pop, classes, REACH_COLOURS, reach_class_labels(svc, lang))
@@ -324,7 +325,7 @@ def _service_map(
     points = data.service_points.loc[service_mask(data.service_points, service)]
     modes, off_road = draw_points(ax, points, frame.box)
     new_sites, proposals = draw_proposals(ax, *proposal_layers(data, frame.box, service=service, code=code))
-    places = _write_names(ax, layers, frame)
+    places, stamps = _write_names(ax, layers, frame)
     drawn = Drawn(
         t["legend_reach"],
         fill,
@@ -347,7 +348,7 @@ def _service_map(
         title = t["reach_title_muni"].format(label=label, name=_name_of(data, code), code=code)
         if uncovered is not None:
             subtitle += f" · {t['uncovered']}: {labels.format_number(uncovered, lang)}"
-    return _finish(fig, ax, leg_ax, drawn, frame, layers=layers, title=title, subtitle=subtitle, path=path)
+    return _finish(fig, ax, drawn, frame, stamps, layers=layers, title=title, subtitle=subtitle, path=path)
 
 
 def _name_of(data: MapData, code: str) -> str:
@@ -361,7 +362,7 @@ def _overview_map(layers: _Layers, frame: _Frame, *, path: Path) -> Path:
     data, lang = layers.data, layers.lang
     t = labels.ui(lang)
     code = str(frame.code)
-    fig, ax, leg_ax, context, road_groups = _start(layers, frame)
+    fig, ax, context, road_groups = _start(layers, frame)
     pop = frame.cells
     services = [s for s in layers.config.services if f"{s}_coverage" in data.population]
     classes = lacking_class(lacking_services(pop, services))
@@ -369,7 +370,7 @@ def _overview_map(layers: _Layers, frame: _Frame, *, path: Path) -> Path:
     unreachable = draw_unreachable(ax, pop, unreachable_cells(pop, services))
     modes, off_road = draw_points(ax, data.service_points, frame.box)
     new_sites, proposals = draw_proposals(ax, *proposal_layers(data, frame.box, service=None, code=code))
-    places = _write_names(ax, layers, frame)
+    places, stamps = _write_names(ax, layers, frame)
     drawn = Drawn(
         t["legend_lacking"],
         fill,
@@ -386,9 +387,9 @@ def _overview_map(layers: _Layers, frame: _Frame, *, path: Path) -> Path:
     return _finish(
         fig,
         ax,
-        leg_ax,
         drawn,
         frame,
+        stamps,
         layers=layers,
         title=t["overview_title"].format(name=_name_of(data, code), code=code),
         subtitle=t["overview_sub"].format(n=len(services)),
@@ -559,7 +560,8 @@ def write_maps(
     ensure_writable([job.path for job in jobs], force=force)
     out_dir.mkdir(parents=True, exist_ok=True)
     say = progress or (lambda _m: None)
-    layers = _Layers(data, roads, config, language, tuple(credits), tuple(svc_list))
+    tiles = TextTiles(config.export.map_dpi)
+    layers = _Layers(data, roads, config, language, tuple(credits), tuple(svc_list), tiles)
     shares = _shares(jobs)
     drawn = draw_all(
         _draw_maps,
