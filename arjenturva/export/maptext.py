@@ -136,4 +136,3 @@ def stamp(pixels: np.ndarray, stamps: Sequence[Stamp]) -> None:
         dst = pixels[r0:r1, c0:c1, :3]
         mixed = (tile[..., :3].astype(np.uint16) * alpha + dst.astype(np.uint16) * (255 - alpha) + 127) // 255
         dst[...] = mixed.astype(np.uint8)
-
