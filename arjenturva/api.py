@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .fetch import FetchResult
     from .network import Network
     from .proposals import LocationResult, ProposalResult
+    from .routes import RoutePlan
     from .workspace import Workspace
 
 # Heavy libraries (geopandas, scipy, osmnx, matplotlib) are imported inside the
@@ -353,6 +354,29 @@ def write_stress(result: StressResult, out_dir: str | Path, *, force: bool = Fal
     return R.write_table(result.table, R.STRESS, target, dialect=csv_dialect_of(target))
 
 
+def plan_routes(
+    config: Config | str | Path | Workspace = DEFAULT_CONFIG_NAME, *, network: Network | None = None,
+    gaps: GapResult | None = None, time_limit_s: float | None = None, seed: int | None = None,
+    progress: Progress | None = None,
+) -> RoutePlan:
+    """Weekly routes of the workspace's vehicles (``inputs.vehicles``) and the coverage before and after
+    them by the gap rules; see :func:`arjenturva.routes.plan_routes`."""
+    from .routes import plan_routes as _plan_routes
+
+    ws = _as_workspace(config, progress)
+    net = network if network is not None else build_network(ws.config, progress=progress)
+    g = gaps if gaps is not None else find_gaps(ws, network=net, progress=progress)
+    return _plan_routes(ws, net, g, time_limit_s=time_limit_s, seed=seed, progress=progress)
+
+
+def write_routes(plan: RoutePlan, out_dir: str | Path, *, force: bool = False) -> list[Path]:
+    """Add ``routes.csv``, ``routes_summary.csv`` and the ``routes`` and ``route_stops`` layers to a results
+    folder (rewritten as a whole, its other files kept); see :func:`arjenturva.routes.write_routes`."""
+    from .routes import write_routes as _write_routes
+
+    return _write_routes(plan, out_dir, force=force)
+
+
 def locate_facilities(
     config: Config | str | Path | Workspace = DEFAULT_CONFIG_NAME,
     *,
@@ -454,11 +478,14 @@ def has_gap_results(out_dir: str | Path) -> bool:
 _WRITES: Final[Mapping[str, tuple[str, ...]]] = {
     "gaps": ("GAP_FILES",),
     "proposals": ("PROPOSAL_FILES",),
+    "routes": ("ROUTE_FILES",),
     "run": ("GAP_FILES", "PROPOSAL_FILES", "WEB_MAP_FILE", "REPORT_FILE"),
 }
 
 
-def check_writable(out_dir: str | Path, what: Literal["gaps", "proposals", "run"], *, force: bool) -> None:
+def check_writable(
+    out_dir: str | Path, what: Literal["gaps", "proposals", "routes", "run"], *, force: bool
+) -> None:
     """Fail before any work when ``what`` would overwrite files in ``out_dir`` without ``force``.
 
     Raises
