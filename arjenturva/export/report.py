@@ -10,16 +10,17 @@ results contract (:mod:`arjenturva.results`), the words come from :mod:`arjentur
 the HTML is laid out by the Jinja2 templates ``templates/report*.html.j2`` with autoescaping, so
 every text from data or config is escaped. Plain HTML and CSS (``templates/report.css``) with a
 print style sheet; the maps are embedded, so each file stands alone. Table cells carry their
-results column in ``data-col`` and its exact value in ``data-value``.
+results column in ``data-col`` and its exact value in ``data-value``. Many reports (a region's)
+are written in worker processes (:mod:`.mapworkers`), with the same bytes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import pandas as pd
 
@@ -28,6 +29,7 @@ from .. import results as R
 from ..io import atomic_path, build_date, ensure_writable
 from . import report_proposals as P
 from . import report_sections as S
+from .mapworkers import draw_all
 from .tables import run_credits
 
 if TYPE_CHECKING:
@@ -37,6 +39,11 @@ if TYPE_CHECKING:
 
 TEMPLATE: str = "report.html.j2"
 """The page template (in ``arjenturva/export/templates``)."""
+
+#: Reports written one after the other by one process, and how many of them cost about as much
+#: as a map (so that they are written in worker processes only when there are many).
+_PAGES_PER_SHARE: Final = 8
+_PAGES_PER_MAP: Final = 4
 
 #: The sections of a report in the navigation: (anchor, word).
 NAV_SECTIONS: tuple[tuple[str, str], ...] = (
@@ -267,19 +274,42 @@ def write_reports(
     data = read_report_data(results_dir)
     targets = [results_dir / n for n in report_file_names(data.summary)]
     ensure_writable(targets, force=force)
+    muni_codes = [str(c) for c in data.municipalities["municipality"]]
+    codes: list[str | None] = [None, *muni_codes]
+    pages = [(t, c, False) for t, c in zip(targets, codes, strict=False)]
+    pages += [(t, c, True) for t, c in zip(targets[len(codes) :], muni_codes, strict=True)]
+    shares = [pages[i : i + _PAGES_PER_SHARE] for i in range(0, len(pages), _PAGES_PER_SHARE)]
+    shared = _Pages(data, results_dir, config, language, embed_images)
+    written = draw_all(_write_pages, shared, shares, weights=[len(s) / _PAGES_PER_MAP for s in shares])
+    return [path for paths in written for path in paths]
+
+
+@dataclass(frozen=True)
+class _Pages:
+    """What every report of one :func:`write_reports` call is made from."""
+
+    data: ReportData
+    results_dir: Path
+    config: Config
+    lang: str
+    embed: bool
+
+
+def _write_pages(shared: _Pages, pages: Sequence[tuple[Path, str | None, bool]]) -> list[Path]:
+    """Write reports (``brief`` false; all municipalities when ``code`` is None) and briefs,
+    each ``(target, code, brief)`` (in a worker process when there are many)."""
     from .brief import BRIEF_TEMPLATE, brief_context  # brief builds on this module
 
     env = report_environment()
-    muni_codes = [str(c) for c in data.municipalities["municipality"]]
-    codes: list[str | None] = [None, *muni_codes]
-    written = []
-    for target, code in zip(targets, codes, strict=False):
-        context = _page_context(data, results_dir, config, language, code=code, embed=embed_images)
-        written.append(_write(render_report(env, context), target))
-    for target, code in zip(targets[len(codes) :], muni_codes, strict=True):
-        context = brief_context(data, results_dir, config, language, code=code, embed=embed_images)
-        written.append(_write(env.get_template(BRIEF_TEMPLATE).render(context), target))
-    return written
+    d, out = shared, []
+    for target, code, brief in pages:
+        if brief:
+            context = brief_context(d.data, d.results_dir, d.config, d.lang, code=str(code), embed=d.embed)
+            out.append(_write(env.get_template(BRIEF_TEMPLATE).render(context), target))
+        else:
+            context = _page_context(d.data, d.results_dir, d.config, d.lang, code=code, embed=d.embed)
+            out.append(_write(render_report(env, context), target))
+    return out
 
 
 def _write(text: str, path: Path) -> Path:
