@@ -90,6 +90,11 @@ def _report(plan: Any, files: list[Path], target: Path, *, as_json: bool, quiet:
         return
     if quiet:
         return
+    if lines.empty:
+        console.out.print(
+            "No routes: no stop that would newly cover people fits a vehicle's working day and distance "
+            "limit."
+        )
     table = Table(title="Weekly routes", title_justify="left")
     for col in ("vehicle", "weekday", "stops", "km", "hours", "people served"):
         table.add_column(col, justify="left" if col in ("vehicle", "weekday") else "right")
@@ -102,7 +107,8 @@ def _report(plan: Any, files: list[Path], target: Path, *, as_json: bool, quiet:
             f"{r.duration_min / 60:.1f}",
             f"{r.people_served:,.0f}".replace(",", " "),
         )
-    console.out.print(table)
+    if not lines.empty:
+        console.out.print(table)
     by_vehicle: dict[str, list[str]] = {}
     for t in plan.timetable:
         by_vehicle.setdefault(t.vehicle_id, []).append(t.text)

@@ -185,6 +185,19 @@ def test_hand_case_legs_are_networkx_shortest_paths(tmp_path: Path):
     assert max(roads.distance(shapely.Point(c)) for c in line.coords) < 1e-6  # it drives the roads
 
 
+def test_a_day_too_short_for_any_stop_gives_no_routes(tmp_path: Path, runner):
+    folder = _hand_workspace(tmp_path / "ws", hours=0.5)  # V1, the nearest, needs 70 minutes
+    result = runner.invoke(app, ["routes", "-c", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "No routes" in result.output
+    res = folder / "results"
+    routes = R.read_table(res, R.ROUTES)
+    assert routes.empty and list(routes.columns) == ROUTE_COLUMNS
+    assert R.read_layer(res, R.ROUTE_LINES).empty and R.read_layer(res, R.ROUTE_STOPS).empty
+    s = R.read_table(res, R.ROUTES_SUMMARY).iloc[0]
+    assert s["uncovered_demand_before"] == s["uncovered_demand_after"] == 410 and s["stops"] == 0
+
+
 def test_no_vehicles_is_a_clear_error(tmp_path: Path):
     folder = _hand_workspace(tmp_path / "ws", hours=3)
     cfg = yaml.safe_load((folder / "arjenturva.yaml").read_text(encoding="utf-8"))

@@ -206,8 +206,7 @@ def write_routes(plan: RoutePlan, out_dir: str | Path, *, force: bool = False) -
     with staged_folder(target, force=True, keep=keep) as stage:
         R.write_table(plan.routes, R.ROUTES, stage, dialect=dialect)
         R.write_table(plan.summary, R.ROUTES_SUMMARY, stage, dialect=dialect)
-        if len(plan.lines):
-            R.write_layers({R.ROUTE_LINES: plan.lines, R.ROUTE_STOPS: plan.stops}, stage, add=True)
+        R.write_layers({R.ROUTE_LINES: plan.lines, R.ROUTE_STOPS: plan.stops}, stage, add=True)
         R.update_run(stage, routes=plan.facts())
     names = [*R.ROUTE_FILES, R.GPKG_FILE, R.RUN_FILE]
     return [target / n for n in names]
