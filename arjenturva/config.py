@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .errors import ConfigError
 from .road_defaults import DEFAULT_SNAP_TOLERANCE_M, DEFAULT_SPEED_FACTORS, DEFAULT_SPEEDS_KMH
 from .route_config import RouteConfig
+from .scenario_config import AddedRoad, PopulationProjection, RoadClosure, positive_speeds
 from .schema import AREA_CLASSES, DEMAND_COLUMNS, SECTORS
 
 DEFAULT_CONFIG_NAME = "arjenturva.yaml"
@@ -335,6 +336,12 @@ class ScenarioConfig(_Model):
     remove_actors: list[str] = Field(default_factory=list)
     add_points: list[ScenarioPoint] = Field(default_factory=list)
     thresholds: dict[str, ScenarioThresholds] = Field(default_factory=dict)
+    population: PopulationProjection | None = None
+    close_roads: list[RoadClosure] = Field(default_factory=list)
+    speeds: dict[str, float] = Field(default_factory=dict, description="road class -> km/h (e.g. winter)")
+    add_roads: list[AddedRoad] = Field(default_factory=list)
+
+    _speeds = field_validator("speeds")(positive_speeds)
 
 
 class Config(_Model):

@@ -1,12 +1,16 @@
 """What-if scenarios: a named set of overrides applied to a loaded workspace (issue 8).
 
 A scenario may close service points, remove actors, add service points (for example a new
-mobile route stop) and change service thresholds. It never edits the input files.
+mobile route stop) and change service thresholds; scale the population to a projection year
+(:mod:`arjenturva.projection`); and close roads, change class speeds or add road links
+(:mod:`arjenturva.network.edits`: the network is built with the edits when the run builds it).
+It never edits the input files.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import geopandas as gpd
 import numpy as np
@@ -16,6 +20,8 @@ from pyproj import Transformer
 
 from .config import Config, ScenarioConfig
 from .errors import ConfigError
+from .network.edits import edited_network_config
+from .projection import scenario_population
 from .schema import CRS
 from .workspace import Workspace
 
@@ -105,20 +111,35 @@ def apply_scenario(ws: Workspace, name: str) -> Workspace:
             services[sid].threshold_km = th.threshold_km
         if th.threshold_min is not None:
             services[sid].threshold_min = th.threshold_min
+    factors = cfg.resolve(sc.population.factors) if sc.population is not None else None
+    if factors is not None and not factors.is_file():
+        problems.append(f"scenarios.{name}.population.factors: file {factors} not found (paths are relative "
+                        "to the config file)")
     if problems:
         msg = "; ".join(problems) + ". Fix: correct the scenario in the config"
         raise ConfigError(msg)
-    new_cfg: Config = cfg.model_copy(update={"services": services})
+    population, warnings, files = ws.population, list(ws.warnings), dict(ws.files)
+    if sc.population is not None and factors is not None:
+        munis = ws.municipalities if ws.context is None else pd.concat([ws.municipalities, ws.context])
+        projected = scenario_population(
+            ws.population, munis[["code", "name"]], factors, year=sc.population.year,
+            base_year=sc.population.base_year, encoding=sc.population.encoding,
+            key=f"scenarios.{name}.population",
+        )
+        population, files["population_projection"] = projected.population, factors
+        warnings += projected.warnings
+    network = cfg.network
+    if sc.close_roads or sc.speeds or sc.add_roads:
+        network = edited_network_config(cfg.network, name, close_roads=sc.close_roads, speeds=sc.speeds,
+                                        add_roads=sc.add_roads)
+    new_cfg: Config = cfg.model_copy(update={"services": services, "network": network})
     new_cfg.base_dir, new_cfg.path = cfg.base_dir, cfg.path
-    return Workspace(
+    return dataclasses.replace(
+        ws,
         config=new_cfg,
-        municipalities=ws.municipalities,
-        population=ws.population,
+        population=population,
         service_points=gpd.GeoDataFrame(points.reset_index(drop=True), geometry="geometry", crs=CRS),
         actors=None if actors is None else actors.reset_index(drop=True),
-        places=ws.places,
-        context=ws.context,
-        left_out=ws.left_out,
-        warnings=list(ws.warnings),
-        files=dict(ws.files),
+        warnings=warnings,
+        files=files,
     )

@@ -351,6 +351,42 @@ def make_population(rng: np.random.Generator, rural_lines: list[LineString]) -> 
     return gdf.sort_values("cell_id", kind="stable").reset_index(drop=True)
 
 
+# Population projection (scenario vaesto_2040): SYNTHETIC figures in the layout of Statistics
+# Finland's PxWeb CSV of table 14wx (Väestöennuste 2024), as it downloads with Alue, Sukupuoli
+# (Yhteensä) and Ikä (every single year) in the rows and Vuosi in the columns. Per municipality and
+# age band: the population in 2024 and in 2040; other years lie on the line between them, and each
+# band's total is spread over its single years (the remainder to the youngest).
+PROJECTION_FILE = "projection/vaestoennuste_2024.csv"
+PROJECTION_YEARS = (2024, 2030, 2035, 2040)
+PROJECTION = {
+    "Kaarnavaara": {(0, 14): (1380, 1080), (15, 64): (4410, 3660), (65, 99): (3340, 4080), (100, 100): (4, 9)},
+    "Routajärvi": {(0, 14): (1370, 960), (15, 64): (4460, 3570), (65, 99): (3550, 4620), (100, 100): (3, 8)},
+}
+
+
+def projection_csv() -> str:
+    """The demo's population projection file (PxWeb CSV layout, UTF-8)."""
+    def spread(total: int, n: int) -> list[int]:
+        return [total // n + (1 if k < total % n else 0) for k in range(n)]
+
+    info = "Väestö 31.12. (ennuste 2024)"
+    lines = ['"14wx -- Väestöennuste 2024: Väestö iän ja sukupuolen mukaan alueittain, 2024-2045 '
+             '(SYNTHETIC demo figures)"', "",
+             ",".join(f'"{h}"' for h in ["Alue", "Sukupuoli", "Ikä", "Tiedot", *map(str, PROJECTION_YEARS)])]
+    for name, bands in PROJECTION.items():
+        per_age: dict[int, list[int]] = {}
+        for (lo, hi), (first, last) in bands.items():
+            totals = [round(first + (last - first) * (y - 2024) / 16) for y in PROJECTION_YEARS]
+            cols = [spread(t, hi - lo + 1) for t in totals]
+            for k, age in enumerate(range(lo, hi + 1)):
+                per_age[age] = [c[k] for c in cols]
+        rows = [("Yhteensä", [sum(v[j] for v in per_age.values()) for j in range(len(PROJECTION_YEARS))])]
+        rows += [(str(a) if a < 100 else "100 -", per_age[a]) for a in sorted(per_age)]
+        for age, values in rows:
+            lines.append(f'"{name}","Yhteensä","{age}","{info}",' + ",".join(map(str, values)))
+    return "\n".join(lines) + "\n"
+
+
 # --------------------------------------------------------------------------------------------
 # Services, actors, config
 # --------------------------------------------------------------------------------------------
@@ -687,9 +723,22 @@ def config_text() -> str:
         "  kirjastoauto_lakkautetaan:",
         "    description: The mobile library stops running (Kirjastoauto lakkautetaan)",
         "    close_points: [KA16, KA17, KA19, RO18, RO22, RO23]",
+        "  vaesto_2040:                    # the demand of 2040: each cell's age groups scaled per municipality",
+        "    description: Population of 2040 by the projection (Väestö 2040; synthetic figures)",
+        f"    population: {{year: 2040, factors: {PROJECTION_FILE}}}",
+        "  lautta_suljettu:                # the ferry closed: roads running into the polygon are left out",
+        "    description: Routasalmen lautta out of service (Lautta suljettu)",
+        f"    close_roads: [{{polygon: {_ferry_polygon()}}}]   # corners x, y in EPSG:3067",
         "",
     ]
     return "\n".join(out)
+
+
+def _ferry_polygon() -> str:
+    """A 1 km square (EPSG:3067 metres) around the middle of the ferry crossing."""
+    mx, my = FERRY[0][1]
+    corners = [(mx - 0.5, my - 0.5), (mx + 0.5, my - 0.5), (mx + 0.5, my + 0.5), (mx - 0.5, my + 0.5)]
+    return "[" + ", ".join(f"[{round(x * KM)}, {round(y * KM)}]" for x, y in corners) + "]"
 
 
 README = """# Demo workspace (SYNTHETIC DATA)
@@ -718,6 +767,7 @@ never these files by hand.
 | `actors.csv` | {nactors} actors in all ten sectors (x/y in EPSG:3067) |
 | `vehicles.csv` | 4 vehicles of mobile actors for `arjenturva routes`: two health buses, a shop van, a mobile library |
 | `expected_gaps.json` | the gaps built in, with road distances, for tests |
+| `projection/vaestoennuste_2024.csv` | a population projection for 2024–2040 in the layout of Statistics Finland's PxWeb CSV (table 14wx, Väestöennuste 2024), with **synthetic** figures: 0–14 and 15–64 shrink, 65+ grows (scenario `vaesto_2040`) |
 
 Population: suppressed small counts follow Statistics Finland's convention: cells under 10
 people have their age groups set to -1, and some of them the population too. Area classes are a
@@ -736,7 +786,8 @@ else M7), not SYKE's real classification.
   Niemelä Tmi.
 - **Ferry**: Salmenkylä (Routajärvi) reaches the health station in about {ferry_km} km only over the
   car ferry Routasalmen lautta; the road round the lake is {detour_km} km (beyond the threshold).
-  A network that drops the ferry turns Salmenkylä into a health-station gap.
+  A network that drops the ferry turns Salmenkylä into a health-station gap; the scenario
+  `lautta_suljettu` closes it (`arjenturva run --scenario lautta_suljettu`).
 
 What `arjenturva propose` makes of them: the catalogue allows no new fixed health station in a
 village (`min_demand` of a fixed health station is 2 000 residents; the largest gap area has about
@@ -802,6 +853,8 @@ def main(argv: list[str] | None = None) -> int:
     write_csv(actor_rows, out / "actors.csv")
     write_csv(VEHICLE_ROWS, out / "vehicles.csv")
     (out / "arjenturva.yaml").write_text(config_text(), encoding="utf-8")
+    (out / PROJECTION_FILE).parent.mkdir(parents=True, exist_ok=True)
+    (out / PROJECTION_FILE).write_text(projection_csv(), encoding="utf-8")
     (out / "expected_gaps.json").write_text(json.dumps(expected, ensure_ascii=False, indent=2) + "\n",
                                             encoding="utf-8")
     valid = pop[pop["population"] >= 0]

@@ -58,6 +58,9 @@ RUN_INDICATORS: tuple[str, ...] = (
 _SUMMED = ("population", "demand", "covered_demand", "uncovered_population", "uncovered_demand",
            "uncovered_65_plus", "uncovered_0_14", "uncovered_sparse", "unreachable_population")
 
+_BY_RUN = (*_SUMMED, "covered_share", "mean_distance_km", "mean_time_min", "population_lacking_any_service")
+"""Indicators the by-run table can hold: sums over municipalities, or exact from them."""
+
 COMPARISON_FILES: tuple[str, ...] = ("comparison.csv", "comparison.xlsx", "comparison.json", "comparison.png")
 """The files :func:`write_comparison` writes."""
 
@@ -292,6 +295,10 @@ def compare_results(
     if bad:
         msg = f"unknown indicator(s) {', '.join(bad)}. Fix: use one of {', '.join(INDICATORS)}"
         raise ArjenturvaError(msg)
+    if mode == "run" and indicator not in _BY_RUN:
+        msg = (f"{indicator} does not add up over municipalities, so runs cannot be compared by it. "
+               f"Fix: use one of {', '.join(_BY_RUN)}, or --by municipality")
+        raise ArjenturvaError(msg)
     frames, labels = [], []
     for p in paths:
         df, label, scenario = read_results(p)
@@ -325,7 +332,8 @@ def compare_results(
     if mode == "municipality":
         table, differences = _by_municipality(long, runs, indicator), None
     else:
-        table, differences = _by_run(long, runs, list(indicators))
+        # The side-by-side indicator is in the table even when it is not one of `indicators`.
+        table, differences = _by_run(long, runs, list(dict.fromkeys([*indicators, indicator])))
     long = long.drop(columns="_run_pos").reset_index(drop=True)
     return ComparisonResult(by=mode, indicator=indicator, table=table, differences=differences, long=long,
                             runs=tuple(runs))

@@ -1,7 +1,9 @@
 """The network cache: key, NPZ save and load, and :func:`build_network` (the cached build).
 
 The key is the sha256 of the source file's bytes (or the place name) and the settings that
-shape the network, so editing either rebuilds it.
+shape the network, so editing either rebuilds it. A scenario's edited network
+(:class:`~arjenturva.network.edits.EditedNetworkConfig`) is cached under the unedited network's
+key plus its edit set, and built from the unedited network, whose cache is reused as it is.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import scipy.sparse as sp
 from ..config import NetworkConfig
 from ..errors import NetworkError
 from .assemble import _assemble, _with_speed_factors
+from .edits import EditedNetworkConfig, apply_network_edits, edit_digest
 from .model import Network, Progress
 from .osm import _read_place
 from .sources import load_network_source
@@ -60,8 +63,13 @@ def _settings_key(cfg: NetworkConfig) -> dict[str, Any]:
 
 
 def cache_key(cfg: NetworkConfig, *, base_dir: Path) -> str:
-    """The cache key: sha256 of the source file's bytes (or the place name) and the settings."""
+    """The cache key: sha256 of the source file's bytes (or the place name) and the settings; for
+    an edited network, of the unedited network's key and the edit set."""
     h = hashlib.sha256()
+    if isinstance(cfg, EditedNetworkConfig):
+        h.update(cache_key(cfg.base(), base_dir=base_dir).encode())
+        h.update(edit_digest(cfg, base_dir=Path(base_dir)).encode())
+        return h.hexdigest()
     if cfg.source:
         h.update(_file_sha256(_resolve_source(cfg, base_dir)).encode())
     else:
@@ -190,39 +198,56 @@ def build_network(
     cache_path: Path | None = None
     if cache_dir is not None and cfg.cache:
         cache_path = Path(cache_dir) / f"network-{cache_key(cfg, base_dir=base)[:24]}.npz"
-        if cache_path.exists():
-            try:
-                net = load_network(cache_path)
-            except NetworkError as e:
-                if progress:
-                    progress(f"network: cache unusable ({e}); rebuilding")
-            else:
-                net.info.update(cache_path=str(cache_path), from_cache=True,
-                                seconds=round(time.perf_counter() - t0, 3), source=src_label)
-                if progress:
-                    progress(f"network: loaded from cache {cache_path.name}")
-                return net
-    if cfg.source:
+        cached = _from_cache(cache_path, src_label, t0, progress)
+        if cached is not None:
+            return cached
+    if isinstance(cfg, EditedNetworkConfig):
+        unedited = build_network(cfg.base(), base_dir=base, cache_dir=cache_dir, progress=progress)
+        net = apply_network_edits(unedited, cfg, base_dir=base, progress=progress)
+    elif cfg.source:
         net = load_network_source(_resolve_source(cfg, base), cfg, progress=progress)
     else:
         roads = _read_place(str(cfg.place), cfg.speeds(), Path(cache_dir) if cache_dir else None, progress)
         net = _assemble(roads, speeds=cfg.speeds(), source=src_label, progress=progress)
-    net = _with_speed_factors(net, cfg.speed_factors)
+    if not isinstance(cfg, EditedNetworkConfig):
+        net = _with_speed_factors(net, cfg.speed_factors)
     net.info.update(source=src_label)
     if cache_path is not None:
-        try:
-            save_network(net, cache_path)
-        except OSError as e:
-            # A read-only or full workspace: the network still works, it is only not cached.
-            net.info["cache_warning"] = (
-                f"the road network could not be cached in {cache_path.parent} ({e.strerror or e}); "
-                "it is rebuilt on every run. Fix: make the workspace folder writable, "
-                "or set network.cache: false"
-            )
-            cache_path = None
-        else:
-            if progress:
-                progress(f"network: cached as {cache_path.name}")
+        cache_path = _into_cache(net, cache_path, progress)
     net.info.update(cache_path=str(cache_path) if cache_path else None, from_cache=False,
                     seconds=round(time.perf_counter() - t0, 3))
     return net
+
+
+def _from_cache(cache_path: Path, src_label: str, t0: float, progress: Progress | None) -> Network | None:
+    """The cached network, or None when there is none (or it is unusable: it is rebuilt)."""
+    if not cache_path.exists():
+        return None
+    try:
+        net = load_network(cache_path)
+    except NetworkError as e:
+        if progress:
+            progress(f"network: cache unusable ({e}); rebuilding")
+        return None
+    net.info.update(cache_path=str(cache_path), from_cache=True,
+                    seconds=round(time.perf_counter() - t0, 3), source=src_label)
+    if progress:
+        progress(f"network: loaded from cache {cache_path.name}")
+    return net
+
+
+def _into_cache(net: Network, cache_path: Path, progress: Progress | None) -> Path | None:
+    """Save the network in the cache; None (and a warning in ``info``) when it cannot be written."""
+    try:
+        save_network(net, cache_path)
+    except OSError as e:
+        # A read-only or full workspace: the network still works, it is only not cached.
+        net.info["cache_warning"] = (
+            f"the road network could not be cached in {cache_path.parent} ({e.strerror or e}); "
+            "it is rebuilt on every run. Fix: make the workspace folder writable, "
+            "or set network.cache: false"
+        )
+        return None
+    if progress:
+        progress(f"network: cached as {cache_path.name}")
+    return cache_path
