@@ -104,8 +104,10 @@ def plan_routes(
     fleet = fleet_of(ws)
     services = [s for s in cfg.services if any(s in v.services for v in fleet)]
     say("routes: candidate stops")
+    top_speed = float(np.max(net.road_length_m / np.maximum(net.road_time_s, 1e-9), initial=1.0))
+    reach = np.array([[v.x, v.y, 0.5 * min(v.max_distance_m, top_speed * v.max_duration_s)] for v in fleet])
     stops, stop_snap = candidate_stops(
-        ws, gaps, net, services, spacing_m=1000.0 * rc.stop_spacing_km, lang=lang
+        ws, gaps, net, services, spacing_m=1000.0 * rc.stop_spacing_km, lang=lang, reach=reach
     )
     warnings: list[str] = []
     say("routes: the demand the stops reach")

@@ -143,20 +143,33 @@ def point_names(
 
 
 def candidate_stops(
-    ws: Workspace, gaps: GapResult, net: Network, services: list[str], *, spacing_m: float, lang: str
+    ws: Workspace,
+    gaps: GapResult,
+    net: Network,
+    services: list[str],
+    *,
+    spacing_m: float,
+    lang: str,
+    reach: np.ndarray | None = None,
 ) -> tuple[Stops, Snapped]:
     """The candidate stops of the routed ``services``, on the road, and their snapping.
 
     Candidates farther than the snap tolerance from any road (gap areas of cells off the network)
-    are left out. The stops' ``x``/``y`` are their points on the road; the snapping returned is of
-    those points (for the cost matrices).
+    are left out, and with ``reach`` (rows of base x, y and radius in metres) those beyond every
+    base's radius: a round trip to them would be longer than the vehicle can drive (a road is never
+    shorter than the straight line). The stops' ``x``/``y`` are their points on the road; the
+    snapping returned is of those points (for the cost matrices).
     """
     cand = _gather(ws, gaps, services)
     order = np.argsort([_KIND_ORDER.index(k) for k in cand.kind], kind="stable")
     tol = ws.config.network.snap_tolerance_m
     snap = snap_points(net, np.column_stack([cand.x[order], cand.y[order]]), tolerance_m=tol)
-    order = order[snap.ok]
-    rx, ry = snap.x[snap.ok], snap.y[snap.ok]
+    ok = snap.ok.copy()
+    if reach is not None and len(reach):
+        d = np.hypot(snap.x[:, None] - reach[None, :, 0], snap.y[:, None] - reach[None, :, 1])
+        ok &= (d <= reach[None, :, 2]).any(axis=1)
+    order = order[ok]
+    rx, ry = snap.x[ok], snap.y[ok]
     kept = _spaced(rx, ry, spacing_m)
     order, rx, ry = order[kept], rx[kept], ry[kept]
     names = point_names(rx, ry, cand.name[order], cand.kind[order], ws.places, lang)
