@@ -36,17 +36,21 @@ AGE_GROUPS: tuple[tuple[str, int, int | None], ...] = (
 PXWEB_TABLE = "14wx"
 """Statistics Finland's table: Väestöennuste 2024, population by age and sex by area, 2024-2045."""
 
-_AREA = {"alue", "kunta", "area", "municipality", "område", "kommun"}
-_YEAR = {"vuosi", "year", "år"}
-_SEX = {"sukupuoli", "sex", "gender", "kön"}
-_AGE = {"ikä", "age", "ålder", "age_group", "ikäryhmä"}
-_INFO = {"tiedot", "information", "uppgifter"}
+_AREA = frozenset({"alue", "kunta", "area", "municipality", "område", "kommun"})
+_YEAR = frozenset({"vuosi", "year", "år"})
+_SEX = frozenset({"sukupuoli", "sex", "gender", "kön"})
+_AGE = frozenset({"ikä", "age", "ålder", "age_group", "ikäryhmä"})
+_INFO = frozenset({"tiedot", "information", "uppgifter"})
 _VALUE_PREFIXES = ("väestö", "population", "befolkning", "value")
-_TOTAL_SEX = {"yhteensä", "total", "totalt", "both sexes", "sukupuolet yhteensä", "båda könen", "sss", "s"}
-_OTHER_SEX = {"miehet", "naiset", "males", "females", "men", "women", "män", "kvinnor", "1", "2"}
-_TOTAL_AGE = {"yhteensä", "total", "totalt", "sss", "ikäluokat yhteensä", "age groups, total", "all ages"}
-_NATION = {"sss", "koko maa", "whole country", "hela landet"}
-_MISSING = {"", ".", "..", "...", "-", "…"}
+_TOTAL_SEX = frozenset(
+    {"yhteensä", "total", "totalt", "both sexes", "sukupuolet yhteensä", "båda könen", "sss", "s"}
+)
+_OTHER_SEX = frozenset({"miehet", "naiset", "males", "females", "men", "women", "män", "kvinnor", "1", "2"})
+_TOTAL_AGE = frozenset(
+    {"yhteensä", "total", "totalt", "sss", "ikäluokat yhteensä", "age groups, total", "all ages"}
+)
+_NATION = frozenset({"sss", "koko maa", "whole country", "hela landet"})
+_MISSING = frozenset({"", ".", "..", "...", "-", "…"})
 _AREA_CODE = re.compile(r"(?:KU)?(\d{3})(?:\s+(.*))?", re.IGNORECASE)
 _OTHER_AREA = re.compile(r"[A-Z]{2,3}\d+(?:\s.*)?")  # MK01 Uusimaa, SK011 ..., HV..: not municipalities
 _AGE_BAND = re.compile(r"(\d{1,3})\s*(?:(-|–)\s*(\d{1,3})?|(\+))?\s*(?:-?vuotiaat|vuotta|v\.?|years?|år)?")

@@ -160,7 +160,9 @@ def build_network(
     Parameters
     ----------
     cfg
-        The ``network`` section of the config.
+        The ``network`` section of the config; for a scenario that edits the roads an
+        :class:`~arjenturva.network.edits.EditedNetworkConfig`, whose network is the unedited one
+        (built or loaded as usual) with the edits applied, cached under a key of its own.
     base_dir
         Folder that ``cfg.source`` is relative to (the config file's folder).
     cache_dir
