@@ -225,9 +225,9 @@ def save_png(fig: Figure, path: Path, dpi: int, stamps: Sequence[Stamp] = ()) ->
 
     canvas = _agg_canvas(fig)
     canvas.draw()
-    pixels = np.asarray(canvas.buffer_rgba())  # the renderer's own buffer: stamped in place
-    stamp(pixels, stamps)
-    image = Image.frombuffer("RGBA", canvas.get_width_height(), pixels, "raw", "RGBA", 0, 1).convert("RGB")
+    rendered = canvas.buffer_rgba()  # the renderer's own buffer, not copied
+    image = Image.frombuffer("RGBA", canvas.get_width_height(), rendered, "raw", "RGBA", 0, 1).convert("RGB")
+    stamp(image, stamps)
     palette = image.quantize(_PNG_COLOURS, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
     with atomic_path(path) as tmp:
         palette.save(tmp, format="png", dpi=(dpi, dpi), compress_level=3)

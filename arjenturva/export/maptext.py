@@ -3,10 +3,10 @@
 Matplotlib lays out and rasterises each glyph of a text every time a figure is drawn; the footer,
 the legend's words, the place names and the scale bar's numbers come back on map after map. A
 :class:`TextTiles` renders each such text once (with matplotlib, onto a transparent tile) and
-hands out :class:`Stamp` s; :func:`stamp` blends them onto the rendered figure, on top of
-everything (these texts lie on nothing drawn after them). The pixels equal those of the text drawn
-in the figure to within one level, and a text is always drawn this way, so a map's bytes do not
-depend on which texts a process had rendered before.
+hands out :class:`Stamp` s; :func:`stamp` blends them onto the rendered figure (Pillow's paste
+through each tile's alpha), on top of everything (these texts lie on nothing drawn after them).
+The pixels equal those of the text drawn in the figure to within one level, and a text is always
+drawn this way, so a map's bytes do not depend on which texts a process had rendered before.
 """
 
 from __future__ import annotations
@@ -14,9 +14,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
 
 _MARGIN: Final = 5  # pixels around a text in its tile (the halo and antialiasing)
 _HALO_WIDTH: Final = 3.0  # points: the white stroke around a text with a halo
@@ -35,14 +38,14 @@ class TextStyle:
 
 @dataclass(frozen=True)
 class Stamp:
-    """A text placed on a figure: its tile (RGBA, top row first) with its lower left corner at
-    figure pixel (``x0``, ``y0``), and the text's own box in figure pixels (x0, y0, x1, y1)."""
+    """A text placed on a figure: its tile (an RGBA image) with its lower left corner at figure
+    pixel (``x0``, ``y0``), and the text's own box in figure pixels (x0, y0, x1, y1)."""
 
     text: str
     gid: str
     x0: int
     y0: int
-    tile: np.ndarray
+    tile: Image
     box: tuple[float, float, float, float]
 
 
@@ -51,9 +54,7 @@ class TextTiles:
 
     def __init__(self, dpi: float) -> None:
         self.dpi = dpi
-        self._tiles: dict[
-            tuple[str, TextStyle, str, str], tuple[np.ndarray, int, int, tuple[float, ...]]
-        ] = {}
+        self._tiles: dict[tuple[str, TextStyle, str, str], tuple[Image, int, int, tuple[float, ...]]] = {}
         self._scratch: Any = None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -82,12 +83,13 @@ class TextTiles:
 
     def _render(
         self, text: str, style: TextStyle, ha: str, va: str
-    ) -> tuple[np.ndarray, int, int, tuple[float, ...]]:
+    ) -> tuple[Image, int, int, tuple[float, ...]]:
         import matplotlib.patheffects as pe
         from matplotlib.backends.backend_agg import RendererAgg
         from matplotlib.figure import Figure
         from matplotlib.text import Text
         from matplotlib.transforms import IdentityTransform
+        from PIL import Image as PILImage
 
         if self._scratch is None:
             self._scratch = Figure(figsize=(1, 1), dpi=self.dpi)
@@ -105,8 +107,7 @@ class TextTiles:
             path_effects=[pe.withStroke(linewidth=_HALO_WIDTH, foreground="white")] if style.halo else None,
         )
         t.set_figure(self._scratch)
-        renderer = RendererAgg(1, 1, self.dpi)
-        bb = t.get_window_extent(renderer)
+        bb = t.get_window_extent(RendererAgg(1, 1, self.dpi))
         x0, y0 = math.floor(bb.x0), math.floor(bb.y0)
         w = math.ceil(bb.x1) - x0 + 2 * _MARGIN
         h = math.ceil(bb.y1) - y0 + 2 * _MARGIN
@@ -114,25 +115,13 @@ class TextTiles:
         t.set_position((ox, oy))
         canvas = RendererAgg(w, h, self.dpi)
         t.draw(canvas)
-        tile = np.asarray(canvas.buffer_rgba()).copy()
+        pixels = np.asarray(canvas.buffer_rgba()).tobytes()
+        tile = PILImage.frombuffer("RGBA", (w, h), pixels, "raw", "RGBA", 0, 1)
         return tile, ox, oy, (bb.x0, bb.y0, bb.x1, bb.y1)
 
 
-def stamp(pixels: np.ndarray, stamps: Sequence[Stamp]) -> None:
-    """Blend ``stamps`` onto a rendered opaque figure (an RGB or RGBA array, top row first) in
-    place."""
-    height, width = pixels.shape[:2]
+def stamp(image: Image, stamps: Sequence[Stamp]) -> None:
+    """Blend ``stamps`` onto a rendered opaque figure (an RGB image) in place."""
+    height = image.height
     for s in stamps:
-        h, w = s.tile.shape[:2]
-        top = height - (s.y0 + h)
-        r0, r1 = max(top, 0), min(top + h, height)
-        c0, c1 = max(s.x0, 0), min(s.x0 + w, width)
-        if r0 >= r1 or c0 >= c1:
-            continue
-        tile = s.tile[r0 - top : r1 - top, c0 - s.x0 : c1 - s.x0]
-        alpha = tile[..., 3:4].astype(np.uint16)
-        if not alpha.any():
-            continue
-        dst = pixels[r0:r1, c0:c1, :3]
-        mixed = (tile[..., :3].astype(np.uint16) * alpha + dst.astype(np.uint16) * (255 - alpha) + 127) // 255
-        dst[...] = mixed.astype(np.uint8)
+        image.paste(s.tile, (s.x0, height - (s.y0 + s.tile.height)), s.tile)
