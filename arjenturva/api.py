@@ -17,6 +17,7 @@ from .pipeline import RunResult as RunResult  # the whole pipeline lives in pipe
 from .pipeline import run_pipeline as run_pipeline
 
 if TYPE_CHECKING:
+    from .batch import BatchResult
     from .builder import BuildResult, BuildSources
     from .config import Config
     from .coverage import GapResult
@@ -639,3 +640,11 @@ def build_workspace(
         force=force,
         progress=progress,
     )
+
+
+def run_batch(configs: Sequence[Config | str | Path], *, out_dir: str | Path, **options: Any) -> BatchResult:
+    """Many runs on Dask (the ``batch`` extra): each workspace, or each piece of it (``split=``), under
+    the baseline and each of ``scenarios``, into ``out_dir``; options: :func:`arjenturva.batch.run_batch`."""
+    from .batch import run_batch as _run_batch
+
+    return _run_batch(configs, out_dir=out_dir, network_of=build_network, **options)

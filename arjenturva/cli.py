@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from . import _cli_routes, api
+from . import _cli_batch, _cli_routes, api
 from . import _console as console
 from ._cli_build import build_workspace_command
 from ._cli_stress import stress_command
@@ -588,6 +588,7 @@ def fetch(
 
 app.command("build-workspace")(build_workspace_command(_run))  # options in _cli_build.py
 app.command("stress")(stress_command(_run))  # options in _cli_stress.py
+app.command("batch")(_cli_batch.batch_command(_run))  # options in _cli_batch.py
 app.command("routes")(_cli_routes.routes_command(_run))  # options in _cli_routes.py
 
 

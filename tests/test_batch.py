@@ -98,6 +98,26 @@ def test_demo_pieces_equal_single_runs(demo, demo_batch):
     assert run["context_municipalities"] == ["997"] and run["population_left_out"]["features"] > 0
 
 
+def test_scenarios_equal_single_runs_also_when_they_edit_the_roads(demo, cluster, tmp_path):
+    """``lautta_suljettu`` closes a ferry (its runs need a network of their own), ``vaesto_2040``
+    projects the population; each piece under each equals ``run --scenario`` with its study area."""
+    scenarios = ["lautta_suljettu", "vaesto_2040"]
+    res = api.run_batch([demo["config"]], out_dir=tmp_path / "b", split="municipality", scenarios=scenarios,
+                        maps=False, proposals=False, scheduler=cluster)
+    assert all(o.status == "done" for o in res.outcomes), res.failed
+    cfg = load_config(demo["config"])
+    for t in res.tasks:
+        if t.scenario is None:
+            continue
+        one = cfg.model_copy(update={"study_area": list(t.codes or ())})
+        single = api.run_pipeline(one, out_dir=tmp_path / t.name, scenario=t.scenario, with_maps=False,
+                                  with_proposals=False).results_dir
+        _same_tables(single, res.run_dir(t.name))
+    ferry, base = (pd.concat([pd.read_csv(d / "summary.csv") for d in dirs]) for dirs in (
+        [res.run_dir(f"{c}--lautta_suljettu") for c in ("996", "997")], demo["singles"].values()))
+    assert (ferry["mean_distance_km"] > base["mean_distance_km"]).any()  # the closed ferry counts
+
+
 def test_batch_summary_is_every_run_with_its_name(demo, demo_batch):
     summary = read_batch_summary(demo_batch.out_dir)
     assert list(summary.columns[:2]) == ["run", "scenario"]

@@ -2,7 +2,7 @@
 
 :func:`open_client` starts a :class:`distributed.LocalCluster` (one single-threaded worker process
 per core, numerical libraries limited to one thread) or connects to a running scheduler.
-:func:`execute` sends each workspace and its network to every worker once
+:func:`execute` sends each workspace and its networks to every worker once
 (``Client.scatter(..., broadcast=True)``), submits one task per run, largest first, and collects
 how each ended, calling back as each does.
 
@@ -19,7 +19,7 @@ import logging
 import os
 import traceback as tb
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -36,6 +36,7 @@ __all__ = [
     "INSTALL_HINT",
     "WORKER_ENV",
     "SchedulerInfo",
+    "SharedInputs",
     "available_cores",
     "execute",
     "open_client",
@@ -204,10 +205,25 @@ def _failure(spec: TaskSpec, error: BaseException, trace: Any) -> TaskOutcome:
     return TaskOutcome(spec.name, "failed", error=type(error).__name__, message=first, traceback=text)
 
 
+@dataclass(frozen=True)
+class SharedInputs:
+    """What the tasks of a batch share: each workspace (loaded with every municipality studied) and
+    its networks: the workspace's own, and one per scenario that edits the roads."""
+
+    workspaces: Sequence[Workspace]
+    networks: Mapping[tuple[int, str | None], Network]
+    """(workspace index, None) for the workspace's network; (index, scenario) for an edited one."""
+
+    def network_key(self, spec: TaskSpec) -> tuple[int, str | None]:
+        """The network a task runs on."""
+        key = (spec.workspace, spec.scenario)
+        return key if key in self.networks else (spec.workspace, None)
+
+
 def execute(
     client: Client,
     specs: Sequence[TaskSpec],
-    shared: Sequence[tuple[Workspace, Network]],
+    shared: SharedInputs,
     options: TaskOptions,
     *,
     task: TaskFn,
@@ -219,7 +235,7 @@ def execute(
     Parameters
     ----------
     shared
-        The workspace and network of each workspace index, scattered to every worker once.
+        The workspaces and networks; those the specs use are scattered to every worker once.
     task
         The function each task runs (a module-level function the workers can import).
     retries
@@ -235,19 +251,19 @@ def execute(
     from distributed import as_completed
 
     report = on_done or (lambda _o: None)
-    used = sorted({s.workspace for s in specs})
-    futures_of = {}
-    for i in used:
-        ws_f, net_f = client.scatter(list(shared[i]), broadcast=True, hash=False)
-        futures_of[i] = (ws_f, net_f)
+    ws_keys = sorted({s.workspace for s in specs})
+    net_keys = sorted({shared.network_key(s) for s in specs}, key=lambda k: (k[0], k[1] or ""))
+    data = [shared.workspaces[i] for i in ws_keys] + [shared.networks[k] for k in net_keys]
+    scattered = client.scatter(data, broadcast=True, hash=False)
+    ws_futures = dict(zip(ws_keys, scattered[: len(ws_keys)], strict=True))
+    net_futures = dict(zip(net_keys, scattered[len(ws_keys):], strict=True))
     order = sorted(range(len(specs)), key=lambda k: (-specs[k].weight, k))
     batch_id = uuid.uuid4().hex[:8]
     pending = {}
     for rank, k in enumerate(order):
         spec = specs[k]
-        ws_f, net_f = futures_of[spec.workspace]
         fut = client.submit(
-            task, spec, ws_f, net_f, options,
+            task, spec, ws_futures[spec.workspace], net_futures[shared.network_key(spec)], options,
             key=f"arjenturva-run-{spec.name}-{batch_id}",
             retries=retries,
             pure=False,

@@ -8,6 +8,7 @@ workspace's). Municipalities without a figure are drawn grey, as "no data".
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -160,10 +161,12 @@ def draw_choropleth(
     bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=list(axes), orientation="horizontal",
                        fraction=0.04, pad=0.02, format=fmt)
     bar.ax.tick_params(labelsize=8)
-    fig.legend(handles=[Patch(facecolor="#d9d9d9", edgecolor="white", label=label["no_data"])],
-               loc="lower right", fontsize=8, frameon=False)
-    if attribution:
-        fig.text(0.01, 0.005, attribution, fontsize=6, color="#444444", ha="left", va="bottom", wrap=True)
+    if any(munis["code"].map(s).isna().any() for s in values):
+        fig.legend(handles=[Patch(facecolor="#d9d9d9", edgecolor="white", label=label["no_data"])],
+                   loc="upper right", fontsize=8, frameon=False)
+    if attribution:  # below the colour bar: the layout keeps room for it
+        lines = textwrap.wrap(attribution, width=int(20 * fig.get_figwidth()))
+        fig.supxlabel("\n".join(lines), fontsize=6, color="#444444", x=0.01, ha="left")
     target = Path(path)
     with atomic_path(target, suffix=".png") as tmp:
         fig.savefig(tmp, format="png", dpi=dpi, metadata={"Software": None})

@@ -77,6 +77,7 @@ def _task_entry(spec: TaskSpec, outcome: TaskOutcome) -> dict[str, Any]:
         "scenario": spec.scenario,
         "status": outcome.status,
         "seconds": outcome.seconds,
+        "cpu_seconds": outcome.cpu_seconds,
         "started": outcome.started,
         "worker": outcome.worker,
         "timings_s": dict(outcome.timings_s),

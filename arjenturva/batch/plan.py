@@ -207,10 +207,29 @@ def _stems(configs: Sequence[Config]) -> list[str]:
     return [n if names.count(n) == 1 else f"{n}_{i + 1}" for i, n in enumerate(names)]
 
 
-def run_state(run_dir: Path, fingerprint: str) -> RunState:
-    """``complete`` when ``run_dir`` holds a finished run with this fingerprint, ``missing`` when
-    it does not exist (or is empty), ``other`` when it holds something else (another run, an older
-    results format, files that are not a run)."""
+def _inputs_unchanged(recorded: object, hashes: dict[str, str | None]) -> bool:
+    """Whether every input file ``run.json`` records still has the recorded hash (``hashes``
+    caches the hashes of files seen before)."""
+    from ..io import file_hash
+
+    if not isinstance(recorded, dict):
+        return False
+    for entry in recorded.values():
+        if not isinstance(entry, dict) or "path" not in entry:
+            return False
+        path = str(entry["path"])
+        if path not in hashes:
+            hashes[path] = file_hash(path) if Path(path).is_file() else None
+        if hashes[path] != entry.get("sha256_16"):
+            return False
+    return True
+
+
+def run_state(run_dir: Path, fingerprint: str, hashes: dict[str, str | None] | None = None) -> RunState:
+    """``complete`` when ``run_dir`` holds a finished run with this fingerprint whose input files
+    (those its ``run.json`` records, a scenario's files among them) are unchanged, ``missing`` when
+    it does not exist (or is empty), ``other`` when it holds something else (another or an outdated
+    run, an older results format, files that are not a run). ``hashes`` caches file hashes."""
     if not run_dir.is_dir() or not any(run_dir.iterdir()):
         return "missing"
     if not (run_dir / RUN_FILE).is_file():
@@ -221,4 +240,6 @@ def run_state(run_dir: Path, fingerprint: str) -> RunState:
         return "other"
     batch = info.raw.get("batch")
     done = isinstance(batch, dict) and batch.get("fingerprint") == fingerprint
-    return "complete" if done else "other"
+    if done and _inputs_unchanged(info.raw.get("inputs"), {} if hashes is None else hashes):
+        return "complete"
+    return "other"

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import OutputExistsError, ValidationError
+from ..errors import ArjenturvaError, OutputExistsError, ValidationError
 from ..results import BATCH_FILE, RUNS_DIR
-from .cluster import SchedulerInfo, TaskFn, execute, open_client, require_dask
+from .cluster import SchedulerInfo, SharedInputs, TaskFn, execute, open_client, require_dask
 from .outputs import batch_record, collect_summary, write_batch_summary
 from .plan import Split, TaskSpec, plan_tasks, run_state
-from .task import TaskOptions, TaskOutcome, run_task
+from .task import TaskOptions, TaskOutcome, piece_workspace, run_task
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -101,6 +101,34 @@ def _load(
     return loaded
 
 
+def _networks(
+    loaded: Sequence[tuple[Config, Workspace, Network]],
+    specs: Sequence[TaskSpec],
+    network_of: Callable[[Config], Network],
+    timings: dict[str, float],
+) -> dict[tuple[int, str | None], Network]:
+    """Each workspace's network, and the network of each scenario that edits the roads (the
+    scenario applied to one of its runs tells: its config's ``network`` is then another)."""
+    from ..scenarios import apply_scenario
+
+    t = time.perf_counter()
+    networks: dict[tuple[int, str | None], Network] = {(i, None): n for i, (_c, _w, n) in enumerate(loaded)}
+    first: dict[tuple[int, str], TaskSpec] = {}
+    for spec in specs:
+        if spec.scenario is not None:
+            first.setdefault((spec.workspace, spec.scenario), spec)
+    for (i, scenario), spec in first.items():
+        cfg, ws, _net = loaded[i]
+        try:
+            edited = apply_scenario(piece_workspace(ws, spec.codes), scenario).config
+        except ArjenturvaError:
+            continue  # its runs fail on the workers, each with this error
+        if edited.network != cfg.network:
+            networks[(i, scenario)] = network_of(edited)
+    timings["network"] = timings.get("network", 0.0) + time.perf_counter() - t
+    return networks
+
+
 def run_batch(
     configs: Sequence[Config | str | Path],
     *,
@@ -174,8 +202,9 @@ def run_batch(
                        proposals=proposals, version=__version__)
     outcomes: dict[int, TaskOutcome] = {}
     todo = []
+    hashes: dict[str, str | None] = {}
     for k, spec in enumerate(specs):
-        state = "missing" if force else run_state(out / RUNS_DIR / spec.name, spec.fingerprint)
+        state = "missing" if force else run_state(out / RUNS_DIR / spec.name, spec.fingerprint, hashes)
         if state == "complete":
             outcomes[k] = TaskOutcome(spec.name, "skipped")
         elif state == "other":
@@ -200,13 +229,15 @@ def run_batch(
     if todo:
         out.mkdir(parents=True, exist_ok=True)
         options = TaskOptions(str(out.resolve()), maps=maps, proposals=proposals, force=force)
+        todo_specs = [specs[k] for k in todo]
+        shared = SharedInputs([w for _c, w, _n in loaded], _networks(loaded, todo_specs, network_of, timings))
         t = time.perf_counter()
         say("starting a local Dask cluster" if scheduler is None else f"connecting to {scheduler}")
         with open_client(scheduler, workers=workers, retries=retries) as (client, info):
             timings["cluster"] = time.perf_counter() - t
             t = time.perf_counter()
-            ran = execute(client, [specs[k] for k in todo], [(w, n) for _c, w, n in loaded], options,
-                          task=task, retries=retries, on_done=done)
+            ran = execute(client, todo_specs, shared, options, task=task, retries=retries,
+                          on_done=done)
             timings["tasks"] = time.perf_counter() - t
         outcomes.update(zip(todo, ran, strict=True))
     ordered = [outcomes[k] for k in range(len(specs))]

@@ -55,6 +55,8 @@ class TaskOutcome:
     status: Status
     seconds: float = 0.0
     """Wall time of the task on its worker (0 for a skipped run)."""
+    cpu_seconds: float = 0.0
+    """CPU time of the task (user and system); below ``seconds`` when the worker waited for a core."""
     started: float | None = None
     """When the task started (seconds since the epoch)."""
     worker: str = ""
@@ -199,7 +201,7 @@ def run_task(spec: TaskSpec, ws: Workspace, net: Network, options: TaskOptions) 
     from ..scenarios import apply_scenario
 
     started = time.time()
-    clock = time.perf_counter()
+    clock, cpu = time.perf_counter(), time.process_time()
     worker = f"{socket.gethostname()}:{os.getpid()}"
     outcome = TaskOutcome(spec.name, "done", started=started, worker=worker)
     timings: dict[str, float] = {}
@@ -214,6 +216,7 @@ def run_task(spec: TaskSpec, ws: Workspace, net: Network, options: TaskOptions) 
     return replace(
         outcome,
         seconds=round(time.perf_counter() - clock, 3),
+        cpu_seconds=round(time.process_time() - cpu, 3),
         timings_s={k: round(v, 3) for k, v in timings.items()},
         peak_rss_mb=peak_rss_mb(),
     )
