@@ -26,7 +26,16 @@ from arjenturva import api, labels
 from arjenturva import results as R
 from arjenturva.config import ServiceConfig
 from arjenturva.errors import InputFileError, OutputExistsError
-from arjenturva.export import mapdata, mapframe, maplabels, maplegend, maptext, mapworkers, static_maps
+from arjenturva.export import (
+    mapdata,
+    mapframe,
+    mapframing,
+    maplabels,
+    maplegend,
+    maptext,
+    mapworkers,
+    static_maps,
+)
 
 SERVICES = ["health_station", "grocery"]
 #: Services of the recorded run: post has proposed mobile and remote services on the demo.
@@ -389,8 +398,8 @@ def test_legend_of_a_map_without_ferry_or_proposals(
     bare = mapdata.MapData(data.population, data.gap_areas, data.service_points, data.municipalities)
     no_ferry = roads.loc[roads["road_class"].map(mapdata.road_group) != "ferry"]
     tiles = maptext.TextTiles(150)
-    layers = static_maps._Layers(bare, no_ferry, demo.workspace.config, "en", (), ("grocery",), tiles)
-    frame = static_maps._build_frame(layers, None)
+    layers = static_maps._Layers(bare, no_ferry, demo.workspace.config, "en", (), tiles)
+    frame = mapframing.build_frame(bare, no_ferry, 150, None)
     static_maps._service_map(layers, frame, "grocery", path=tmp_path / "g.png")
     keys = {h.get_gid() for _, entries in sections[0] for h, _ in entries}
     assert "road:ferry" not in keys and "road:local" in keys
@@ -574,7 +583,7 @@ def test_place_names_known_answers() -> None:
     its area and moves off a symbol there, still inside it."""
     w, h = mapframe.map_axes_px()
     extent = (0.0, 0.0, w, h)
-    style = maplabels.NameStyle(10.0)
+    style = maptext.TextStyle(10.0, halo=True)
 
     def place(points: list[tuple[float, float]], symbols: list[tuple[float, float]], areas: Any = ()) -> Any:
         cands = maplabels.Candidates(
@@ -598,7 +607,9 @@ def test_place_names_known_answers() -> None:
     # a square municipality: its name on the centre, moved (inside) off a symbol there
     import shapely
 
-    square = maplabels.AreaName("Kunta", shapely.box(200, 200, 400, 400), maplabels.NameStyle(13.0), "a")
+    square = maplabels.AreaName(
+        "Kunta", shapely.box(200, 200, 400, 400), maptext.TextStyle(13.0, bold=True, halo=True), "a"
+    )
     (centre,) = place([], [], [square]).labels
     assert (centre.x, centre.y) == pytest.approx((300.0, 300.0), abs=1.0)
     (moved,) = place([], [(300.0, 300.0)], [square]).labels

@@ -26,7 +26,7 @@ import pytest
 from arjenturva import api, labels
 from arjenturva import results as R
 from arjenturva.errors import ArjenturvaError, OutputExistsError
-from arjenturva.export import mapdata, webmap
+from arjenturva.export import mapdata, webmap, webmap_data
 from arjenturva.network import edges_geodataframe
 
 SCRIPT_NAME = 'Kaarnavaaran terveysasema <script>alert("x")</script>'
@@ -430,18 +430,24 @@ def test_screenshot_is_a_map(page_en: Path, tmp_path: Path) -> None:
     assert float(rgb.std()) > 0.05
 
 
-@needs_chromium
-def test_many_cells_are_drawn_on_a_canvas(
-    demo: api.RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(webmap, "CANVAS_CELLS_ABOVE", 100)
+def _copy_in_browser(demo: api.RunResult, tmp_path: Path) -> list[tuple[str, dict[str, str]]]:
+    """The tags of map.html (English, no roads) of a copy of the demo's results, after Chromium ran
+    it offline without a console message."""
     results = tmp_path / "results"
     shutil.copytree(demo.results_dir, results)
     page = webmap.write_html_map(results, demo.workspace.config, lang="en")
     run = _chromium(page, tmp_path / "profile", "--dump-dom")
     assert run.returncode == 0, run.stderr[-2000:]
     assert _console(run) == [], "\n".join(_console(run))
-    tags = _parse(run.stdout).tags
+    return _parse(run.stdout).tags
+
+
+@needs_chromium
+def test_many_cells_are_drawn_on_a_canvas(
+    demo: api.RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(webmap_data, "CANVAS_CELLS_ABOVE", 100)
+    tags = _copy_in_browser(demo, tmp_path)
     assert not [a for t, a in tags if t == "path" and "at-sym-reach-" in a.get("class", "")]
     assert [t for t, _ in tags if t == "canvas"]
     legend = {a["data-sym"] for _, a in tags if "data-sym" in a}
@@ -521,13 +527,7 @@ def test_cells_given_as_points_are_dots(
         return dataclasses.replace(data, population=data.population.set_geometry(data.population.centroid))
 
     monkeypatch.setattr(webmap, "read_map_data", as_points)
-    results = tmp_path / "results"
-    shutil.copytree(demo.results_dir, results)
-    page = webmap.write_html_map(results, demo.workspace.config, lang="en")
-    run = _chromium(page, tmp_path / "profile", "--dump-dom")
-    assert run.returncode == 0, run.stderr[-2000:]
-    assert _console(run) == [], "\n".join(_console(run))
-    tags = _parse(run.stdout).tags
+    tags = _copy_in_browser(demo, tmp_path)
     n_cells = len(mapdata.read_map_data(demo.results_dir, demo.workspace.config).population)
     dots = [a for t, a in tags if t == "path" and re.search(r"\bat-sym-reach-\d\b", a.get("class", ""))]
     assert len(dots) == n_cells

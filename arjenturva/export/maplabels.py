@@ -53,23 +53,12 @@ _REGIONAL_ABOVE: Final = 16
 
 
 @dataclass(frozen=True)
-class NameStyle:
-    """How a name is written."""
-
-    size: float
-    bold: bool = False
-    italic: bool = False
-    colour: str = "#1a1a1a"
-    zorder: float = 15.0
-
-
-@dataclass(frozen=True)
 class AreaName:
     """A name written inside an area (a municipality's part in the frame, in map units)."""
 
     text: str
     area: Geometry
-    style: NameStyle
+    style: TextStyle
     gid: str
 
 
@@ -80,7 +69,7 @@ class PointName:
     text: str
     x: float
     y: float
-    style: NameStyle
+    style: TextStyle
     gid: str
 
 
@@ -96,13 +85,15 @@ class Candidates:
 
 @dataclass(frozen=True)
 class Label:
-    """A name placed on the map: the centre of its text (map units)."""
+    """A name placed on the map: the centre of its text (map units); a place's name lies on top of
+    everything (``on_top``), a municipality's under the point symbols."""
 
     x: float
     y: float
     text: str
-    style: NameStyle
+    style: TextStyle
     gid: str
+    on_top: bool
 
 
 @dataclass(frozen=True)
@@ -130,15 +121,15 @@ def place_order(places: gpd.GeoDataFrame, first: np.ndarray | None = None) -> np
     return np.lexsort((np.arange(n), -people, rank, outside))
 
 
-def name_styles(n_study: int) -> tuple[NameStyle, NameStyle, NameStyle]:
+def name_styles(n_study: int) -> tuple[TextStyle, TextStyle, TextStyle]:
     """Styles of study municipality, place and context municipality names on a frame holding
     ``n_study`` study municipalities (smaller the more there are)."""
     muni = 13.0 if n_study <= 6 else 11.0 if n_study <= _REGIONAL_ABOVE else 8.0
     place = 10.0 if n_study <= 6 else 8.5
     return (
-        NameStyle(muni, bold=True, zorder=_UNDER_SYMBOLS),
-        NameStyle(place),
-        NameStyle(round(muni * 0.85, 1), italic=True, colour="#5f6368", zorder=_UNDER_SYMBOLS),
+        TextStyle(muni, bold=True, halo=True),
+        TextStyle(place, halo=True),
+        TextStyle(round(muni * 0.85, 1), italic=True, colour="#5f6368", halo=True),
     )
 
 
@@ -155,7 +146,7 @@ class _Widths:
         self._advances: dict[tuple[bool, bool], dict[str, float]] = {}
         self._fonts: dict[tuple[bool, bool], Any] = {}
 
-    def width_pt(self, text: str, style: NameStyle) -> float:
+    def width_pt(self, text: str, style: TextStyle) -> float:
         from matplotlib import ft2font
         from matplotlib.font_manager import FontProperties, findfont, get_font
 
@@ -276,7 +267,7 @@ def place_names(
     placed: list[Label] = []
     dots: list[tuple[float, float]] = []
 
-    def size_px(text: str, style: NameStyle, pad_pt: float) -> tuple[float, float]:
+    def size_px(text: str, style: TextStyle, pad_pt: float) -> tuple[float, float]:
         halo = 2 * (_HALO_PT + pad_pt) * pt
         return widths.width_pt(text, style) * pt + halo, _EM_HEIGHT * style.size * pt + halo
 
@@ -287,7 +278,8 @@ def place_names(
     def keep(box: np.ndarray, name: AreaName | PointName) -> None:
         taken.add(box)  # the name's centre is the box's, padding or not
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-        placed.append(Label(x0 + cx / scale, y0 + cy / scale, name.text, name.style, name.gid))
+        on_top = isinstance(name, PointName)
+        placed.append(Label(x0 + cx / scale, y0 + cy / scale, name.text, name.style, name.gid, on_top))
 
     def place_area(name: AreaName) -> None:
         if name.area is None or name.area.is_empty:
@@ -402,10 +394,9 @@ def draw_names(ax: Axes, names: Names, extent: Box, tiles: TextTiles) -> tuple[b
     stamps = []
     for lab in names.labels:
         st = lab.style
-        if st.zorder > _UNDER_SYMBOLS:
-            look = TextStyle(st.size, bold=st.bold, italic=st.italic, colour=st.colour, halo=True)
+        if lab.on_top:
             x, y = left + (lab.x - extent[0]) * scale, bottom + (lab.y - extent[1]) * scale
-            stamps.append(tiles.stamp(lab.text, look, x, y, ha="center", va="center", gid=lab.gid))
+            stamps.append(tiles.stamp(lab.text, st, x, y, ha="center", va="center", gid=lab.gid))
             continue
         ax.text(
             lab.x,
@@ -417,7 +408,7 @@ def draw_names(ax: Axes, names: Names, extent: Box, tiles: TextTiles) -> tuple[b
             fontweight="bold" if st.bold else "normal",
             fontstyle="italic" if st.italic else "normal",
             color=st.colour,
-            zorder=st.zorder,
+            zorder=_UNDER_SYMBOLS,
             path_effects=halo,
             gid=lab.gid,
         )

@@ -9,7 +9,7 @@ titles and footer; every word comes from :mod:`arjenturva.labels` and the credit
 municipalities; the context municipalities around it are drawn grey, cut to the frame, and get no
 maps of their own. What the maps of one frame share (the land, roads and context cut to it, the
 names and the place of the scale bar and north arrow) is worked out once per frame
-(:class:`_Frame`); each map then draws only its own layers. Each map draws only what lies in its
+(:class:`.mapframing.Frame`); each map then draws only its own layers. Each map draws only what lies in its
 frame and builds its legend from what it drew. Many maps are drawn in worker processes
 (:mod:`.mapworkers`), a frame's maps in one, with the same bytes as in one process. Every file is
 written atomically.
@@ -46,17 +46,11 @@ from .mapdata import (
     unreachable_cells,
     worst_services,
 )
-from .mapframe import Box, draw_titles, frame_extent, map_axes_px, new_figure, save_png, set_extent
+from .mapframe import draw_titles, new_figure, save_png, set_extent
+from .mapframing import Frame, build_frame
 from .maplabels import (
-    AreaName,
-    Candidates,
-    PointName,
     draw_names,
-    is_regional,
-    name_styles,
     place_names,
-    place_order,
-    place_rank,
     symbols_drawn,
 )
 from .maplayers import (
@@ -67,16 +61,11 @@ from .maplayers import (
     draw_proposals,
     draw_roads,
     draw_unreachable,
-    in_frame,
     of_municipality,
     proposal_layers,
-    road_lines,
-    trimmed,
 )
 from .maplegend import (
     Drawn,
-    Furniture,
-    choose_furniture,
     draw_furniture,
     draw_legend,
     furniture_boxes,
@@ -91,7 +80,6 @@ if TYPE_CHECKING:
     import geopandas as gpd
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-    from shapely import Polygon
 
     from ..config import Config
     from ..network import Network
@@ -108,19 +96,8 @@ _DRAWING_MODULES: Final = (
     "shapely.ops",
     "PIL.PngImagePlugin",
 )
-#: Margins of a frame around the study area and around one municipality (share of its size).
-_REGION_MARGIN: Final = 0.04
-_MUNICIPALITY_MARGIN: Final = 0.05
 #: At most this many maps of one frame are drawn one after the other by one process.
 _MAPS_PER_SHARE: Final = 4
-#: What the scale bar or north arrow cost where they cover a point symbol or a population cell,
-#: and per share of land they cover (a corner costing more than
-#: :data:`.maplegend.OUTSIDE_ABOVE`, which any symbol or cell does, is not used), and how near
-#: (pixels) a symbol or cell centre counts as under them.
-_SYMBOL_COST: Final = 1.0
-_CELL_COST: Final = 0.3
-_LAND_COST: Final = 0.5
-_DATA_PAD_PX: Final = 12.0
 
 
 @dataclass(frozen=True)
@@ -132,133 +109,11 @@ class _Layers:
     config: Config
     lang: str
     credits: tuple[str, ...]
-    services: tuple[str, ...]
     tiles: TextTiles
     """Texts rendered once per process (each worker gets its own, empty)."""
 
 
-@dataclass(frozen=True)
-class _Frame:
-    """What the maps of one frame share: the extent, the study municipalities in it (``focus``
-    marks the one framed on), the context and the roads cut to it, the cells its maps colour, the
-    place of the scale bar and north arrow, and the names it may show (each map places them
-    around its own symbols)."""
-
-    code: str | None
-    extent: Box
-    box: Polygon
-    study: gpd.GeoSeries | None
-    focus: np.ndarray | None
-    context: gpd.GeoSeries | None
-    roads: dict[str, list[np.ndarray]]
-    cells: gpd.GeoDataFrame
-    furniture: Furniture
-    candidates: Candidates
-
-
-def _furniture(
-    layers: _Layers, extent: Box, box: Polygon, land: gpd.GeoSeries | None, cells: gpd.GeoDataFrame
-) -> Furniture:
-    """Where the scale bar and north arrow cover least: no point symbol and no population cell of
-    the frame's maps where possible, then least of ``land`` (the study area, or the municipality
-    framed on)."""
-    import shapely
-
-    data = layers.data
-    geoms = land.to_numpy() if land is not None else np.zeros(0, dtype=object)
-    symbols = [in_frame(data.service_points, box), *proposal_layers(data, box, service=None, code=None)]
-    xy = [
-        shapely.get_coordinates(shapely.point_on_surface(layer.geometry.to_numpy())).reshape(-1, 2)
-        for layer in symbols
-        if layer is not None and not layer.empty
-    ]
-    centres = shapely.get_coordinates(shapely.point_on_surface(cells.geometry.to_numpy())).reshape(-1, 2)
-    marks = np.vstack([*xy, centres])
-    weight = np.r_[np.full(len(marks) - len(centres), _SYMBOL_COST), np.full(len(centres), _CELL_COST)]
-    pad = _DATA_PAD_PX * (extent[2] - extent[0]) / map_axes_px()[0]
-
-    def cost(b: Box) -> float:
-        square = shapely.box(*b)
-        area = float(shapely.area(shapely.intersection(geoms, square)).sum()) if len(geoms) else 0.0
-        x, y = marks[:, 0], marks[:, 1]
-        under = (x >= b[0] - pad) & (x <= b[2] + pad) & (y >= b[1] - pad) & (y <= b[3] + pad)
-        return _LAND_COST * area / square.area + float(weight[under].sum())
-
-    return choose_furniture(extent, layers.config.export.map_dpi, cost)
-
-
-def _candidates(layers: _Layers, box: Polygon, code: str | None) -> Candidates:
-    """The names a frame may show: its study municipalities (the one framed on first, then the
-    smallest, which have the fewest places to go), its places (those in the study area first; on
-    regional frames only the study area's towns and centres), its context municipalities (not on
-    regional frames, where they would crowd the study area's)."""
-    import shapely
-
-    data = layers.data
-    munis = in_frame(data.municipalities, box)
-    regional = is_regional(len(munis))
-    study_style, place_style, context_style = name_styles(len(munis))
-    geoms = munis.geometry.to_numpy()
-    seen = shapely.intersection(geoms, box)
-    codes = munis["code"].astype(str).to_numpy()
-    order = np.lexsort((codes, shapely.area(seen), codes != code))
-    names = munis["name"].astype(str).to_numpy() if "name" in munis else codes
-    areas = tuple(AreaName(str(names[i]), seen[i], study_style, "label:municipality") for i in order)
-    background: tuple[AreaName, ...] = ()
-    if data.context is not None and not regional:
-        ctx = in_frame(data.context, box)
-        cseen = shapely.intersection(ctx.geometry.to_numpy(), box)
-        cnames = ctx["name"].astype(str).to_numpy() if "name" in ctx else ctx["code"].astype(str).to_numpy()
-        background = tuple(
-            AreaName(str(cnames[i]), cseen[i], context_style, "label:context")
-            for i in np.lexsort((cnames, -shapely.area(cseen)))
-        )
-    points: tuple[PointName, ...] = ()
-    if data.places is not None:
-        places = in_frame(data.places, box)
-        xy = shapely.get_coordinates(shapely.point_on_surface(places.geometry.to_numpy())).reshape(-1, 2)
-        in_study = np.zeros(len(places), dtype=bool)
-        for g in geoms:
-            in_study |= shapely.contains_xy(g, xy[:, 0], xy[:, 1])
-        order = place_order(places, in_study)
-        if regional:  # only the study area's towns and centres (when the places say which)
-            order = order[in_study[order]]
-            big = place_rank(places["kind"]) <= 1 if "kind" in places else np.zeros(len(places), dtype=bool)
-            order = order[big[order]] if big[order].any() else order
-        pnames = places["name"].astype(str).to_numpy()
-        points = tuple(PointName(pnames[i], xy[i, 0], xy[i, 1], place_style, "label:place") for i in order)
-    return Candidates(areas, points, background)
-
-
-def _build_frame(layers: _Layers, code: str | None) -> _Frame:
-    """Work out what the maps framed on the study area (``code`` None) or on municipality
-    ``code`` share."""
-    import shapely
-
-    data = layers.data
-    munis = data.municipalities
-    if code is None:
-        extent = frame_extent(munis.total_bounds, _REGION_MARGIN)
-    else:
-        row = munis.loc[munis["code"].astype(str) == code]
-        extent = frame_extent(row.total_bounds, _MUNICIPALITY_MARGIN)
-    box = shapely.box(*extent)
-    study = trimmed(munis, box)
-    focus = None
-    if code is not None and study is not None:
-        focus = (munis.loc[study.index, "code"].astype(str) == code).to_numpy()
-    cells = of_municipality(data.population, code)
-    land = study if focus is None or study is None else study.loc[focus]
-    furniture = _furniture(layers, extent, box, land, cells)
-    context = trimmed(data.context, box) if data.context is not None else None
-    roads = road_lines(layers.roads, box)
-    if is_regional(0 if study is None else len(study)):
-        roads.pop("local", None)  # at this scale they would hide everything else
-    candidates = _candidates(layers, box, code)
-    return _Frame(code, extent, box, study, focus, context, roads, cells, furniture, candidates)
-
-
-def _write_names(ax: Axes, layers: _Layers, frame: _Frame) -> tuple[bool, list[Stamp]]:
+def _write_names(ax: Axes, layers: _Layers, frame: Frame) -> tuple[bool, list[Stamp]]:
     """Place the frame's names around the symbols this map drew and write them; returns whether
     any place was named, and the names to stamp."""
     dpi = layers.config.export.map_dpi
@@ -276,7 +131,7 @@ def _write_names(ax: Axes, layers: _Layers, frame: _Frame) -> tuple[bool, list[S
     return draw_names(ax, names, frame.extent, layers.tiles)
 
 
-def _start(layers: _Layers, frame: _Frame) -> tuple[Figure, Axes, bool, tuple[str, ...]]:
+def _start(layers: _Layers, frame: Frame) -> tuple[Figure, Axes, bool, tuple[str, ...]]:
     """A new figure with the frame's land, context and roads; returns (figure, map axes, whether
     context was drawn, the road groups drawn)."""
     fig, ax = new_figure(layers.config)
@@ -289,7 +144,7 @@ def _finish(
     fig: Figure,
     ax: Axes,
     drawn: Drawn,
-    frame: _Frame,
+    frame: Frame,
     stamps: list[Stamp],
     *,
     layers: _Layers,
@@ -305,8 +160,42 @@ def _finish(
     return save_png(fig, path, config.export.map_dpi, stamps)
 
 
+def _draw_layers(
+    layers: _Layers,
+    frame: Frame,
+    fill: tuple[str, np.ndarray, Sequence[str], Sequence[str]],
+    *,
+    service: str | None,
+    services: Sequence[str],
+) -> tuple[Figure, Axes, Drawn, list[Stamp]]:
+    """A new figure of the frame with a map's layers: the cells coloured by class (``fill``: the
+    legend's heading, each cell's class, the classes' colours and names), crosses on the cells the
+    roads do not reach for every one of ``services``, the gap areas and points of ``service``
+    (every point without one), the proposals (of the municipality framed on) and the names.
+    Returns the figure, its map axes, what was drawn and the texts to stamp."""
+    data = layers.data
+    fig, ax, context, road_groups = _start(layers, frame)
+    pop = frame.cells
+    heading, classes, colours, names = fill
+    cells = draw_cells(ax, pop, classes, colours, names)
+    unreachable = draw_unreachable(ax, pop, unreachable_cells(pop, services))
+    gaps, points = False, data.service_points
+    if service is not None:
+        areas = data.gap_areas.loc[service_mask(data.gap_areas, service)]
+        gaps = draw_gaps(ax, of_municipality(areas, frame.code), frame.box)
+        points = points.loc[service_mask(points, service)]
+    modes, off_road = draw_points(ax, points, frame.box)
+    shown = proposal_layers(data, frame.box, service=service, code=frame.code)
+    new_sites, proposals = draw_proposals(ax, *shown)
+    places, stamps = _write_names(ax, layers, frame)
+    drawn = Drawn(
+        heading, cells, modes, road_groups, gaps, new_sites, proposals, places, context, unreachable, off_road
+    )
+    return fig, ax, drawn, stamps
+
+
 def _service_map(
-    layers: _Layers, frame: _Frame, service: str, *, uncovered: float | None = None, path: Path
+    layers: _Layers, frame: Frame, service: str, *, uncovered: float | None = None, path: Path
 ) -> Path:
     """A service's map of a frame: its cells, gap areas and proposals (of the municipality framed
     on), its service points in the frame."""
@@ -314,31 +203,9 @@ def _service_map(
     t = labels.ui(lang)
     svc = config.services[service]
     code = frame.code
-    fig, ax, context, road_groups = _start(layers, frame)
-    pop = frame.cells
-    classes = service_reach_class(pop, service, svc)
-    fill = draw_cells(ax, pop, classes, REACH_COLOURS, reach_class_labels(svc, lang))
-    unreachable = draw_unreachable(ax, pop, unreachable_cells(pop, [service]))
-    gaps = draw_gaps(
-        ax, of_municipality(data.gap_areas.loc[service_mask(data.gap_areas, service)], code), frame.box
-    )
-    points = data.service_points.loc[service_mask(data.service_points, service)]
-    modes, off_road = draw_points(ax, points, frame.box)
-    new_sites, proposals = draw_proposals(ax, *proposal_layers(data, frame.box, service=service, code=code))
-    places, stamps = _write_names(ax, layers, frame)
-    drawn = Drawn(
-        t["legend_reach"],
-        fill,
-        modes,
-        road_groups,
-        gaps,
-        new_sites,
-        proposals,
-        places,
-        context,
-        unreachable,
-        off_road,
-    )
+    classes = service_reach_class(frame.cells, service, svc)
+    fill = (t["legend_reach"], classes, REACH_COLOURS, reach_class_labels(svc, lang))
+    fig, ax, drawn, stamps = _draw_layers(layers, frame, fill, service=service, services=[service])
     label = labels.service_label(config, service, lang)
     demand = labels.label(labels.DEMAND, svc.demand, lang)
     subtitle = f"{t['threshold']}: {labels.format_threshold(svc, lang)} · {t['demand']}: {demand}"
@@ -357,44 +224,19 @@ def _name_of(data: MapData, code: str) -> str:
     return str(row["name"].iloc[0]) if "name" in row and len(row) else code
 
 
-def _overview_map(layers: _Layers, frame: _Frame, *, path: Path) -> Path:
-    """A municipality's overview: its cells coloured by how many services are out of reach."""
+def _overview_map(layers: _Layers, frame: Frame, *, path: Path) -> Path:
+    """A municipality's overview: its cells coloured by how many services are out of reach, every
+    service point."""
     data, lang = layers.data, layers.lang
     t = labels.ui(lang)
     code = str(frame.code)
-    fig, ax, context, road_groups = _start(layers, frame)
-    pop = frame.cells
     services = [s for s in layers.config.services if f"{s}_coverage" in data.population]
-    classes = lacking_class(lacking_services(pop, services))
-    fill = draw_cells(ax, pop, classes, LACKING_COLOURS, lacking_class_labels())
-    unreachable = draw_unreachable(ax, pop, unreachable_cells(pop, services))
-    modes, off_road = draw_points(ax, data.service_points, frame.box)
-    new_sites, proposals = draw_proposals(ax, *proposal_layers(data, frame.box, service=None, code=code))
-    places, stamps = _write_names(ax, layers, frame)
-    drawn = Drawn(
-        t["legend_lacking"],
-        fill,
-        modes,
-        road_groups,
-        False,
-        new_sites,
-        proposals,
-        places,
-        context,
-        unreachable,
-        off_road,
-    )
-    return _finish(
-        fig,
-        ax,
-        drawn,
-        frame,
-        stamps,
-        layers=layers,
-        title=t["overview_title"].format(name=_name_of(data, code), code=code),
-        subtitle=t["overview_sub"].format(n=len(services)),
-        path=path,
-    )
+    classes = lacking_class(lacking_services(frame.cells, services))
+    fill = (t["legend_lacking"], classes, LACKING_COLOURS, lacking_class_labels())
+    fig, ax, drawn, stamps = _draw_layers(layers, frame, fill, service=None, services=services)
+    title = t["overview_title"].format(name=_name_of(data, code), code=code)
+    subtitle = t["overview_sub"].format(n=len(services))
+    return _finish(fig, ax, drawn, frame, stamps, layers=layers, title=title, subtitle=subtitle, path=path)
 
 
 @dataclass(frozen=True)
@@ -416,7 +258,7 @@ class _Map:
 def _draw_maps(layers: _Layers, maps: Sequence[_Map]) -> list[Path]:
     """Draw and write maps of one frame (run in a worker process when there are many): the frame
     is worked out once, then each map drawn on it."""
-    frame = _build_frame(layers, maps[0].code)
+    frame = build_frame(layers.data, layers.roads, layers.config.export.map_dpi, maps[0].code)
     out = []
     for job in maps:
         if job.service is None:
@@ -561,7 +403,7 @@ def write_maps(
     out_dir.mkdir(parents=True, exist_ok=True)
     say = progress or (lambda _m: None)
     tiles = TextTiles(config.export.map_dpi)
-    layers = _Layers(data, roads, config, language, tuple(credits), tuple(svc_list), tiles)
+    layers = _Layers(data, roads, config, language, tuple(credits), tiles)
     shares = _shares(jobs)
     drawn = draw_all(
         _draw_maps,
