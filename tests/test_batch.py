@@ -228,6 +228,22 @@ def test_a_failing_run_does_not_stop_the_others_on_a_two_worker_local_cluster(de
         assert (out / "runs" / code / "summary.csv").read_bytes() == (single / "summary.csv").read_bytes()
 
 
+def _thread_settings() -> dict[str, object]:
+    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+    return {"env": {k: os.environ.get(k) for k in names}}
+
+
+def test_local_workers_are_single_threaded_whatever_the_shell_says(monkeypatch):
+    from arjenturva.batch.cluster import open_client
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "8")  # a user's setting must not reach the workers
+    with open_client(None, workers=1) as (client, info):
+        (settings,) = client.run(_thread_settings).values()
+        assert client.nthreads() == {next(iter(client.nthreads())): 1}
+    assert settings["env"] == {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    assert (info.kind, info.workers, info.threads) == ("local", 1, 1)
+
+
 def test_without_dask_the_command_says_how_to_install_it(monkeypatch, runner, tmp_path):
     from arjenturva.cli import app
 

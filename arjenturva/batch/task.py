@@ -15,9 +15,11 @@ from __future__ import annotations
 import os
 import socket
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
 
 from ..errors import ArjenturvaError, Problem
 from ..results import RUNS_DIR
@@ -104,25 +106,23 @@ def piece_workspace(ws: Workspace, codes: tuple[str, ...] | None) -> Workspace:
     """The workspace as ``load_workspace`` gives it with ``study_area`` set to ``codes``.
 
     ``ws`` is the workspace loaded with every municipality studied; it is not changed (every
-    frame of the result is a copy).
+    frame of the result is a copy; layers added to :class:`Workspace` later are copied as well).
     """
-    from ..workspace import Workspace
-
     config = ws.config.model_copy(update={"study_area": None if codes is None else list(codes)})
     config.base_dir, config.path = ws.config.base_dir, ws.config.path
     study = split_study_area(config, ws.municipalities.copy(), ws.population.copy())
-    piece = Workspace(
-        config=config,
-        municipalities=study.municipalities,
-        population=study.population,
-        service_points=ws.service_points.copy(),
-        actors=None if ws.actors is None else ws.actors.copy(),
-        places=None if ws.places is None else ws.places.copy(),
-        context=study.context,
-        left_out=study.left_out,
-        warnings=list(ws.warnings),
-        files=dict(ws.files),
-    )
+    frames = {f.name: getattr(ws, f.name).copy() for f in fields(ws)
+              if isinstance(getattr(ws, f.name), pd.DataFrame)}
+    piece = replace(ws, **{
+        **frames,
+        "config": config,
+        "municipalities": study.municipalities,
+        "population": study.population,
+        "context": study.context,
+        "left_out": study.left_out,
+        "warnings": list(ws.warnings),
+        "files": dict(ws.files),
+    })
     piece.warnings += _left_out_warning(piece)
     return piece
 
