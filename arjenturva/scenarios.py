@@ -140,6 +140,11 @@ def apply_scenario(ws: Workspace, name: str) -> Workspace:
         population=population,
         service_points=gpd.GeoDataFrame(points.reset_index(drop=True), geometry="geometry", crs=CRS),
         actors=None if actors is None else actors.reset_index(drop=True),
+        vehicles=(
+            None
+            if ws.vehicles is None
+            else ws.vehicles[~ws.vehicles["actor_id"].isin(sc.remove_actors)].reset_index(drop=True)
+        ),
         warnings=warnings,
         files=files,
     )
