@@ -97,7 +97,7 @@ _DRAWING_MODULES: Final = (
     "PIL.PngImagePlugin",
 )
 #: At most this many maps of one frame are drawn one after the other by one process.
-_MAPS_PER_SHARE: Final = 4
+_MAPS_PER_SHARE: Final = 2
 
 
 @dataclass(frozen=True)
