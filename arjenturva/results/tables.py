@@ -16,127 +16,43 @@ column set and order, castable dtypes) are a dozen lines.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final, Literal
+from typing import Final
 
-from ..errors import InputFileError
+from .columns import (
+    _MUNI,
+    _MUNI_NAME,
+    _SERVICE,
+    _SERVICE_LABEL,
+    BATCH_FILE,
+    GPKG_FILE,
+    MAPS_DIR,
+    REPORT_FILE,
+    RESULTS_FORMAT_VERSION,
+    RUN_FILE,
+    RUNS_DIR,
+    SUMMARY_XLSX,
+    UNIT_DECIMALS,
+    WEB_MAP_FILE,
+    Column,
+    DType,
+    ResultsError,
+    Table,
+    _c,
+    municipality_brief_file,
+    municipality_report_file,
+    municipality_service_map_file,
+    overview_map_file,
+    safe_name,
+    service_map_file,
+)
+from .plan_tables import ROUTE_LINES, ROUTE_STOPS, ROUTES, ROUTES_SUMMARY, STRESS
 
-if TYPE_CHECKING:
-    pass
-
-RESULTS_FORMAT_VERSION: Final = 3
-"""Version of the folder layout and table schemas below; kept in ``run.json`` as ``results_format``.
-Version 1 is every folder written before the contract existed (its run.json has no such key);
-version 3 added the proposals' demand group, reason, distance and site-place columns."""
-
-RUN_FILE: Final = "run.json"
-GPKG_FILE: Final = "results.gpkg"
-SUMMARY_XLSX: Final = "summary.xlsx"
-MAPS_DIR: Final = "maps"
-WEB_MAP_FILE: Final = "map.html"
-REPORT_FILE: Final = "report.html"
-BATCH_FILE: Final = "batch.json"  # a batch folder (`arjenturva batch`): this, runs/<run>/, batch_summary.*
-RUNS_DIR: Final = "runs"
-
-DType = Literal["str", "float", "int", "bool"]
-
-UNIT_DECIMALS: Final[dict[str, int]] = {
-    "m": 0,
-    "s": 0,
-    "km": 2,
-    "min": 1,
-    "share 0–1": 4,
-    "people": 1,
-    "clients/week": 1,
-    "capacity/person": 6,
-    "days": 1,
-    "services": 0,
-    "agreements": 0,
-    "cells": 0,
-}
-"""Sensible precision of figures in CSV and XLSX files, by unit (people are fractional where
-coverage is partial; one decimal keeps the sums honest)."""
-
-
-class ResultsError(InputFileError):
-    """A results folder, or a table in it, breaks the results contract."""
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column: its name, dtype, unit (empty for none) and meaning."""
-
-    name: str
-    dtype: DType
-    unit: str
-    meaning: str
-    optional: bool = False
-    """True when the column is written only when its data exists (e.g. age groups)."""
-
-    @property
-    def decimals(self) -> int | None:
-        """Decimals kept in CSV and XLSX files (the GeoPackage keeps full precision)."""
-        return UNIT_DECIMALS.get(self.unit) if self.dtype == "float" else None
-
-    @property
-    def excel_format(self) -> str:
-        """The Excel number format of the column ("General" for text)."""
-        if self.dtype == "int":
-            return "#,##0"
-        if self.dtype != "float":
-            return "General"
-        if self.unit == "share 0–1":
-            return "0.0%"
-        d = self.decimals
-        return "#,##0" if not d else "#,##0." + "0" * d
-
-
-@dataclass(frozen=True)
-class Table:
-    """A table of the results folder: a CSV file, a GeoPackage layer, a workbook sheet, or several.
-
-    ``per_service`` columns repeat for every service, named ``<service>_<name>``; they follow
-    the fixed columns, services in alphabetical order.
-    """
-
-    name: str
-    meaning: str
-    columns: tuple[Column, ...]
-    csv: str | None = None
-    layer: str | None = None
-    sheet: str | None = None
-    geometry: str | None = None
-    per_service: tuple[Column, ...] = field(default=())
-    workbook: str = SUMMARY_XLSX
-
-    def column(self, name: str) -> Column:
-        """The column called ``name`` (per-service columns by their full name too)."""
-        for c in self.columns:
-            if c.name == name:
-                return c
-        for c in self.per_service:
-            if name.endswith("_" + c.name):
-                return c
-        msg = f"table {self.name!r} has no column {name!r}"
-        raise KeyError(msg)
-
-    def names(self, services: Iterable[str] = ()) -> list[str]:
-        """Every column name, with the per-service columns of ``services``."""
-        names = [c.name for c in self.columns]
-        for sid in sorted(services):
-            names += [f"{sid}_{c.name}" for c in self.per_service]
-        return names
-
-
-def _c(name: str, dtype: DType, unit: str, meaning: str, *, optional: bool = False) -> Column:
-    return Column(name, dtype, unit, meaning, optional)
-
-
-_MUNI = _c("municipality", "str", "", "municipality code (3 digits, leading zeros kept)")
-_MUNI_NAME = _c("municipality_name", "str", "", "municipality name")
-_SERVICE = _c("service", "str", "", "service id of the config's catalogue")
-_SERVICE_LABEL = _c("service_label", "str", "", "service name in the config's language")
+__all__ = [
+    "BATCH_FILE", "GPKG_FILE", "MAPS_DIR", "REPORT_FILE", "RESULTS_FORMAT_VERSION", "RUNS_DIR", "RUN_FILE",
+    "SUMMARY_XLSX", "UNIT_DECIMALS", "WEB_MAP_FILE", "Column", "DType", "ResultsError", "Table",
+    "municipality_brief_file", "municipality_report_file", "municipality_service_map_file",
+    "overview_map_file", "safe_name", "service_map_file",
+]
 
 ACCESS: Final = Table(
     "access",
@@ -435,28 +351,6 @@ MUNICIPALITIES: Final = Table(
     layer="municipalities",
 )
 
-STRESS: Final = Table(
-    "stress",
-    "Resilience: the coverage each actor (and each sector) holds up alone. One row per actor or "
-    "sector × service × municipality that would lose coverage if its service points closed, ranked.",
-    (
-        _c("rank", "int", "", "1 = the largest loss; actor rows and sector rows ranked separately"),
-        _c("level", "str", "", "actor, or sector (every point of the sector's actors closed)"),
-        _c("actor_id", "str", "", "the actor (empty on sector rows)"),
-        _c("actor_name", "str", "", "the actor's name (empty on sector rows)"),
-        _c("sector", "str", "", "the actor's sector"),
-        _SERVICE,
-        _SERVICE_LABEL,
-        _MUNI,
-        _MUNI_NAME,
-        _c("points_closed", "int", "points", "the service points offering the service that close"),
-        _c("demand_losing_coverage", "float", "people",
-           "rise in the municipality's uncovered_demand for the service (partial coverage counted)"),
-        _c("people_65_plus_losing_coverage", "float", "people", "rise in uncovered residents aged 65+"),
-    ),
-    csv="stress.csv",
-)
-
 CONTEXT: Final = Table(
     "context_municipalities",
     "Municipalities around the study area (config `study_area`): their service points and roads "
@@ -489,81 +383,6 @@ PLACES: Final = Table(
         _c("population", "float", "people", "population given with the place", optional=True),
     ),
     layer="places",
-    geometry="Point",
-)
-
-_VEHICLE = _c("vehicle_id", "str", "", "vehicle id (the vehicles input)")
-_ACTOR = _c("actor_id", "str", "", "the vehicle's actor")
-_WEEKDAY = _c("weekday", "str", "", "mon, tue, wed, thu, fri, sat or sun")
-_PLACE = _c("place", "str", "", "what a timetable names: a village, a service point or a relation to a place")
-
-ROUTES: Final = Table(
-    "routes",
-    "Weekly mobile routes (`arjenturva routes`): one row per stop of a vehicle's day; the first and "
-    "the last row of each route are its base.",
-    (
-        _VEHICLE, _ACTOR, _WEEKDAY,
-        _c("stop_order", "int", "", "0 for the base at the start, then 1, 2, … in visiting order"),
-        _c("stop_id", "str", "", "candidate stop id (S001, …); base for the vehicle's base"), _PLACE,
-        _c("x", "float", "m", "the stop by the road, EPSG:3067 easting"),
-        _c("y", "float", "m", "the stop by the road, EPSG:3067 northing"),
-        _c("arrival", "str", "", "arrival time HH:MM (the base's first row: departure)"),
-        _c("departure", "str", "", "departure time HH:MM (arrival + the stop's duration)"),
-        _c("leg_km", "float", "km", "road km of the leg driven to reach this row's place"),
-        _c("leg_min", "float", "min", "travel time of that leg"),
-        _c("services", "str", "", "services offered at the stop (;-separated)"),
-        _c("people_served", "float", "people", "residents of the gap cells the stop serves (nearest to it)"),
-        _c("max_duration_min", "float", "min", "the route's limit: the working day or the vehicle's maximum"),
-    ),
-    csv="routes.csv",
-)
-
-ROUTES_SUMMARY: Final = Table(
-    "routes_summary",
-    "Coverage per municipality and routed service before and after the weekly routes, by the gap "
-    "rules with the stops as mobile service points.",
-    (
-        _MUNI, _SERVICE, _c("demand", "float", "people", "residents of the service's demand group"),
-        _c("covered_share_before", "float", "share 0–1", "covered share of demand today"),
-        _c("covered_share_after", "float", "share 0–1", "covered share with the routes"),
-        _c("uncovered_demand_before", "float", "people", "demand not covered today"),
-        _c("uncovered_demand_after", "float", "people", "demand not covered with the routes"),
-        _c("uncovered_population_before", "float", "people", "residents not covered today"),
-        _c("uncovered_population_after", "float", "people", "residents not covered with the routes"),
-        _c("uncovered_65_plus_before", "float", "people", "residents aged 65+ not covered today"),
-        _c("uncovered_65_plus_after", "float", "people", "residents aged 65+ not covered with the routes"),
-        _c("stops", "int", "", "stops offering the service in the municipality"),
-        _c("visits_per_week", "int", "", "their visits per week (one per stop, day and vehicle)"),
-    ),
-    csv="routes_summary.csv",
-)
-
-ROUTE_LINES: Final = Table(
-    "route_lines",
-    "Each vehicle's route on a weekday, drawn along the roads it drives.",
-    (
-        _VEHICLE, _ACTOR, _WEEKDAY, _c("stops", "int", "", "stops on the route"),
-        _c("km", "float", "km", "road km driven"),
-        _c("duration_min", "float", "min", "from leaving the base to the return"),
-        _c("people_served", "float", "people", "residents of the gap cells its stops serve"),
-        _c("timetable", "str", "", "the day's timetable in the config's language"),
-    ),
-    layer="routes",
-    geometry="LineString",
-)
-
-ROUTE_STOPS: Final = Table(
-    "route_stops",
-    "The stops of the weekly routes, each once.",
-    (
-        _c("stop_id", "str", "", "candidate stop id"), _PLACE, _MUNI,
-        _c("services", "str", "", "services offered there (;-separated)"),
-        _c("vehicles", "str", "", "vehicles stopping there (;-separated)"),
-        _c("weekdays", "str", "", "days with a stop (;-separated, Monday first)"),
-        _c("days_per_week", "float", "days", "days a week some vehicle stops there"),
-        _c("people_served", "float", "people", "residents of the gap cells the stop serves"),
-    ),
-    layer="route_stops",
     geometry="Point",
 )
 
@@ -640,37 +459,6 @@ PROPOSAL_FILES: Final = ("proposals.csv", "proposals_summary.csv")
 
 ROUTE_FILES: Final = ("routes.csv", "routes_summary.csv")
 """Files ``arjenturva routes`` writes (and the ``routes`` and ``route_stops`` layers)."""
-
-
-def safe_name(value: object) -> str:
-    """``value`` as a file-name part: letters, digits, ``-`` and ``_`` only (others become ``_``),
-    so data such as a municipality code can never leave the results folder."""
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in str(value)) or "_"
-
-
-def service_map_file(service: str) -> str:
-    """``<service>.png``: the service's map in :data:`MAPS_DIR`."""
-    return f"{safe_name(service)}.png"
-
-
-def overview_map_file(code: str) -> str:
-    """``overview_<code>.png``: a municipality's overview map in :data:`MAPS_DIR`."""
-    return f"overview_{safe_name(code)}.png"
-
-
-def municipality_service_map_file(code: str, service: str) -> str:
-    """``<code>_<service>.png``: a service's map framed on one municipality, in :data:`MAPS_DIR`."""
-    return f"{safe_name(code)}_{safe_name(service)}.png"
-
-
-def municipality_report_file(code: str) -> str:
-    """``report_<code>.html``: a municipality's report."""
-    return f"report_{safe_name(code)}.html"
-
-
-def municipality_brief_file(code: str) -> str:
-    """``brief_<code>.html``: a municipality's brief (at most four printed pages)."""
-    return f"brief_{safe_name(code)}.html"
 
 
 def schema_markdown() -> str:
