@@ -85,8 +85,8 @@ class Candidates:
 
 @dataclass(frozen=True)
 class Label:
-    """A name placed on the map: the centre of its text (map units); a place's name lies on top of
-    everything (``on_top``), a municipality's under the point symbols."""
+    """A name placed on the map: the centre of its text (map units); it lies on top of everything
+    (``on_top``), but a municipality's name placed over point symbols lies under them."""
 
     x: float
     y: float
@@ -275,10 +275,9 @@ def place_names(
         lo = (c[:, 0] >= inside[0]) & (c[:, 1] >= inside[1])
         return lo & (c[:, 2] <= inside[2]) & (c[:, 3] <= inside[3])
 
-    def keep(box: np.ndarray, name: AreaName | PointName) -> None:
+    def keep(box: np.ndarray, name: AreaName | PointName, *, on_top: bool = True) -> None:
         taken.add(box)  # the name's centre is the box's, padding or not
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-        on_top = isinstance(name, PointName)
         placed.append(Label(x0 + cx / scale, y0 + cy / scale, name.text, name.style, name.gid, on_top))
 
     def place_area(name: AreaName) -> None:
@@ -298,7 +297,7 @@ def place_names(
         for up_to in (_DOT, _SYMBOL, _NAME):
             free = np.flatnonzero(taken.clear(cands, up_to=up_to))
             if len(free):
-                keep(cands[free[0]], name)
+                keep(cands[free[0]], name, on_top=up_to != _NAME)  # over symbols: under them
                 return
 
     dot_r = np.sqrt(PLACE_STYLE["size"]) / 2 * pt + 1.0
@@ -383,9 +382,10 @@ def symbols_drawn(ax: Axes) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
 
 
 def draw_names(ax: Axes, names: Names, extent: Box, tiles: TextTiles) -> tuple[bool, list[Stamp]]:
-    """Write the names placed on a frame with a white halo: municipality names under the point
-    symbols (text on the map), place names on top (stamped, :mod:`.maptext`), and the dots of the
-    places named (under the symbols). Returns whether any place was named, and the stamps."""
+    """Write the names placed on a frame with a white halo: on top (stamped, :mod:`.maptext`), or
+    under the point symbols (text on the map) when they had to be placed over some; and the dots
+    of the places named (under the symbols). Returns whether any place was named, and the
+    stamps."""
     import matplotlib.patheffects as pe
 
     halo = [pe.withStroke(linewidth=2 * _HALO_PT, foreground="white")]
