@@ -782,3 +782,21 @@ def test_unreachable_cells_and_off_road_points_have_their_symbols(regional: Regi
     run = R.read_run(results).raw
     assert run["snapping"]["points_beyond_tolerance"] == 1
     assert "off_road" in regional.records["health_station.png"].legend  # KA01 is a health station
+
+
+def _count_in_daemon(queue: Any) -> None:
+    queue.put(mapworkers.worker_count(40, workers=4))
+
+
+def test_a_daemonic_process_draws_itself() -> None:
+    """In a worker of a pool (a daemonic process, e.g. a Dask worker), maps and reports are drawn
+    in the process itself, which may have no children."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_count_in_daemon, args=(queue,), daemon=True)
+    child.start()
+    child.join(30)
+    assert queue.get(timeout=5) == 1
+    assert mapworkers.worker_count(40, workers=4) == 4

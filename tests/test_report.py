@@ -157,6 +157,20 @@ def test_reports_written(demo: api.RunResult, results: Path) -> None:
         report.write_reports(results, demo.workspace.config)
 
 
+def test_reports_written_in_workers_are_the_same_bytes(
+    demo: api.RunResult, results: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reports written by two worker processes, a page each, equal those written in this
+    process, in the same order."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
+    alone = {p.name: p.read_bytes() for p in report.write_reports(results, demo.workspace.config, workers=1)}
+    monkeypatch.setattr(report, "_PAGES_PER_SHARE", 1)
+    monkeypatch.setattr(report, "_PAGES_PER_MAP", 0.25)  # every page weighs like four maps
+    files = report.write_reports(results, demo.workspace.config, force=True, workers=2)
+    assert [p.name for p in files] == list(alone)
+    assert {p.name: p.read_bytes() for p in files} == alone
+
+
 def test_report_figures_equal_summary(demo: api.RunResult, results: Path) -> None:
     files = _reports(report.write_reports(results, demo.workspace.config, lang="en"))
     summary = R.read_table(results, R.SUMMARY)

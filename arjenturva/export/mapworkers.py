@@ -49,7 +49,10 @@ def _can_fork() -> bool:
 def worker_count(n_jobs: int, workers: int | None = None) -> int:
     """How many processes draw ``n_jobs`` maps: ``workers`` when given (at most one per job),
     otherwise one per available CPU where workers can be forked, with at least
-    :data:`MAPS_PER_WORKER` maps each; 1 means drawing in this process."""
+    :data:`MAPS_PER_WORKER` maps each; 1 means drawing in this process. A daemonic process (a
+    worker of a pool, such as a Dask worker) may have no children: it always draws itself."""
+    if multiprocessing.current_process().daemon:
+        return 1
     if workers is None:
         workers = min(available_cpus(), n_jobs // MAPS_PER_WORKER) if _can_fork() else 1
     return max(1, min(workers, n_jobs))

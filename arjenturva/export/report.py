@@ -228,6 +228,7 @@ def write_reports(
     lang: str | None = None,
     force: bool = False,
     embed_images: bool = True,
+    workers: int | None = None,
 ) -> list[Path]:
     """Write the HTML reports of a results folder.
 
@@ -255,6 +256,10 @@ def write_reports(
     embed_images
         Embed the maps as base64 data (the default: one self-contained file each, which can be
         mailed alone); false links ``maps/*.png`` relatively.
+    workers
+        Processes writing the reports (default: forked workers when there are many reports, see
+        :func:`.mapworkers.worker_count`; 1 writes them in this process). The files are the same
+        bytes either way.
 
     Returns
     -------
@@ -280,7 +285,8 @@ def write_reports(
     pages += [(t, c, True) for t, c in zip(targets[len(codes) :], muni_codes, strict=True)]
     shares = [pages[i : i + _PAGES_PER_SHARE] for i in range(0, len(pages), _PAGES_PER_SHARE)]
     shared = _Pages(data, results_dir, config, language, embed_images)
-    written = draw_all(_write_pages, shared, shares, weights=[len(s) / _PAGES_PER_MAP for s in shares])
+    weights = [len(s) / _PAGES_PER_MAP for s in shares]
+    written = draw_all(_write_pages, shared, shares, weights=weights, workers=workers)
     return [path for paths in written for path in paths]
 
 
