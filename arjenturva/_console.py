@@ -446,3 +446,31 @@ def print_stress(table: Any, top: int) -> None:
                   esc(f"{r.municipality} {r.municipality_name}"), _count(r.demand_losing_coverage),
                   _count(r.people_65_plus_losing_coverage))
     out.print(t)
+
+
+def print_comparison(res: Any, files: list[Path], *, as_json: bool) -> None:
+    """A comparison of runs (side by side, with differences to the first) or municipalities."""
+    if as_json:
+        print_json(
+            {
+                "by": res.by,
+                "indicator": res.indicator,
+                "table": json.loads(res.table.reset_index().to_json(orient="records")),
+                "differences": None
+                if res.differences is None
+                else json.loads(res.differences.reset_index().to_json(orient="records")),
+                "files": [str(f) for f in files],
+            }
+        )
+        return
+    if res.by == "run":
+        runs = list(dict.fromkeys(res.table["run"]))
+        wide = res.table.pivot_table(index="service", columns="run", values=res.indicator, sort=False)
+        wide = wide.reindex(columns=runs)
+        for r in runs[1:]:
+            wide[f"Δ {r}"] = wide[r] - wide[runs[0]]
+        out.print(frame_table(wide.reset_index(), f"{res.indicator} by run (Δ = difference to {runs[0]})"))
+    else:
+        out.print(frame_table(res.table, f"Comparison by {res.by}: {res.indicator}"))
+    for f in files:
+        out.print(f"  {esc(f)}")

@@ -13,17 +13,19 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from ._api_setup import build_workspace as build_workspace  # making workspaces lives in _api_setup
+from ._api_setup import copy_demo as copy_demo
+from ._api_setup import fetch_workspace as fetch_workspace
+from ._api_setup import init_workspace as init_workspace
 from .pipeline import RunResult as RunResult  # the whole pipeline lives in pipeline.py
 from .pipeline import run_pipeline as run_pipeline
 
 if TYPE_CHECKING:
     from .batch import BatchResult
-    from .builder import BuildResult, BuildSources
     from .config import Config
     from .coverage import GapResult
     from .coverage.stress import StressResult
     from .export.compare import ComparisonResult
-    from .fetch import FetchResult
     from .network import Network
     from .proposals import LocationResult, ProposalResult
     from .routes import RoutePlan
@@ -98,30 +100,6 @@ def load_workspace(
     from .workspace import load_workspace as _load_workspace
 
     return _load_workspace(as_config(config), progress=progress)
-
-
-def init_workspace(directory: str | Path, *, force: bool = False) -> list[Path]:
-    """Scaffold a workspace: a commented ``arjenturva.yaml`` and template input files.
-
-    The templates hold a header and one example row each, and validate as written.
-
-    Returns
-    -------
-    list of Path
-        The files written.
-    """
-    from .workspace.scaffold import copy_tree, template_dir
-
-    return copy_tree(template_dir(), Path(directory), force=force)
-
-
-def copy_demo(directory: str | Path, *, force: bool = False) -> Path:
-    """Copy the bundled demo workspace to ``directory`` and return its config path."""
-    from .workspace.scaffold import copy_tree, demo_source_dir
-
-    dest = Path(directory)
-    copy_tree(demo_source_dir(), dest, force=force)
-    return dest / DEFAULT_CONFIG_NAME
 
 
 # ---------------------------------------------------------------------------------------------
@@ -574,72 +552,6 @@ def write_comparison(result: ComparisonResult, out_dir: str | Path, *, force: bo
     from .export.compare import write_comparison as _write
 
     return _write(result, out_dir, force=force)
-
-
-def fetch_workspace(
-    codes: str | Sequence[str],
-    out_dir: str | Path,
-    *,
-    year: int = 2023,
-    roads: bool = True,
-    mapping: str | Path | None = None,
-    force: bool = False,
-    progress: Progress | None = None,
-) -> FetchResult:
-    """Download public data (Statistics Finland's WFS, OpenStreetMap) into a ready workspace.
-
-    Needs internet; responses are cached. See :func:`arjenturva.fetch.fetch_workspace`.
-    """
-    from .fetch import fetch_workspace as _fetch
-
-    return _fetch(
-        codes,
-        out_dir,
-        year=year,
-        roads="osmnx" if roads else None,
-        force=force,
-        mapping=mapping,
-        progress=progress,
-    )
-
-
-def build_workspace(
-    out_dir: str | Path,
-    *,
-    sources: str | Path | Mapping[str, Any] | BuildSources | None = None,
-    files: Mapping[str, str | Path | Sequence[str | Path] | None] | None = None,
-    municipalities: Sequence[str] = (),
-    regions: Sequence[str] = (),
-    wellbeing_counties: Sequence[str] = (),
-    data_dir: str | Path | None = None,
-    buffer_m: float = 30_000.0,
-    language: str = "fi",
-    name: str | None = None,
-    force: bool = False,
-    progress: Progress | None = None,
-) -> BuildResult:
-    """Write a ready workspace for any set of Finnish municipalities from offline public data files
-    (municipality boundaries and key, postal-area population, NLS roads, ...), named by a sources
-    file or mapping and per-input ``files``. The study area is municipality codes or names,
-    regions (maakunta) and wellbeing services counties; the municipalities around it become
-    context. Works offline. See :func:`arjenturva.builder.build_workspace`.
-    """
-    from .builder import build_workspace as _build
-
-    return _build(
-        out_dir,
-        sources=sources,
-        files=files,
-        municipalities=municipalities,
-        regions=regions,
-        wellbeing_counties=wellbeing_counties,
-        data_dir=data_dir,
-        buffer_m=buffer_m,
-        language=language,
-        name=name,
-        force=force,
-        progress=progress,
-    )
 
 
 def run_batch(configs: Sequence[Config | str | Path], *, out_dir: str | Path, **options: Any) -> BatchResult:

@@ -508,34 +508,7 @@ def compare(
     def body() -> None:
         res = api.compare_results(results, by=by, indicator=indicator, services=service)  # type: ignore[arg-type]
         files = api.write_comparison(res, out_dir, force=force) if out_dir else []
-        if as_json:
-            console.print_json(
-                {
-                    "by": res.by,
-                    "indicator": res.indicator,
-                    "table": json.loads(res.table.reset_index().to_json(orient="records")),
-                    "differences": None
-                    if res.differences is None
-                    else json.loads(res.differences.reset_index().to_json(orient="records")),
-                    "files": [str(f) for f in files],
-                }
-            )
-            return
-        if res.by == "run":
-            runs = list(dict.fromkeys(res.table["run"]))
-            wide = res.table.pivot_table(index="service", columns="run", values=res.indicator, sort=False)
-            wide = wide.reindex(columns=runs)
-            for r in runs[1:]:
-                wide[f"Δ {r}"] = wide[r] - wide[runs[0]]
-            out.print(
-                console.frame_table(
-                    wide.reset_index(), f"{res.indicator} by run (Δ = difference to {runs[0]})"
-                )
-            )
-        else:
-            out.print(console.frame_table(res.table, f"Comparison by {res.by}: {res.indicator}"))
-        for f in files:
-            out.print(f"  {console.esc(f)}")
+        console.print_comparison(res, files, as_json=as_json)
 
     _run(body)
 
