@@ -97,18 +97,18 @@ def gap_facts(result: GapResult, threshold: int) -> dict[str, Any]:
     muni_of = dict(zip(pop["cell_id"].astype(str), pop["municipality"].astype(str), strict=True))
     names = dict(zip(result.municipalities["code"], result.municipalities["name"], strict=True))
     named = cells.assign(people_n=people)[people >= max(threshold, 1)]
-    named = named.sort_values(["people_n", "id"], ascending=[False, True])
+    top = named.sort_values(["people_n", "id"], ascending=[False, True]).head(LARGEST_NAMED)
     off = ~points["snapped"].to_numpy(dtype=bool) if "snapped" in points else np.zeros(len(points), bool)
     return {
         "unreachable": {
             "cells": int(len(cells)),
-            "people": float(people.sum()),
+            "people": float(np.sum(people.to_numpy(dtype=float))),
             "reasons": {str(k): int(v) for k, v in cells["reason"].value_counts().items()},
             "largest": [
-                {"cell_id": str(r.id), "municipality": muni_of.get(str(r.id), ""),
-                 "municipality_name": names.get(muni_of.get(str(r.id), ""), ""), "people": float(r.people_n),
-                 "reason": str(r.reason)}
-                for r in named.head(LARGEST_NAMED).itertuples(index=False)
+                {"cell_id": str(cid), "municipality": muni_of.get(str(cid), ""),
+                 "municipality_name": names.get(muni_of.get(str(cid), ""), ""), "people": float(n),
+                 "reason": str(why)}
+                for cid, n, why in zip(top["id"], top["people_n"].to_numpy(dtype=float), top["reason"], strict=True)
             ],
         },
         "snapping": {
