@@ -108,7 +108,9 @@ def gap_facts(result: GapResult, threshold: int) -> dict[str, Any]:
                 {"cell_id": str(cid), "municipality": muni_of.get(str(cid), ""),
                  "municipality_name": names.get(muni_of.get(str(cid), ""), ""), "people": float(n),
                  "reason": str(why)}
-                for cid, n, why in zip(top["id"], top["people_n"].to_numpy(dtype=float), top["reason"], strict=True)
+                for cid, n, why in zip(
+                    top["id"], top["people_n"].to_numpy(dtype=float), top["reason"], strict=True
+                )
             ],
         },
         "snapping": {
