@@ -201,8 +201,8 @@ def test_errors_are_recorded_with_their_message_and_bugs_retried(demo, cluster, 
 
 
 def test_a_failing_run_does_not_stop_the_others_on_a_two_worker_local_cluster(demo, runner, tmp_path):
-    """The CLI's default local cluster (2 workers); the scenario ``broken`` names a point that does
-    not exist, so its runs fail in the workers with the scenario's message."""
+    """The CLI's default local cluster (2 workers, maps and reports drawn); the scenario ``broken``
+    names a point that does not exist, so its runs fail in the workers with the scenario's message."""
     from arjenturva.cli import app
 
     ws = tmp_path / "ws"
@@ -211,8 +211,8 @@ def test_a_failing_run_does_not_stop_the_others_on_a_two_worker_local_cluster(de
     config.write_text(config.read_text(encoding="utf-8") + "  broken:\n    close_points: [NO_SUCH_POINT]\n",
                       encoding="utf-8")
     out = tmp_path / "out"
-    args = ["batch", "-c", str(ws), "--split", "municipality", "--scenario", "broken", "--no-maps",
-            "--workers", "2", "-o", str(out)]
+    args = ["batch", "-c", str(ws), "--split", "municipality", "--scenario", "broken", "--workers", "2",
+            "-o", str(out)]
     result = runner.invoke(app, args)
     assert result.exit_code == 1, result.output
     assert "2 of 4 run(s) failed" in result.output and "Traceback" not in result.output
@@ -226,6 +226,19 @@ def test_a_failing_run_does_not_stop_the_others_on_a_two_worker_local_cluster(de
     assert sorted(set(read_batch_summary(out)["run"])) == ["996", "997"]
     for code, single in demo["singles"].items():
         assert (out / "runs" / code / "summary.csv").read_bytes() == (single / "summary.csv").read_bytes()
+        assert (out / "runs" / code / "report.html").is_file()
+        assert (out / "runs" / code / "maps" / f"overview_{code}.png").is_file()
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="a worker on one core draws in its own process")
+def test_maps_on_daemonic_workers_with_several_cores_fail_with_the_fix(demo, cluster, tmp_path):
+    """The test cluster's workers are daemonic and see every core, as `dask worker` starts them."""
+    res = run_batch([demo["config"]], out_dir=tmp_path / "maps", network_of=api.build_network,
+                    split="municipality", proposals=False, scheduler=cluster)
+    assert [o.status for o in res.outcomes] == ["failed", "failed"]
+    assert all("DASK_DISTRIBUTED__WORKER__DAEMON=False" in o.message for o in res.outcomes)
+    assert all(o.timings_s == {} for o in res.outcomes)  # failed before any work
+    assert not (tmp_path / "maps" / "runs").exists()
 
 
 def _thread_settings() -> dict[str, object]:

@@ -1,7 +1,8 @@
 """The Dask side of a batch: the extra's check, the cluster and the tasks on it.
 
 :func:`open_client` starts a :class:`distributed.LocalCluster` (one single-threaded worker process
-per core, numerical libraries limited to one thread) or connects to a running scheduler.
+per core, each bound to its core, numerical libraries limited to one thread) or connects to a
+running scheduler.
 :func:`execute` sends each workspace and its networks to every worker once
 (``Client.scatter(..., broadcast=True)``), submits one task per run, largest first, and collects
 how each ended, calling back as each does.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import time
 import traceback as tb
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -78,11 +80,15 @@ def require_dask() -> None:
         raise BatchError(msg) from None
 
 
+def _allowed_cores() -> tuple[int, ...]:
+    if hasattr(os, "sched_getaffinity"):
+        return tuple(sorted(os.sched_getaffinity(0)))
+    return tuple(range(os.cpu_count() or 1))
+
+
 def available_cores() -> int:
     """CPU cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+    return len(_allowed_cores())
 
 
 @dataclass(frozen=True)
@@ -153,6 +159,8 @@ def open_client(
         settings = {
             "distributed.scheduler.allowed-failures": retries,
             "distributed.nanny.pre-spawn-environ": {"MALLOC_TRIM_THRESHOLD_": 65536, **WORKER_ENV},
+            # a run may start processes of its own (map drawing does where it sees several cores)
+            "distributed.worker.daemon": False,
         }
         with (
             dask.config.set(settings),
@@ -163,11 +171,14 @@ def open_client(
                 dashboard_address=None,
                 # no dashboard, and its HTTP server (health checks) on a free port: never 8787 twice
                 scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-                silence_logs=logging.ERROR,
+                silence_logs=logging.CRITICAL,  # failures are reported with the runs, not logged
                 env=dict(WORKER_ENV),
             ) as cluster,
             Client(cluster) as client,
         ):
+            from ._pin import PinToCore
+
+            client.register_plugin(PinToCore(_allowed_cores()))
             info = SchedulerInfo("local", str(cluster.scheduler_address), n, n, retries, retries,
                                  dask.__version__)
             yield client, info
@@ -229,6 +240,7 @@ def execute(
     task: TaskFn,
     retries: int = 2,
     on_done: Callable[[TaskOutcome], None] | None = None,
+    timings: dict[str, float] | None = None,
 ) -> list[TaskOutcome]:
     """Run ``task(spec, workspace, network, options)`` for every spec on the cluster.
 
@@ -242,6 +254,8 @@ def execute(
         Reruns of a task that raises.
     on_done
         Called with each outcome as its task ends (in the order they end).
+    timings
+        Receives ``scatter``: the seconds to send the shared inputs to every worker.
 
     Returns
     -------
@@ -254,7 +268,10 @@ def execute(
     ws_keys = sorted({s.workspace for s in specs})
     net_keys = sorted({shared.network_key(s) for s in specs}, key=lambda k: (k[0], k[1] or ""))
     data = [shared.workspaces[i] for i in ws_keys] + [shared.networks[k] for k in net_keys]
+    t = time.perf_counter()
     scattered = client.scatter(data, broadcast=True, hash=False)
+    if timings is not None:
+        timings["scatter"] = time.perf_counter() - t
     ws_futures = dict(zip(ws_keys, scattered[: len(ws_keys)], strict=True))
     net_futures = dict(zip(net_keys, scattered[len(ws_keys):], strict=True))
     order = sorted(range(len(specs)), key=lambda k: (-specs[k].weight, k))

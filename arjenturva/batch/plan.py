@@ -178,6 +178,7 @@ def plan_tasks(
         base = {"config": cfg.digest(), "inputs": _input_hashes(ws), "maps": maps,
                 "proposals": proposals, "version": version}
         people = ws.population.groupby("municipality")["population"].count()
+        config_path = str(Path(str(cfg.path)).resolve())
         for piece, codes in pieces:
             area = stem if piece is None else piece if len(workspaces) == 1 else f"{stem}_{piece}"
             munis = len(ws.municipalities) if codes is None else len(codes)
@@ -186,7 +187,7 @@ def plan_tasks(
                 name = safe_name(area if scenario is None else f"{area}{SCENARIO_SEPARATOR}{scenario}")
                 fingerprint = _digest({**base, "study_area": codes, "scenario": scenario})
                 tasks.append(
-                    TaskSpec(name, index, str(cfg.path), piece, codes, scenario, fingerprint,
+                    TaskSpec(name, index, config_path, piece, codes, scenario, fingerprint,
                              weight=munis + cells / 100.0)
                 )
     seen: dict[str, TaskSpec] = {}

@@ -237,7 +237,7 @@ def run_batch(
             timings["cluster"] = time.perf_counter() - t
             t = time.perf_counter()
             ran = execute(client, todo_specs, shared, options, task=task, retries=retries,
-                          on_done=done)
+                          on_done=done, timings=timings)
             timings["tasks"] = time.perf_counter() - t
         outcomes.update(zip(todo, ran, strict=True))
     ordered = [outcomes[k] for k in range(len(specs))]
@@ -250,7 +250,7 @@ def run_batch(
     timings["summary"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - started
     settings: dict[str, Any] = {
-        "workspaces": [str(c.path) for c in cfgs],
+        "workspaces": [str(Path(str(c.path)).resolve()) for c in cfgs],
         "split": split,
         "scenarios": list(scenarios),
         "maps": maps,

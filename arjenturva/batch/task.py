@@ -24,7 +24,7 @@ import pandas as pd
 from ..errors import ArjenturvaError, Problem
 from ..results import RUNS_DIR
 from ..workspace.study import split_study_area
-from .plan import TaskSpec
+from .plan import BatchError, TaskSpec
 
 if TYPE_CHECKING:
     from ..network import Network
@@ -127,6 +127,22 @@ def piece_workspace(ws: Workspace, codes: tuple[str, ...] | None) -> Workspace:
     return piece
 
 
+def _check_can_draw() -> None:
+    """Drawing maps and reports starts worker processes where it sees several cores, which a
+    daemonic process (a Dask worker by default) cannot: fail with the fix before any work."""
+    import multiprocessing
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if multiprocessing.current_process().daemon and cores > 1:
+        msg = (
+            f"this Dask worker is a daemonic process that may use {cores} cores, so drawing the maps and "
+            "reports (in processes of their own) cannot start. Fix: start the workers with "
+            "DASK_DISTRIBUTED__WORKER__DAEMON=False, or bind each to one core "
+            "(taskset -c K dask worker ...), or pass --no-maps"
+        )
+        raise BatchError(msg)
+
+
 def _record_extra(ws: Workspace, gaps: Any, scenario: str | None) -> dict[str, Any]:
     """The sections of ``run.json`` a run adds to the common record (as ``arjenturva run``)."""
     return {
@@ -206,6 +222,8 @@ def run_task(spec: TaskSpec, ws: Workspace, net: Network, options: TaskOptions) 
     outcome = TaskOutcome(spec.name, "done", started=started, worker=worker)
     timings: dict[str, float] = {}
     try:
+        if options.maps:
+            _check_can_draw()
         piece = piece_workspace(ws, spec.codes)
         if spec.scenario is not None:
             piece = apply_scenario(piece, spec.scenario)
