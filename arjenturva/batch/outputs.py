@@ -84,6 +84,7 @@ def _task_entry(spec: TaskSpec, outcome: TaskOutcome) -> dict[str, Any]:
         "peak_rss_mb": outcome.peak_rss_mb,
         "error": outcome.error or None,
         "message": outcome.message or None,
+        "warnings": list(outcome.warnings),
         "fingerprint": spec.fingerprint,
     }
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+import warnings
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -73,6 +74,8 @@ class TaskOutcome:
     """The error message, for a failed run."""
     traceback: str = ""
     """The traceback of an unexpected failure (a bug), for a failed run."""
+    warnings: tuple[str, ...] = ()
+    """Python warnings the run raised (each once), kept here instead of on the worker's console."""
 
 
 def peak_rss_mb() -> float | None:
@@ -221,18 +224,21 @@ def run_task(spec: TaskSpec, ws: Workspace, net: Network, options: TaskOptions) 
     worker = f"{socket.gethostname()}:{os.getpid()}"
     outcome = TaskOutcome(spec.name, "done", started=started, worker=worker)
     timings: dict[str, float] = {}
-    try:
-        if options.maps:
-            _check_can_draw()
-        piece = piece_workspace(ws, spec.codes)
-        if spec.scenario is not None:
-            piece = apply_scenario(piece, spec.scenario)
-        timings["piece"] = time.perf_counter() - clock
-        _write_run(Path(options.out_dir) / RUNS_DIR / spec.name, spec, piece, net, options, timings)
-    except ArjenturvaError as e:
-        outcome = replace(outcome, status="failed", error=type(e).__name__, message=str(e))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # every task records its own, also those an earlier one raised
+        try:
+            if options.maps:
+                _check_can_draw()
+            piece = piece_workspace(ws, spec.codes)
+            if spec.scenario is not None:
+                piece = apply_scenario(piece, spec.scenario)
+            timings["piece"] = time.perf_counter() - clock
+            _write_run(Path(options.out_dir) / RUNS_DIR / spec.name, spec, piece, net, options, timings)
+        except ArjenturvaError as e:
+            outcome = replace(outcome, status="failed", error=type(e).__name__, message=str(e))
     return replace(
         outcome,
+        warnings=tuple(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught)),
         seconds=round(time.perf_counter() - clock, 3),
         cpu_seconds=round(time.process_time() - cpu, 3),
         timings_s={k: round(v, 3) for k, v in timings.items()},
