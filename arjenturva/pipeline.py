@@ -3,6 +3,7 @@ folder that is written as a whole (see :mod:`arjenturva.results.staging`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from .coverage import GapResult
     from .network import Network
     from .proposals import ProposalResult
+    from .routes import RoutePlan
     from .workspace import Workspace
 
 Progress = Callable[[str], None]
@@ -34,6 +36,7 @@ class RunResult:
     steps: list[str] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
     proposals: ProposalResult | None = None
+    routes: RoutePlan | None = None
 
 
 def run_pipeline(
@@ -108,9 +111,27 @@ def run_pipeline(
         cfg = ws.config
     net = timed("network", lambda: build_network(cfg, progress=say))
     gaps = timed("gaps", lambda: find_gaps(ws, network=net, progress=say))
+    routes = None
+    plans_ws, plans_gaps = ws, gaps
+    if with_proposals and ws.vehicles is not None and len(ws.vehicles):
+        # The vehicles' weekly routes first; the agreements then close what the routes leave.
+        from .api import plan_routes
+        from .routes import with_routes
+
+        routes = timed("routes", lambda: plan_routes(ws, network=net, gaps=gaps, progress=say))
+        plans_ws = with_routes(ws, routes.added_points)
+        plans_gaps = timed("gaps_after_routes", lambda: find_gaps(plans_ws, network=net, progress=say))
     proposals = None
     if ws.actors is not None and with_proposals:
-        proposals = timed("proposals", lambda: propose_partnerships(ws, network=net, gaps=gaps, progress=say))
+        proposals = timed(
+            "proposals", lambda: propose_partnerships(plans_ws, network=net, gaps=plans_gaps, progress=say)
+        )
+        if routes is not None:
+            from .routes.after import proposals_summary_with_routes
+
+            proposals = dataclasses.replace(
+                proposals, summary=proposals_summary_with_routes(proposals.summary, gaps)
+            )
     from .api import _write_gaps_into
     from .export.tables import gap_facts, proposal_facts, write_proposal_results
     from .results import update_run
@@ -121,6 +142,13 @@ def run_pipeline(
         say("writing the results")
         t = time.perf_counter()
         files = _write_gaps_into(stage, gaps, ws, net, timings=timings, scenario=scenario)
+        if routes is not None:
+            from .results import RUN_FILE
+            from .routes import write_route_results
+
+            written = write_route_results(routes, stage, dialect=cfg.export.csv_dialect)
+            files += [p for p in written if p.name != RUN_FILE]
+            extras["routes"] = routes.facts()
         if proposals is not None:
             files += write_proposal_results(proposals, stage, force=True)
             extras["proposals"] = proposal_facts(proposals)
@@ -144,4 +172,5 @@ def run_pipeline(
         steps=list(timings),
         extras=extras,
         proposals=proposals,
+        routes=routes,
     )

@@ -54,8 +54,9 @@ def test_every_table_the_demo_writes_matches_its_schema(demo_run):
                 )
             written += 1
     # access, summary ×2, gap_areas ×3, proposals ×2, proposals_summary, new_sites, 2SFCA, population,
-    # gaps, service_points, municipalities, places, unreachable, about
-    assert written == 18
+    # gaps, service_points, municipalities, places, unreachable, about, and the demo's vehicles' routes:
+    # routes, routes_summary, the routes and route_stops layers
+    assert written == 22
 
 
 def test_run_json_names_its_format(demo_run):

@@ -474,3 +474,28 @@ def test_timetable_lines_in_both_languages():
     assert fi.text == "Tiistai: 9.00 Ylä-Kaarna – 10.30 Palovaara"
     assert en.text == "Tuesday: 9:00 Ylä-Kaarna – 10:30 Palovaara"
     assert (fi.vehicle_id, fi.actor_id, fi.weekday) == ("V", "A", "tue")
+
+
+def test_run_plans_routes_before_the_agreements(demo_run):
+    """``run`` on a workspace with vehicles: the routes first, then agreements on what they leave;
+    the vehicles' actors propose no other mobile service, and proposals_summary shows today, with
+    the routes, and with the agreements."""
+    from arjenturva import results as R
+
+    folder = demo_run.results
+    routes = R.read_table(folder, R.ROUTES)
+    proposals = R.read_table(folder, R.PROPOSALS)
+    vehicles = pd.read_csv(folder.parent / "vehicles.csv", dtype=str)
+    driving = set(vehicles["actor_id"])
+    assert set(routes["actor_id"]) <= driving and len(routes) > 0
+    assert not ((proposals["mode"] == "mobile") & proposals["actor_id"].isin(driving)).any()
+    summary = R.read_table(folder, R.PROPOSALS_SUMMARY).set_index(["municipality", "service"])
+    today = R.read_table(folder, R.SUMMARY).set_index(["municipality", "service"])
+    np.testing.assert_allclose(summary["uncovered_demand_before"],
+                               today.loc[summary.index, "uncovered_demand"], atol=0.1)
+    rs = R.read_table(folder, R.ROUTES_SUMMARY).set_index(["municipality", "service"])
+    np.testing.assert_allclose(summary.loc[rs.index, "uncovered_demand_routes"], rs["uncovered_demand_after"],
+                               atol=0.1)
+    assert (summary["uncovered_demand_routes"] <= summary["uncovered_demand_before"] + 1e-6).all()
+    assert (summary["uncovered_demand_after"] <= summary["uncovered_demand_routes"] + 1e-6).all()
+    assert (summary["uncovered_demand_routes"] < summary["uncovered_demand_before"]).any()

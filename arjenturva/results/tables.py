@@ -243,6 +243,11 @@ PROPOSALS_SUMMARY: Final = Table(
         _c("uncovered_65_plus_before", "float", "people", "residents aged 65+ not covered today"),
         _c("uncovered_65_plus_after", "float", "people", "residents aged 65+ not covered after"),
         _c("agreements", "int", "agreements", "agreements for this municipality and service"),
+        _c("covered_share_routes", "float", "share 0–1",
+           "covered share with the weekly mobile routes, before the agreements (runs with vehicles)",
+           optional=True),
+        _c("uncovered_demand_routes", "float", "people",
+           "demand not covered with the routes, before the agreements (runs with vehicles)", optional=True),
     ),
     csv="proposals_summary.csv",
 )

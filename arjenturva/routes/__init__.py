@@ -22,9 +22,10 @@ The modules behind this façade, one job each:
 
 from __future__ import annotations
 
+from .after import with_routes
 from .model import DayRoute, RouteError, RoutePlan, SolveFacts, Stops, Vehicle, Visit
 from .plan import fleet_of, plan_routes
-from .tables import write_routes
+from .tables import write_route_results, write_routes
 from .timetable import BASE_STOP_ID, TimetableLine, clock, timetable_lines
 
 __all__ = [
@@ -41,5 +42,7 @@ __all__ = [
     "fleet_of",
     "plan_routes",
     "timetable_lines",
+    "with_routes",
+    "write_route_results",
     "write_routes",
 ]

@@ -91,15 +91,21 @@ def points_frame(points: list[ScenarioPoint]) -> gpd.GeoDataFrame:
     )
 
 
-def coverage_after(
-    ws: Workspace, net: Network, points: list[ScenarioPoint], services: list[str]
-) -> GapResult:
-    """The gap analysis of ``services`` with ``points`` added to the workspace's service points."""
+def _with_points(ws: Workspace, points: list[ScenarioPoint]) -> Workspace:
+    """The workspace with ``points`` added as a scenario adds them."""
     cfg = ws.config
     scenario = ScenarioConfig(description="the stops of the weekly mobile routes", add_points=points)
     with_routes = cfg.model_copy(update={"scenarios": {**cfg.scenarios, SCENARIO: scenario}})
     with_routes.base_dir, with_routes.path = cfg.base_dir, cfg.path
     after = apply_scenario(dataclasses.replace(ws, config=with_routes), SCENARIO)
+    return dataclasses.replace(after, config=cfg)
+
+
+def coverage_after(
+    ws: Workspace, net: Network, points: list[ScenarioPoint], services: list[str]
+) -> GapResult:
+    """The gap analysis of ``services`` with ``points`` added to the workspace's service points."""
+    after = _with_points(ws, points)
     return find_gaps(
         after.config,
         net,
@@ -109,6 +115,28 @@ def coverage_after(
         places=after.places,
         services=services,
     )
+
+
+def with_routes(ws: Workspace, added_points: gpd.GeoDataFrame) -> Workspace:
+    """The workspace as plans made after the routes see it: the route stops (``RoutePlan.added_points``)
+    are mobile service points, and the actors whose vehicles drive the routes propose no other
+    mobile service (their mobile service is the routes); their fixed and remote options stay."""
+    points = [
+        ScenarioPoint(point_id=str(r.point_id), name=str(r.name), services=str(r.services).split(";"),
+                      mode="mobile", days_per_week=float(r.days_per_week), actor_id=str(r.actor_id),
+                      x=float(r.geometry.x), y=float(r.geometry.y))
+        for r in added_points.itertuples(index=False)
+    ]
+    after = _with_points(ws, points) if points else ws
+    if after.actors is None or ws.vehicles is None:
+        return after
+    driving = set(ws.vehicles["actor_id"].astype(str))
+    actors = after.actors.copy()
+    actors["modes"] = [
+        tuple(m for m in modes if m != "mobile") if str(aid) in driving else modes
+        for aid, modes in zip(actors["actor_id"], actors["modes"], strict=True)
+    ]
+    return dataclasses.replace(after, actors=actors)
 
 
 def summary_table(
@@ -140,3 +168,18 @@ def summary_table(
     for c in ("stops", "visits_per_week"):
         merged[c] = merged[c].fillna(0).astype(np.int64)
     return merged[list(SUMMARY_COLUMNS)].sort_values(["municipality", "service"]).reset_index(drop=True)
+
+
+def proposals_summary_with_routes(summary: pd.DataFrame, today: GapResult) -> pd.DataFrame:
+    """The proposals' before/after table when the proposals were made after the routes: ``before``
+    becomes today's coverage (from ``today``'s summary), and the coverage the proposals started
+    from, with the routes, moves to ``covered_share_routes`` and ``uncovered_demand_routes``."""
+    out = summary.copy()
+    out["covered_share_routes"] = out["covered_share_before"]
+    out["uncovered_demand_routes"] = out["uncovered_demand_before"]
+    cols = ["covered_share", "uncovered_demand", "uncovered_population", "uncovered_65_plus"]
+    now = today.summary[today.summary["service"] != "ALL"].set_index(["municipality", "service"])[cols]
+    key = pd.MultiIndex.from_frame(out[["municipality", "service"]])
+    for c in cols:
+        out[f"{c}_before"] = now[c].reindex(key).to_numpy()
+    return out

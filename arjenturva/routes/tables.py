@@ -204,9 +204,18 @@ def write_routes(plan: RoutePlan, out_dir: str | Path, *, force: bool = False) -
     )
     keep = [p.name for p in sorted(target.iterdir()) if p.name not in R.ROUTE_FILES]
     with staged_folder(target, force=True, keep=keep) as stage:
-        R.write_table(plan.routes, R.ROUTES, stage, dialect=dialect)
-        R.write_table(plan.summary, R.ROUTES_SUMMARY, stage, dialect=dialect)
-        R.write_layers({R.ROUTE_LINES: plan.lines, R.ROUTE_STOPS: plan.stops}, stage, add=True)
-        R.update_run(stage, routes=plan.facts())
+        write_route_results(plan, stage, dialect=dialect)
     names = [*R.ROUTE_FILES, R.GPKG_FILE, R.RUN_FILE]
     return [target / n for n in names]
+
+
+def write_route_results(plan: RoutePlan, folder: Path, *, dialect: CsvDialect) -> list[Path]:
+    """Write the routes' tables and layers into ``folder`` (a staging folder holding the gap
+    analysis) and note them in its ``run.json``."""
+    written = [
+        R.write_table(plan.routes, R.ROUTES, folder, dialect=dialect),
+        R.write_table(plan.summary, R.ROUTES_SUMMARY, folder, dialect=dialect),
+        R.write_layers({R.ROUTE_LINES: plan.lines, R.ROUTE_STOPS: plan.stops}, folder, add=True),
+    ]
+    R.update_run(folder, routes=plan.facts())
+    return written
