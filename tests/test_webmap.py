@@ -392,12 +392,25 @@ def test_every_service_in_the_browser(page_en: Path, demo: api.RunResult, tmp_pa
     for r in report:
         assert sorted(r["legend"]) == r["drawn"], r["service"]
     by_service = {r["service"]: set(r["drawn"]) for r in report}
-    # the grocery's mobile proposals are drawn on their own; at new sites the star stands for them
-    assert "proposal-point" in by_service["Grocery shop"]
     from arjenturva import results as R
 
     sites = R.read_layer(demo.results_dir, R.NEW_SITES)
     with_sites = {s for v in sites["services"] for s in v.split(";")}
+    # a proposed agreement is drawn on its own; at a new site of its service the star stands for it
+    proposals = R.read_layer(demo.results_dir, R.PROPOSALS)
+    at_sites = {
+        (s, round(p.x), round(p.y))
+        for v, p in zip(sites["services"], sites.geometry, strict=True)
+        for s in v.split(";")
+    }
+    alone = {
+        str(s)
+        for s, g in zip(proposals["service"], proposals.geometry, strict=True)
+        if g.geom_type == "Point" and (str(s), round(g.x), round(g.y)) not in at_sites
+    }
+    assert alone, "the demo proposes agreements away from new sites"
+    for sid, svc in cfg.services.items():
+        assert ("proposal-point" in by_service[svc.label.en]) == (sid in alone), sid
     assert with_sites, "the demo proposes new fixed sites"
     for sid, svc in cfg.services.items():
         assert ("new-site" in by_service[svc.label.en]) == (sid in with_sites), sid
