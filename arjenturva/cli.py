@@ -354,8 +354,10 @@ def propose(
 
     The partnership model (a mixed-integer programme solved with HiGHS) chooses which actor covers
     which gap, how (fixed point, mobile visits, remote) and where, within capacities, budgets and
-    cross-sector rules. Writes proposals.csv, proposals_summary.csv and the proposals and new_sites
-    layers of results.gpkg (the gap outputs too when the folder has none). Classic location models
+    cross-sector rules. When the workspace has vehicles, their weekly routes are planned first and
+    the agreements close what the routes leave (routes.csv, routes_summary.csv). Writes
+    proposals.csv, proposals_summary.csv and the proposals and new_sites layers of results.gpkg
+    (the gap outputs too when the folder has none). Classic location models
     (--model lscp|mclp|pmedian) write location_<model>_<service>.csv.
 
     Example:  arjenturva propose -c demo-run --max-new-sites 3
@@ -380,19 +382,18 @@ def propose(
             console.print_locations(loc, path, as_json=as_json)
             return
         api.check_writable(target, "proposals", force=force)
+        if ws.vehicles is not None:
+            api.check_writable(target, "routes", force=force)
         gaps_result = api.find_gaps(ws, network=net, progress=progress)
         if not api.has_gap_results(target):
             api.write_gaps(gaps_result, ws, net, target, force=force)
-        res = api.propose_partnerships(
-            ws,
-            network=net,
-            gaps=gaps_result,
-            services=service or None,
-            max_new_sites=max_new_sites,
-            max_mobile_routes=max_mobile_routes,
-            progress=progress,
+        plan, res = api.propose_after_routes(
+            ws, network=net, gaps=gaps_result, progress=progress, services=service or None,
+            max_new_sites=max_new_sites, max_mobile_routes=max_mobile_routes,
         )
         files = api.write_proposals(res, target, force=force)
+        if plan is not None:  # the vehicles' weekly routes came first
+            files += api.write_routes(plan, target, force=True)
         if as_json:
             console.print_json(
                 {"results": str(target), "files": [str(f) for f in files], **console.proposal_json(res)}

@@ -3,7 +3,6 @@ folder that is written as a whole (see :mod:`arjenturva.results.staging`)."""
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -76,7 +75,7 @@ def run_pipeline(
         default_results_dir,
         find_gaps,
         load_workspace,
-        propose_partnerships,
+        propose_after_routes,
         write_maps_and_reports,
     )
     from .scenarios import apply_scenario, scenario_config
@@ -111,27 +110,10 @@ def run_pipeline(
         cfg = ws.config
     net = timed("network", lambda: build_network(cfg, progress=say))
     gaps = timed("gaps", lambda: find_gaps(ws, network=net, progress=say))
-    routes = None
-    plans_ws, plans_gaps = ws, gaps
-    if with_proposals and ws.vehicles is not None and len(ws.vehicles):
-        # The vehicles' weekly routes first; the agreements then close what the routes leave.
-        from .api import plan_routes
-        from .routes import with_routes
-
-        routes = timed("routes", lambda: plan_routes(ws, network=net, gaps=gaps, progress=say))
-        plans_ws = with_routes(ws, routes.added_points)
-        plans_gaps = timed("gaps_after_routes", lambda: find_gaps(plans_ws, network=net, progress=say))
-    proposals = None
+    routes = proposals = None
     if ws.actors is not None and with_proposals:
-        proposals = timed(
-            "proposals", lambda: propose_partnerships(plans_ws, network=net, gaps=plans_gaps, progress=say)
-        )
-        if routes is not None:
-            from .routes.after import proposals_summary_with_routes
-
-            proposals = dataclasses.replace(
-                proposals, summary=proposals_summary_with_routes(proposals.summary, gaps)
-            )
+        # The vehicles' weekly routes first (if any); the agreements then close what they leave.
+        routes, proposals = propose_after_routes(ws, network=net, gaps=gaps, progress=say, timed=timed)
     from .api import _write_gaps_into
     from .export.tables import gap_facts, proposal_facts, write_proposal_results
     from .results import update_run

@@ -64,7 +64,7 @@ def test_quoted_rationale_is_a_real_demo_row(demo_run):
     import pandas as pd
 
     text = " ".join(README.read_text(encoding="utf-8").split())
-    quote = re.search(r'"(3,8 km kaakkoon Palovaarasta[^"]*)"', text)
+    quote = re.search(r'"(4,3 km kaakkoon Ylä-Kaarnasta[^"]*)"', text)
     assert quote, "the README quotes a rationale of the demo"
     rows = pd.read_csv(demo_run.results / "proposals.csv")["rationale"]
     rationales = [r.replace("\u00a0", " ") for r in rows]
