@@ -7,11 +7,12 @@ municipalities around the study area. Each takes the first of its candidate posi
 names and their dots, service point symbols, the scale bar and the north arrow; and that lies
 inside the map. A municipality's name is centred on the pole of inaccessibility of its part in
 the frame and moved within that part when it must; it avoids population dots where it can, and
-service points unless it has no other place (it lies under them, so they stay visible). A
-place's name sits beside its dot, which is drawn only when the name is, on top of the map
-(stamped, :mod:`.maptext`). Names that find no free
-position are left out. Text widths come from the glyph advances of the font matplotlib draws
-with, so the search never renders anything and the same data always give the same map.
+service points unless it has no other place (then it lies over as few as it can, at most
+:data:`_AREA_SYMBOLS_COVERED`, under them, so they stay visible). A place's name sits beside
+its dot, which is drawn only when the name is, on top of the map (stamped, :mod:`.maptext`).
+Names that find no free position are left out. Text widths come from the glyph advances of the
+font matplotlib draws with, so the search never renders anything and the same data always give
+the same map.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ _PLACE_GAP_PT: Final = 2.5  # between a place's dot and its name
 _PLACE_PAD_PT: Final = 1.5  # extra room around place names, so they do not crowd
 _EDGE_PX: Final = 3.0  # names keep this far from the map's edges
 _UNDER_SYMBOLS: Final = 8.6  # municipality names lie under the service points (zorder 9)
+#: A municipality's name with no place clear of symbols may lie over at most this many (under them).
+_AREA_SYMBOLS_COVERED: Final = 2
+_NO_PLACE: Final = 1_000_000
 
 #: Ranks of place kinds (lower is named first); other kinds rank after these. The NLS general
 #: map's settlement classes are KAUPUNKI (town), KUNTAKES (municipal centre) and KYLA (village).
@@ -184,16 +188,20 @@ class _Taken:
 
     def clear(self, cands: np.ndarray, *, up_to: int = _DOT) -> np.ndarray:
         """Which candidate boxes (k, 4) meet no taken box of a kind up to ``up_to``."""
-        b = self.boxes[self.kinds <= up_to]
+        return self.meets(cands, self.kinds <= up_to) == 0
+
+    def meets(self, cands: np.ndarray, which: np.ndarray) -> np.ndarray:
+        """How many of the taken boxes ``which`` (a mask) each candidate box (k, 4) meets."""
+        b = self.boxes[which]
         if not len(b):
-            return np.ones(len(cands), dtype=bool)
+            return np.zeros(len(cands), dtype=int)
         hit = (
             (cands[:, None, 0] < b[None, :, 2])
             & (cands[:, None, 2] > b[None, :, 0])
             & (cands[:, None, 1] < b[None, :, 3])
             & (cands[:, None, 3] > b[None, :, 1])
         )
-        return np.asarray(~hit.any(axis=1), dtype=bool)
+        return np.asarray(hit.sum(axis=1), dtype=int)
 
     def add(self, box: Sequence[float] | np.ndarray) -> None:
         self.boxes = np.vstack([self.boxes, np.asarray(box, dtype=float).reshape(1, 4)])
@@ -294,11 +302,17 @@ def place_names(
         ok[0] = True  # the anchor itself lies inside
         cands = np.column_stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2])[ok]
         cands = cands[in_map(cands)]
-        for up_to in (_DOT, _SYMBOL, _NAME):
+        for up_to in (_DOT, _SYMBOL):
             free = np.flatnonzero(taken.clear(cands, up_to=up_to))
             if len(free):
-                keep(cands[free[0]], name, on_top=up_to != _NAME)  # over symbols: under them
+                keep(cands[free[0]], name)
                 return
+        # no place clear of symbols: the one over the fewest (at most a few), under them
+        over = np.where(
+            taken.clear(cands, up_to=_NAME), taken.meets(cands, taken.kinds == _SYMBOL), _NO_PLACE
+        )
+        if len(over) and over.min() <= _AREA_SYMBOLS_COVERED:
+            keep(cands[int(np.argmin(over))], name, on_top=False)
 
     dot_r = np.sqrt(PLACE_STYLE["size"]) / 2 * pt + 1.0
     gap = dot_r + _PLACE_GAP_PT * pt
