@@ -587,7 +587,10 @@ def write_comparison(result: ComparisonResult, out_dir: str | Path, *, force: bo
 
 def run_batch(configs: Sequence[Config | str | Path], *, out_dir: str | Path, **options: Any) -> BatchResult:
     """Many runs on Dask (the ``batch`` extra): each workspace, or each piece of it (``split=``), under
-    the baseline and each of ``scenarios``, into ``out_dir``; options: :func:`arjenturva.batch.run_batch`."""
+    the baseline and each of ``scenarios``, into ``out_dir``, each by the steps of :func:`run_pipeline`
+    (the same api functions); options: :func:`arjenturva.batch.run_batch`."""
+    from .batch import RunSteps
     from .batch import run_batch as _run_batch
 
-    return _run_batch(configs, out_dir=out_dir, network_of=build_network, **options)
+    steps = RunSteps(build_network, find_gaps, propose_after_routes, _write_gaps_into, write_maps_and_reports)
+    return _run_batch(configs, out_dir=out_dir, steps=steps, **options)

@@ -27,7 +27,6 @@ from arjenturva.batch import (
     TaskSpec,
     read_batch,
     read_batch_summary,
-    run_batch,
     run_task,
 )
 from arjenturva.config import load_config
@@ -36,7 +35,7 @@ from arjenturva.results import ACCESS, SERVICE_POINTS, SUMMARY, read_layer, read
 distributed = pytest.importorskip("distributed")  # the test extra installs it: never skipped in CI
 
 TABLES = ("summary.csv", "access.csv", "gap_areas.csv", "accessibility_2sfca.csv", "proposals.csv",
-          "proposals_summary.csv")
+          "proposals_summary.csv", "routes.csv", "routes_summary.csv")
 REAL_CODES = ("614", "615", "832")  # Posio (Lapland), Pudasjärvi and Taivalkoski (North Ostrobothnia)
 
 
@@ -93,6 +92,7 @@ def test_demo_pieces_equal_single_runs(demo, demo_batch):
     assert [t.name for t in demo_batch.tasks] == ["996", "997"]
     for code, single in demo["singles"].items():
         _same_tables(single, demo_batch.run_dir(code))
+        assert (demo_batch.run_dir(code) / "routes.csv").is_file()  # the vehicles' routes, as in run
     # the context municipality's population is left out of each piece, as in the single runs
     run = json.loads((demo_batch.run_dir("996") / "run.json").read_text(encoding="utf-8"))
     assert run["context_municipalities"] == ["997"] and run["population_left_out"]["features"] > 0
@@ -159,7 +159,7 @@ def _kill_once(spec: TaskSpec, ws, net, options: TaskOptions) -> TaskOutcome:
 
 def test_a_task_whose_worker_is_killed_is_retried(demo, cluster, tmp_path):
     out = tmp_path / "killed"
-    res = run_batch([demo["config"]], out_dir=out, network_of=api.build_network, split="municipality",
+    res = api.run_batch([demo["config"]], out_dir=out, split="municipality",
                     maps=False, proposals=False, scheduler=cluster, task=_kill_once)
     killed = int((out / "killed-996").read_text(encoding="utf-8"))
     assert [o.status for o in res.outcomes] == ["done", "done"]
@@ -186,7 +186,7 @@ def _raise(spec: TaskSpec, ws, net, options: TaskOptions) -> TaskOutcome:
 
 def test_errors_are_recorded_with_their_message_and_bugs_retried(demo, cluster, tmp_path):
     out = tmp_path / "raising"
-    res = run_batch([demo["config"]], out_dir=out, network_of=api.build_network, split="municipality",
+    res = api.run_batch([demo["config"]], out_dir=out, split="municipality",
                     maps=False, scheduler=cluster, retries=1, task=_raise)
     assert len(list((out / "attempts-997").iterdir())) == 2  # the first attempt and one retry
     assert len(list((out / "attempts-996").iterdir())) == 1  # a user error is not retried
@@ -233,8 +233,8 @@ def test_a_failing_run_does_not_stop_the_others_on_a_two_worker_local_cluster(de
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="a worker on one core draws in its own process")
 def test_maps_on_daemonic_workers_with_several_cores_fail_with_the_fix(demo, cluster, tmp_path):
     """The test cluster's workers are daemonic and see every core, as `dask worker` starts them."""
-    res = run_batch([demo["config"]], out_dir=tmp_path / "maps", network_of=api.build_network,
-                    split="municipality", proposals=False, scheduler=cluster)
+    res = api.run_batch([demo["config"]], out_dir=tmp_path / "maps", split="municipality", proposals=False,
+                        scheduler=cluster)
     assert [o.status for o in res.outcomes] == ["failed", "failed"]
     assert all("DASK_DISTRIBUTED__WORKER__DAEMON=False" in o.message for o in res.outcomes)
     assert all(o.timings_s == {} for o in res.outcomes)  # failed before any work

@@ -19,7 +19,7 @@ from .national import compare_scenarios, draw_choropleth, uncovered_share
 from .outputs import BATCH_FORMAT_VERSION, read_batch, read_batch_summary
 from .plan import SPLITS, BatchError, TaskSpec, plan_tasks, run_state, split_pieces
 from .run import BatchResult, run_batch
-from .task import TaskOptions, TaskOutcome, piece_workspace, run_task
+from .task import RunSteps, TaskOptions, TaskOutcome, piece_workspace, run_task
 
 __all__ = [
     "BATCH_FORMAT_VERSION",
@@ -28,6 +28,7 @@ __all__ = [
     "WORKER_ENV",
     "BatchError",
     "BatchResult",
+    "RunSteps",
     "SchedulerInfo",
     "TaskOptions",
     "TaskOutcome",

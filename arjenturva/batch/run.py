@@ -18,7 +18,7 @@ from ..results import BATCH_FILE, RUNS_DIR
 from .cluster import SchedulerInfo, SharedInputs, TaskFn, execute, open_client, require_dask
 from .outputs import batch_record, collect_summary, write_batch_summary
 from .plan import Split, TaskSpec, plan_tasks, run_state
-from .task import TaskOptions, TaskOutcome, piece_workspace, run_task
+from .task import RunSteps, TaskOptions, TaskOutcome, piece_workspace, run_task
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -74,7 +74,7 @@ def _check_out_dir(out: Path) -> None:
 
 def _load(
     configs: Sequence[Config],
-    network_of: Callable[[Config], Network],
+    network_of: Callable[..., Network],
     say: Progress,
     timings: dict[str, float],
 ) -> list[tuple[Config, Workspace, Network]]:
@@ -104,7 +104,7 @@ def _load(
 def _networks(
     loaded: Sequence[tuple[Config, Workspace, Network]],
     specs: Sequence[TaskSpec],
-    network_of: Callable[[Config], Network],
+    network_of: Callable[..., Network],
     timings: dict[str, float],
 ) -> dict[tuple[int, str | None], Network]:
     """Each workspace's network, and the network of each scenario that edits the roads (the
@@ -133,7 +133,7 @@ def run_batch(
     configs: Sequence[Config | str | Path],
     *,
     out_dir: str | Path,
-    network_of: Callable[[Config], Network],
+    steps: RunSteps,
     scenarios: Sequence[str] = (),
     split: Split | None = None,
     scheduler: str | None = None,
@@ -154,8 +154,9 @@ def run_batch(
         The workspaces' configs (or their paths).
     out_dir
         The batch folder: ``runs/<run>/``, ``batch_summary.csv/.xlsx``, ``batch.json``.
-    network_of
-        Builds (or loads from the cache) a workspace's road network.
+    steps
+        The steps of ``arjenturva run`` (:class:`~arjenturva.batch.task.RunSteps`), from
+        :mod:`arjenturva.api`, which passes them.
     scenarios
         Scenarios run beside the baseline (each workspace must define them).
     split
@@ -197,7 +198,7 @@ def run_batch(
     out = Path(out_dir)
     _check_out_dir(out)
     timings: dict[str, float] = {}
-    loaded = _load(cfgs, network_of, say, timings)
+    loaded = _load(cfgs, steps.build_network, say, timings)
     specs = plan_tasks([(c, w) for c, w, _n in loaded], scenarios=scenarios, split=split, maps=maps,
                        proposals=proposals, version=__version__)
     outcomes: dict[int, TaskOutcome] = {}
@@ -228,9 +229,10 @@ def run_batch(
     info: SchedulerInfo | None = None
     if todo:
         out.mkdir(parents=True, exist_ok=True)
-        options = TaskOptions(str(out.resolve()), maps=maps, proposals=proposals, force=force)
+        options = TaskOptions(str(out.resolve()), steps, maps=maps, proposals=proposals, force=force)
         todo_specs = [specs[k] for k in todo]
-        shared = SharedInputs([w for _c, w, _n in loaded], _networks(loaded, todo_specs, network_of, timings))
+        networks = _networks(loaded, todo_specs, steps.build_network, timings)
+        shared = SharedInputs([w for _c, w, _n in loaded], networks)
         t = time.perf_counter()
         say("starting a local Dask cluster" if scheduler is None else f"connecting to {scheduler}")
         with open_client(scheduler, workers=workers, retries=retries) as (client, info):

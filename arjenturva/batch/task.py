@@ -1,6 +1,7 @@
 """One run of a batch, as a worker runs it: the shared workspace cut to the run's study area, the
-scenario applied, gaps and proposals on the shared network, and the results folder written as
-``arjenturva run`` writes it (atomically, through the results contract).
+scenario applied, then the steps of ``arjenturva run`` (:class:`RunSteps`, the api's own
+functions: gaps, the vehicles' routes and the agreements, tables, maps and reports) on the shared
+network, into a results folder written as a whole.
 
 The workspace and the network arrive once per worker (scattered by the client) and are shared by
 every task that worker runs, so a task never changes them: it works on its own frames.
@@ -16,6 +17,7 @@ import os
 import socket
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -31,17 +33,36 @@ if TYPE_CHECKING:
     from ..network import Network
     from ..workspace import Workspace
 
-__all__ = ["TaskOptions", "TaskOutcome", "peak_rss_mb", "piece_workspace", "run_task"]
+__all__ = ["RunSteps", "TaskOptions", "TaskOutcome", "peak_rss_mb", "piece_workspace", "run_task"]
 
 Status = Literal["done", "failed", "skipped"]
 
 
 @dataclass(frozen=True)
+class RunSteps:
+    """The steps of ``arjenturva run`` a task runs, given by :mod:`arjenturva.api` (whose functions
+    they are), so that a batch run is a run: module-level functions, sent to the workers by name."""
+
+    build_network: Callable[..., Network]
+    """``(config) -> Network``: a workspace's network, built or from the cache."""
+    find_gaps: Callable[..., Any]
+    """``(workspace, network=, workers=) -> GapResult``."""
+    plan: Callable[..., tuple[Any, Any]]
+    """``(workspace, network=, gaps=, timed=) -> (routes or None, proposals)``: the vehicles' routes,
+    then the agreements."""
+    write_gaps_into: Callable[..., list[Path]]
+    """``(folder, gaps, workspace, network, timings=, scenario=)``: the gap tables and ``run.json``."""
+    write_maps_and_reports: Callable[..., list[Path]]
+    """``(folder, config, network=, force=)``: maps, web map and reports."""
+
+
+@dataclass(frozen=True)
 class TaskOptions:
-    """What every task of a batch writes, and where."""
+    """What every task of a batch writes, where, and by which steps."""
 
     out_dir: str
     """The batch folder; each run goes into ``<out_dir>/runs/<name>/``."""
+    steps: RunSteps
     maps: bool = True
     """Draw the maps and write the reports (as ``run`` does)."""
     proposals: bool = True
@@ -146,67 +167,40 @@ def _check_can_draw() -> None:
         raise BatchError(msg)
 
 
-def _record_extra(ws: Workspace, gaps: Any, scenario: str | None) -> dict[str, Any]:
-    """The sections of ``run.json`` a run adds to the common record (as ``arjenturva run``)."""
-    return {
-        "gaps_detail_s": {k: round(v, 3) for k, v in gaps.timings.items()},
-        "area_classes": gaps.area_class_source,
-        "scenario": scenario,
-        "scenario_description": ws.config.scenarios[scenario].description if scenario else None,
-        "study_area": None if ws.context is None else list(ws.municipalities["code"]),
-        "context_municipalities": [] if ws.context is None else list(ws.context["code"]),
-        "population_left_out": ws.left_out.as_dict(),
-    }
-
-
 def _write_run(
     target: Path, spec: TaskSpec, ws: Workspace, net: Network, options: TaskOptions, timings: dict[str, float]
 ) -> None:
-    """Analyse ``ws`` and write its results folder at ``target`` as a whole."""
-    from ..coverage import find_gaps
-    from ..export.tables import run_record, write_gap_results, write_proposal_results
+    """Analyse ``ws`` and write its results folder at ``target`` as a whole, step by step as
+    ``arjenturva run`` does (the same steps, :class:`RunSteps`)."""
+    from ..export.tables import write_proposal_results
     from ..results import update_run
     from ..results.staging import staged_folder
 
-    cfg = ws.config
-    t = time.perf_counter()
-    gaps = find_gaps(
-        cfg, net, ws.population, ws.service_points, ws.municipalities, places=ws.places, workers=1
-    )
-    timings["gaps"] = time.perf_counter() - t
-    proposals = None
-    if ws.actors is not None and options.proposals:
-        from ..proposals import propose_partnerships
+    steps = options.steps
 
+    def timed(step: str, fn: Callable[[], Any]) -> Any:
         t = time.perf_counter()
-        proposals = propose_partnerships(cfg, net, gaps, ws.actors, ws.service_points, places=ws.places)
-        timings["proposals"] = time.perf_counter() - t
+        value = fn()
+        timings[step] = time.perf_counter() - t
+        return value
+
+    gaps = timed("gaps", lambda: steps.find_gaps(ws, network=net, workers=1))
+    routes = proposals = None
+    if ws.actors is not None and options.proposals:
+        routes, proposals = steps.plan(ws, network=net, gaps=gaps, timed=timed)
     with staged_folder(target, force=options.force) as stage:
         t = time.perf_counter()
-        network_file = {"network": cfg.resolve(cfg.network.source)} if cfg.network.source else {}
-        cache_warning = [str(net.info["cache_warning"])] if net.info.get("cache_warning") else []
-        record = run_record(
-            cfg,
-            inputs={**ws.files, **network_file},
-            network_info=net.info,
-            timings=dict(timings),
-            warnings=[str(w) for w in ws.warnings] + gaps.warnings + cache_warning,
-            extra=_record_extra(ws, gaps, spec.scenario),
-        )
-        write_gap_results(gaps, stage, cfg, force=True, record=record, places=ws.places, context=ws.context)
+        steps.write_gaps_into(stage, gaps, ws, net, timings=timings, scenario=spec.scenario)
+        if routes is not None:
+            from ..routes import write_route_results
+
+            write_route_results(routes, stage, dialect=ws.config.export.csv_dialect)
         if proposals is not None:
             write_proposal_results(proposals, stage, force=True)
         timings["tables"] = time.perf_counter() - t
         if options.maps:
-            from ..export.report import write_reports
-            from ..export.static_maps import write_maps
-            from ..export.webmap import write_html_map
-
-            t = time.perf_counter()
-            write_maps(stage, cfg, network=net, force=True, workers=1)
-            write_html_map(stage, cfg, network=net, force=True)
-            write_reports(stage, cfg, force=True)
-            timings["maps_reports"] = time.perf_counter() - t
+            draw = steps.write_maps_and_reports
+            timed("maps_reports", lambda: draw(stage, ws.config, network=net, force=True))
         timings["total"] = sum(timings.values())
         update_run(
             stage,
