@@ -87,7 +87,7 @@ def national_outputs(batch_dir: Path, config: Path, out: Path, *, lang: str = "f
     """The comparison table and one choropleth per service."""
     summary = read_batch_summary(batch_dir)
     table = compare_scenarios(summary, indicator="uncovered_share")
-    files = [write_csv(table, out / "national_comparison.csv")]
+    files = [write_csv(table.round(4), out / "national_comparison.csv")]
     ws = api.load_workspace(config)
     rows = summary[summary["service"] != "ALL"]
     for service in sorted(set(rows["service"])):

@@ -241,6 +241,50 @@ def test_maps_on_daemonic_workers_with_several_cores_fail_with_the_fix(demo, clu
     assert not (tmp_path / "maps" / "runs").exists()
 
 
+def _summary(rows: list[tuple[str, str, str | None, float, float]]) -> pd.DataFrame:
+    """batch_summary rows: (run, municipality, scenario, demand, uncovered_demand) of one service."""
+    return pd.DataFrame({
+        "run": [r[0] for r in rows], "scenario": [r[2] for r in rows],
+        "municipality": [r[1] for r in rows], "municipality_name": [f"M{r[1]}" for r in rows],
+        "service": "health_station", "demand": [r[3] for r in rows], "uncovered_demand": [r[4] for r in rows],
+    })
+
+
+def test_national_comparison_of_scenarios():
+    from arjenturva.batch import compare_scenarios, uncovered_share
+
+    summary = _summary([("a", "001", None, 200.0, 50.0), ("a", "002", None, 0.0, 0.0),
+                        ("a--s", "001", "s", 200.0, 80.0), ("a--s", "002", "s", 100.0, 100.0)])
+    assert uncovered_share(summary).tolist()[:1] == [0.25] and pd.isna(uncovered_share(summary)[1])
+    table = compare_scenarios(summary).set_index("municipality")
+    assert list(table.columns) == ["municipality_name", "service", "baseline", "s", "s_minus_baseline"]
+    first = table.loc["001", ["baseline", "s", "s_minus_baseline"]].tolist()
+    assert first == pytest.approx([0.25, 0.4, 0.15])
+    assert pd.isna(table.loc["002", "baseline"]) and table.loc["002", "s"] == 1.0
+    twice = pd.concat([summary, _summary([("b", "001", None, 10.0, 1.0)])], ignore_index=True)
+    with pytest.raises(BatchError, match=r"001 is in several runs of scenario 'baseline' \(a, b\)"):
+        compare_scenarios(twice)
+
+
+def test_choropleth_is_a_png_with_its_panels(tmp_path):
+    import geopandas as gpd
+    from PIL import Image
+    from shapely.geometry import box
+
+    from arjenturva.batch import draw_choropleth
+
+    munis = gpd.GeoDataFrame({"code": ["001", "002", "003"]},
+                             geometry=[box(0, 0, 1e4, 1e4), box(1e4, 0, 2e4, 1e4), box(0, 1e4, 1e4, 2e4)],
+                             crs="EPSG:3067")
+    panels = {"baseline": pd.Series({"001": 0.1, "002": 0.5}), "s": pd.Series({"001": 0.2, "002": 0.9})}
+    path = draw_choropleth(panels, munis, tmp_path / "m.png", title="Test", lang="en", attribution="Sources")
+    with Image.open(path) as image:
+        assert image.format == "PNG" and image.size == (1080, 888)  # two panels of 4.2 in + 0.6 in, 120 dpi
+        colours = {c[:3] for _n, c in image.convert("RGBA").getcolors(1 << 20)}
+    assert (217, 217, 217) in colours  # 003 has no figure: grey
+    assert (128, 0, 38) in colours  # 0.9, the top of the scale: YlOrRd's darkest red
+
+
 def _thread_settings() -> dict[str, object]:
     names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
     return {"env": {k: os.environ.get(k) for k in names}}

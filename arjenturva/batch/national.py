@@ -42,7 +42,8 @@ def compare_scenarios(
     summary: pd.DataFrame, *, indicator: str = "uncovered_share", services: Sequence[str] | None = None
 ) -> pd.DataFrame:
     """One row per municipality × service, the indicator under the baseline and each scenario, and
-    each scenario's difference to the baseline (``<scenario>_minus_baseline``).
+    each scenario's difference to the baseline (``<scenario>_minus_baseline``). Rows without a figure
+    (the ``ALL`` rows of ``uncovered_share``, which have no demand) are left out.
 
     Parameters
     ----------
@@ -78,7 +79,7 @@ def compare_scenarios(
             f"({runs}). Fix: compare these runs with `arjenturva compare` instead"
         )
         raise BatchError(msg)
-    wide = frame.pivot(index=keys[:3], columns="scenario", values=indicator)
+    wide = frame.pivot(index=keys[:3], columns="scenario", values=indicator).dropna(how="all")
     scenarios = [s for s in dict.fromkeys(frame["scenario"]) if s != BASELINE_COLUMN]
     ordered = ([BASELINE_COLUMN] if BASELINE_COLUMN in wide.columns else []) + scenarios
     wide = wide[ordered]
