@@ -578,7 +578,8 @@ def _symbols_in(box: Any, xy: np.ndarray) -> bool:
 
 def test_place_names_known_answers() -> None:
     """On a frame of one map unit per pixel at 72 dpi (1 pt = 1 px): a place's name goes right of
-    its dot, left when a symbol blocks the right, above when both sides are blocked, and
+    its dot (beside a symbol standing on it), left when a symbol blocks the right, above when both
+    sides are blocked, and
     not at all when its dot lies under an earlier name; a municipality's name sits on the pole of
     its area and moves off a symbol there, still inside it."""
     w, h = mapframe.map_axes_px()
@@ -601,6 +602,13 @@ def test_place_names_known_answers() -> None:
     assert left.labels[0].y == pytest.approx(500.0) and left.labels[0].x < 600.0
     up = place([(600.0, 500.0)], [(lab.x, 500.0), (1200.0 - lab.x, 500.0)])
     assert up.labels[0].y > 500.0 and up.labels[0].x == pytest.approx(600.0)
+    # a service point standing on the place: the name goes beside the symbol, not under it
+    cands = maplabels.Candidates((), (maplabels.PointName("P0", 600.0, 500.0, style, "p"),))
+    big = np.array([[600.0, 500.0]])
+    (beside,) = maplabels.place_names(
+        extent, 72, cands, symbols=big, symbol_radius_px=np.array([10.0])
+    ).labels
+    assert beside.y == pytest.approx(500.0) and beside.x - lab.x == pytest.approx(10.0 + 2.5 - 5.5)
     # near the right edge the name goes left, inside the map
     edge = place([(w - 12.0, 300.0)], [])
     assert edge.labels[0].x < w - 12.0

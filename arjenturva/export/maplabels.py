@@ -7,7 +7,7 @@ municipalities around the study area. Each takes the first of its candidate posi
 names and their dots, service point symbols, the scale bar and the north arrow; and that lies
 inside the map. A municipality's name is centred on the pole of inaccessibility of its part in
 the frame and moved within that part when it must; it avoids population dots where it can, and
-service points unless it has no other place (then it lies over as few as it can, at most
+service points unless it has no other place (then it lies over a few at most,
 :data:`_AREA_SYMBOLS_COVERED`, under them, so they stay visible). A place's name sits beside
 its dot, which is drawn only when the name is, on top of the map (stamped, :mod:`.maptext`).
 Names that find no free position are left out. Text widths come from the glyph advances of the
@@ -307,12 +307,13 @@ def place_names(
             if len(free):
                 keep(cands[free[0]], name)
                 return
-        # no place clear of symbols: the one over the fewest (at most a few), under them
+        # no place clear of symbols: the nearest over a few at most, under them
         over = np.where(
             taken.clear(cands, up_to=_NAME), taken.meets(cands, taken.kinds == _SYMBOL), _NO_PLACE
         )
-        if len(over) and over.min() <= _AREA_SYMBOLS_COVERED:
-            keep(cands[int(np.argmin(over))], name, on_top=False)
+        few = np.flatnonzero(over <= _AREA_SYMBOLS_COVERED)
+        if len(few):
+            keep(cands[few[0]], name, on_top=False)
 
     dot_r = np.sqrt(PLACE_STYLE["size"]) / 2 * pt + 1.0
     gap = dot_r + _PLACE_GAP_PT * pt
@@ -323,16 +324,21 @@ def place_names(
         if not (in_map(dot)[0] and taken.clear(dot, up_to=_NAME)[0]):  # a symbol may hide it
             return
         bw, bh = size_px(name.text, name.style, _PLACE_PAD_PT)
-        d = 0.7 * gap
+        # a symbol standing on the place (a service point in the village): the name goes beside it
+        on = taken.boxes[taken.kinds == _SYMBOL]
+        on = on[(on[:, 0] <= px) & (on[:, 2] >= px) & (on[:, 1] <= py) & (on[:, 3] >= py)]
+        reach = np.column_stack([on[:, 2] - px, px - on[:, 0], on[:, 3] - py, py - on[:, 1]])
+        beside = max(gap, float(reach.max(initial=0.0)) + _PLACE_GAP_PT * pt)
+        d = 0.7 * beside
         corners = [
-            (px + gap, py - bh / 2),  # right
-            (px - gap - bw, py - bh / 2),  # left
+            (px + beside, py - bh / 2),  # right
+            (px - beside - bw, py - bh / 2),  # left
             (px + d, py + d / 2),  # above right
             (px + d, py - d / 2 - bh),  # below right
             (px - d - bw, py + d / 2),  # above left
             (px - d - bw, py - d / 2 - bh),  # below left
-            (px - bw / 2, py + gap),  # above
-            (px - bw / 2, py - gap - bh),  # below
+            (px - bw / 2, py + beside),  # above
+            (px - bw / 2, py - beside - bh),  # below
         ]
         cands = np.array([[cx, cy, cx + bw, cy + bh] for cx, cy in corners])
         free = np.flatnonzero(in_map(cands) & taken.clear(cands) & ~_meets(cands, dot[0]))
