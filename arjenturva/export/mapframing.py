@@ -89,8 +89,8 @@ def _furniture(
 def _candidates(data: MapData, box: Polygon, code: str | None) -> Candidates:
     """The names a frame may show: its study municipalities (the one framed on first, then the
     smallest, which have the fewest places to go), its places (those in the study area first; on
-    regional frames only the study area's towns and centres), its context municipalities (not on
-    regional frames, where they would crowd the study area's)."""
+    regional frames only the study area's towns and centres not named like a municipality), its
+    context municipalities (not on regional frames, where they would crowd the study area's)."""
     import shapely
 
     munis = in_frame(data.municipalities, box)
@@ -119,11 +119,14 @@ def _candidates(data: MapData, box: Polygon, code: str | None) -> Candidates:
         for g in geoms:
             in_study |= shapely.contains_xy(g, xy[:, 0], xy[:, 1])
         order = place_order(places, in_study)
-        if regional:  # only the study area's towns and centres (when the places say which)
+        pnames = places["name"].astype(str).to_numpy()
+        if regional:  # the study area's towns and centres (when the places say which), not named
+            # again where the municipality's name says it
             order = order[in_study[order]]
             big = place_rank(places["kind"]) <= 1 if "kind" in places else np.zeros(len(places), dtype=bool)
             order = order[big[order]] if big[order].any() else order
-        pnames = places["name"].astype(str).to_numpy()
+            known = {str(n).casefold() for n in names}
+            order = np.array([i for i in order if pnames[i].casefold() not in known], dtype=int)
         points = tuple(PointName(pnames[i], xy[i, 0], xy[i, 1], place_style, "label:place") for i in order)
     return Candidates(areas, points, background)
 
