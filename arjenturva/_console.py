@@ -203,6 +203,13 @@ def print_proposals(res: Any) -> None:
             f"Solver: {sol.solver}, status {sol.status}{limit}{gap}, {sol.seconds:.1f} s; "
             f"{res.n_units} demand units × {res.n_options} options."
         )
+    price = getattr(res, "cross_sector", None)
+    if price is not None:
+        out.print(
+            f"Cross-sector rule (at least {price.min_sectors} sectors per municipality): the agreements "
+            f"newly cover {_count(price.covered_with_rule)}; without the rule they would cover "
+            f"{_count(price.covered_without_rule)} ({_count(price.agreements_without_rule)} agreements)."
+        )
     notes = list(res.warnings)
     for w in notes[:MOST_NOTES]:
         err.print(f"[yellow]Note:[/yellow] {esc(w)}")
@@ -281,6 +288,7 @@ def proposal_json(res: Any) -> dict[str, Any]:
         "agreements": json.loads(res.proposals.drop(columns="geometry").to_json(orient="records")),
         "coverage": json.loads(res.summary.to_json(orient="records")),
         "warnings": res.warnings,
+        "cross_sector_rule": None if res.cross_sector is None else res.cross_sector.facts(),
     }
 
 

@@ -9,11 +9,11 @@ A researcher can script a run::
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from ._api_plans import propose_after_routes as propose_after_routes  # routes, then agreements
 from ._api_setup import build_workspace as build_workspace  # making workspaces lives in _api_setup
 from ._api_setup import copy_demo as copy_demo
 from ._api_setup import fetch_workspace as fetch_workspace
@@ -355,36 +355,6 @@ def write_routes(plan: RoutePlan, out_dir: str | Path, *, force: bool = False) -
     from .routes import write_routes as _write_routes
 
     return _write_routes(plan, out_dir, force=force)
-
-
-def propose_after_routes(
-    ws: Workspace,
-    *,
-    network: Network,
-    gaps: GapResult,
-    progress: Progress | None = None,
-    timed: Callable[[str, Callable[[], Any]], Any] | None = None,
-    **options: Any,
-) -> tuple[RoutePlan | None, ProposalResult]:
-    """The plans of a workspace: its vehicles' weekly routes first (when it has vehicles), then the
-    agreements that close what the routes leave, the vehicles' actors proposing no other mobile
-    service. ``proposals_summary`` then keeps today as *before* and adds the coverage with the
-    routes. ``options`` go to :func:`propose_partnerships`; ``timed(step, fn)`` times the steps."""
-    from .routes import with_routes
-    from .routes.after import proposals_summary_with_routes
-
-    def run(step: str, fn: Callable[[], Any]) -> Any:
-        return fn() if timed is None else timed(step, fn)
-
-    if ws.vehicles is None or not len(ws.vehicles):
-        return None, run("proposals", lambda: propose_partnerships(
-            ws, network=network, gaps=gaps, progress=progress, **options))
-    plan = run("routes", lambda: plan_routes(ws, network=network, gaps=gaps, progress=progress))
-    after_ws = with_routes(ws, plan.added_points)
-    after = run("gaps_after_routes", lambda: find_gaps(after_ws, network=network, progress=progress))
-    res = run("proposals", lambda: propose_partnerships(
-        after_ws, network=network, gaps=after, progress=progress, **options))
-    return plan, dataclasses.replace(res, summary=proposals_summary_with_routes(res.summary, gaps))
 
 
 def locate_facilities(

@@ -269,6 +269,9 @@ class ProposalConfig(_Model):
     max_mobile_routes: int = Field(default=5, ge=0)
     max_remote_points: int = Field(default=5, ge=0)
     min_sectors: int = Field(default=3, ge=0)
+    price_cross_sector_rule: bool = Field(
+        default=True, description="solve once more without min_sectors and report what the rule costs"
+    )
     max_actor_share: float = Field(default=0.5, gt=0, le=1)
     capacity_slack: float = Field(default=1.0, gt=0)
     weight_65_plus: float = Field(default=1.5, ge=0)

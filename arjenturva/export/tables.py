@@ -138,6 +138,7 @@ def proposal_facts(result: ProposalResult) -> dict[str, Any]:
         "mip_gap": gap,
         "time_limit_hit": sol is not None and sol.status == "time_limit",
         "seconds": None if sol is None else round(float(sol.seconds), 3),
+        "cross_sector_rule": None if result.cross_sector is None else result.cross_sector.facts(),
         "warnings": list(result.warnings),
     }
 

@@ -9,7 +9,7 @@ from those columns (:func:`.rationale.rationale_for`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -24,6 +24,9 @@ from .build import ProblemLookup
 from .problem import ProposalProblem, ProposalSolution
 from .rationale import GAP_REASONS, rationale_for, site_label
 from .shares import option_shares
+
+if TYPE_CHECKING:
+    from .price import CrossSectorPrice
 
 _PROPOSAL_COLUMNS = PROPOSALS.names()
 
@@ -42,6 +45,8 @@ class ProposalResult:
     reason: str = ""  # machine-readable cause when there is nothing to propose
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    cross_sector: CrossSectorPrice | None = None
+    """Coverage with and without the cross-sector rule (:mod:`.price`), when it was measured."""
 
     @property
     def status(self) -> str:
