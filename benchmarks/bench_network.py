@@ -11,7 +11,7 @@ Networks:
 
 Every timed step runs ``--repeat`` times and the table shows the median and the best; both sides
 of a comparison get the same repetitions, in one process (the engine's and plain scipy's sweeps
-in turn, round by round). Memory is measured in a separate,
+in turn, round by round, each round starting with the next one). Memory is measured in a separate,
 untimed pass (tracemalloc slows what it traces).
 
 * **build**: :func:`build_network` from the source file with the cache off. The first build of a
@@ -76,14 +76,19 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[list[float], Any]:
 
 
 def timed_together(fns: list[Callable[[], Any]], repeat: int) -> list[tuple[list[float], Any]]:
-    """Wall times of ``repeat`` rounds of the functions in turn (so that a change of load
-    touches all alike), and each one's last result."""
+    """Wall times of ``repeat`` rounds of the functions in turn, and each one's last result.
+
+    Round by round, so that a change of load touches all alike; each round starts with the
+    next function, so that each follows each other one equally often (a call runs slower after
+    another one has filled the caches with its own data).
+    """
     times: list[list[float]] = [[] for _ in fns]
     out: list[Any] = [None] * len(fns)
-    for _ in range(repeat):
-        for k, fn in enumerate(fns):
+    for r in range(repeat):
+        for i in range(len(fns)):
+            k = (r + i) % len(fns)
             t0 = time.perf_counter()
-            out[k] = fn()
+            out[k] = fns[k]()
             times[k].append(time.perf_counter() - t0)
     return list(zip(times, out, strict=True))
 
