@@ -41,14 +41,15 @@ _CONTRACT_SMALL_CORE_SHARE = 0.5
 """A smaller network (from ``_CONTRACT_SMALL_MIN_NODES`` nodes) is contracted when the core keeps
 at most this share of its nodes and the sweep has at most ``_CONTRACT_SMALL_SEEDS_PER_NODE``
 seeds per node: there, carrying many seeds out of dead-end trees and chains costs more than
-the smaller Dijkstra saves (measured on generated grids with a 44 % core: at 20 000 nodes the
-contracted sweep is 0.7× the whole graph's with 0.01 seeds per node, 0.9× with 0.05 and 1.2×
-with 0.15; at 10 000 nodes 0.9× with 0.01 and 1.25× with 0.1; below 10 000 nodes it is slower
-at any number of seeds, and on the NLS network, whose core keeps 75 % of the nodes, too)."""
+the smaller Dijkstra saves (measured with ``benchmarks/bench_network.py``, each sweep run right
+after other work: on a 20 000-node grid with a 44 % core the contracted sweep takes 0.8× the
+whole graph's time with 0.0005 and 0.005 seeds per node and 1.1× with 0.05; below 10 000 nodes
+it is slower at any number of seeds, and on the NLS network, whose core keeps 75 % of the
+nodes, too)."""
 
 _CONTRACT_SMALL_MIN_NODES = 10_000
 
-_CONTRACT_SMALL_SEEDS_PER_NODE = 0.06
+_CONTRACT_SMALL_SEEDS_PER_NODE = 0.03
 
 
 class _Contraction:
