@@ -128,6 +128,14 @@ BEFORE_AFTER: Final[tuple[tuple[str, str, str, str, Kind], ...]] = (
 )
 
 
+#: The coverage with the weekly mobile routes, before the agreements (runs with vehicles): the
+#: column shown between a pair of :data:`BEFORE_AFTER`, and its header word.
+ROUTES_STEP: Final[dict[str, tuple[str, str]]] = {
+    "covered_share_before": ("covered_share_routes", "covered_routes"),
+    "uncovered_demand_before": ("uncovered_demand_routes", "uncovered_demand_routes"),
+}
+
+
 def by_service(proposals_summary: pd.DataFrame) -> dict[tuple[str, str], pd.Series]:
     """The rows of ``proposals_summary.csv`` by (municipality, service)."""
     return {(str(r["municipality"]), str(r["service"])): r for _, r in proposals_summary.iterrows()}
@@ -195,8 +203,14 @@ def before_after_grid(
             (word("uncovered_population", lang), _from_summary("uncovered_population", "int", lang)),
         ]
     for before, after, word_before, word_after, kind in pairs:
+        routed = ROUTES_STEP.get(before)  # runs with vehicles: today, with the routes, with the agreements
         columns += [
             (word(word_before, lang), _from_proposals_summary(before, kind, lang)),
+            *(
+                [(word(routed[1], lang), _from_proposals_summary(routed[0], kind, lang))]
+                if routed is not None and routed[0] in present
+                else []
+            ),
             (word(word_after, lang), _from_proposals_summary(after, kind, lang)),
         ]
     if ps is not None:

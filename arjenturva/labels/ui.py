@@ -220,6 +220,10 @@ UI: Final[dict[str, Word]] = {
     "services_brief": Word("Palvelut nyt ja ehdotuksin", "Services now and with the proposals"),
     "covered_now": Word("Piirissä nyt", "Covered now"),
     "covered_after": Word("Piirissä ehdotuksin", "Covered with proposals"),
+    "covered_routes": Word("Piirissä reittien jälkeen", "Covered with the routes"),
+    "uncovered_demand_routes": Word(
+        "Ulkopuolella, kysyntä, reittien jälkeen", "Not covered, demand, with the routes"
+    ),
     "uncovered_now": Word("Ulkopuolella, kaikki asukkaat, nyt", "Not covered, all residents, now"),
     "uncovered_after": Word(
         "Ulkopuolella, kaikki asukkaat, ehdotuksin", "Not covered, all residents, with proposals"
