@@ -697,3 +697,54 @@ def test_an_agreement_only_for_the_sector_rule_is_not_kept():
     assert (res.proposals["demand_covered"] > 0).all()
     assert res.summary.iloc[0]["uncovered_population_after"] == 0
     assert any(w.startswith("Testi (999): the cross-sector rule") for w in res.warnings), res.warnings
+
+
+def test_cross_sector_price_without_a_second_solve_when_the_rule_costs_nothing(demo, monkeypatch):
+    """On the demo the agreements chosen under the cross-sector rule reach the LP bound without
+    the rule: the price is 0 without a second MIP, and a second solve without the rule (as the
+    price used to be measured) gives the same score and newly covered demand."""
+    from arjenturva.proposals import price as price_mod
+    from arjenturva.proposals.build import build_problem
+    from arjenturva.proposals.evaluate import evaluate_selection
+    from arjenturva.proposals.mip import lp_bound
+
+    ws, net, gaps = demo
+    assert ws.config.proposals.min_sectors > 1
+    res = propose_partnerships(ws.config, net, gaps, ws.actors, ws.service_points, places=ws.places)
+    free = _cfg(ws, min_sectors=0)
+    free.base_dir, free.path = ws.config.base_dir, ws.config.path
+    solved = propose_partnerships(free, net, gaps, ws.actors, ws.service_points, places=ws.places)
+
+    def no_second_solve(*_args, **_kwargs):
+        raise AssertionError("the price solved again")
+
+    monkeypatch.setattr(price_mod, "propose_partnerships", no_second_solve)
+    price = price_mod.cross_sector_price(ws.config, net, gaps, ws.actors, ws.service_points, res,
+                                         places=ws.places)
+    assert price is not None and price.price == 0.0
+    assert price.covered_without_rule == pytest.approx(price_mod.newly_covered(solved), rel=1e-9)
+    assert price.agreements_without_rule == len(res.proposals)
+    # The LP bound is an upper bound of every score, met here by the solutions of both solves.
+    problem = build_problem(free, net, gaps, ws.actors, ws.service_points, places=ws.places).problem
+    bound = lp_bound(problem)
+    for sol in (res.solution, solved.solution):
+        assert evaluate_selection(problem, sol.chosen).score == pytest.approx(bound, rel=1e-6)
+
+
+def test_lp_bound_is_above_every_selection(demo):
+    """The LP bound is at least the score of the MIP's solution and of greedy selections on a
+    problem where the rule binds (every sector in every municipality)."""
+    from arjenturva.proposals.build import build_problem
+    from arjenturva.proposals.evaluate import evaluate_selection
+    from arjenturva.proposals.greedy import solve_greedy
+    from arjenturva.proposals.mip import lp_bound, solve_mip
+
+    ws, net, gaps = demo
+    strict = _cfg(ws, min_sectors=5)
+    strict.base_dir, strict.path = ws.config.base_dir, ws.config.path
+    problem = build_problem(strict, net, gaps, ws.actors, ws.service_points, places=ws.places).problem
+    bound = lp_bound(problem)
+    mip = solve_mip(problem, time_limit_s=20, mip_gap=1e-6)
+    assert mip.score <= bound * (1 + 1e-9)
+    assert solve_greedy(problem).score <= bound * (1 + 1e-9)
+    assert evaluate_selection(problem, mip.chosen[: mip.chosen.size // 2]).score <= bound * (1 + 1e-9)

@@ -381,6 +381,18 @@ def _start_vector(p: ProposalProblem, ix: _Index, model: _MipModel, start: Any) 
     return _mip_start(p, ix, model, chosen0)
 
 
+def lp_bound(problem: ProposalProblem) -> float:
+    """The bound the MIP's LP relaxation puts on the score: no selection of options scores more
+    (``inf`` when HiGHS does not solve the relaxation)."""
+    ix = _build_index(problem)
+    model = _build_mip(problem, ix)
+    relaxed = _MipModel(model.c, np.zeros_like(model.integrality), model.bounds, model.constraints, model.off)
+    res = _run_scipy(relaxed, time_limit_s=60.0, mip_gap=0.0)
+    if not res.optimal or res.x is None:
+        return math.inf
+    return float(-(model.c @ res.x))
+
+
 def solve_mip(
     problem: ProposalProblem,
     *,
