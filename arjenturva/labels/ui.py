@@ -34,6 +34,47 @@ UI: Final[dict[str, Word]] = {
     "legend_place": Word("kylä tai keskus", "village or centre"),
     "proposed_mode": Word("ehdotettu: {mode}", "proposed: {mode}"),
     "legend_lacking": Word("Palveluja saavuttamatta", "Services out of reach"),
+    "basket_section": Word("Arkiturva-kori", "Everyday service basket"),
+    "basket_services": Word("Korin palvelut", "Services in the basket"),
+    "basket_note": Word(
+        "Osuus asukkaista, jotka saavuttavat korin kaikki palvelut kynnysetäisyyksiensä sisällä, ja "
+        "asukkaat, joilta puuttuu 1, 2 tai 3 tai useampi korin palvelu (summary.csv, rivi ALL).",
+        "The share of residents reaching every service of the basket within its threshold, and the "
+        "residents lacking 1, 2, or 3 or more of its services (summary.csv, row ALL).",
+    ),
+    "basket_share": Word("Koko kori saavutettavissa", "Reaching the whole basket"),
+    "basket_share_65_plus": Word("65 vuotta täyttäneistä koko kori", "Aged 65+ reaching the whole basket"),
+    "basket_lacking_1": Word("Puuttuu 1 palvelu", "Lacking 1 service"),
+    "basket_lacking_2": Word("Puuttuu 2 palvelua", "Lacking 2 services"),
+    "basket_lacking_3_plus": Word("Puuttuu 3 tai useampi", "Lacking 3 or more"),
+    "basket_title": Word("Arkiturva-kori: puuttuvat palvelut", "Everyday service basket: services lacking"),
+    "basket_sub": Word("Korissa: {services}", "In the basket: {services}"),
+    "legend_basket_lacking": Word("Korin palveluja puuttuu", "Basket services lacking"),
+    "basket_muni_title": Word(
+        "Arkiturva-kori kunnittain: koko korin saavuttavat", "Everyday service basket by municipality"
+    ),
+    "basket_muni_sub": Word(
+        "Osuus asukkaista, jotka saavuttavat koko korin ({services})",
+        "Share of residents reaching the whole basket ({services})",
+    ),
+    "legend_basket_share": Word("Koko korin saavuttavat", "Residents reaching the whole basket"),
+    "basket_caption": Word(
+        "Arkiturva-kori: kuinka monta korin palvelua ruudulta puuttuu",
+        "Everyday service basket: how many of its services each cell lacks",
+    ),
+    "basket_muni_caption": Word(
+        "Arkiturva-kori kunnittain: koko korin saavuttavien osuus",
+        "Everyday service basket by municipality: share reaching the whole basket",
+    ),
+    "stress_section": Word("Kun toimija lopettaa", "When an actor leaves"),
+    "stress_note": Word(
+        "Kysyntä, joka jäisi palvelun kattavuuden ulkopuolelle, jos toimijan palvelupisteet "
+        "suljettaisiin; {n} suurinta (kaikki: stress.csv).",
+        "Demand that would lose coverage of a service if the actor's service points closed; the {n} "
+        "largest (all of them: stress.csv).",
+    ),
+    "stress_demand": Word("Kattavuuden menettävä kysyntä", "Demand losing coverage"),
+    "stress_65_plus": Word("Heistä 65 vuotta täyttäneitä", "Of them aged 65+"),
     "unreachable": Word("ei tieyhteyttä", "no road connection"),
     "legend_points": Word("Palvelupisteet", "Service points"),
     "legend_gaps": Word("Palveluaukko (alue)", "Coverage gap (area)"),
