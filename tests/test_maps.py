@@ -387,6 +387,58 @@ def test_legend_lists_exactly_what_is_drawn(recorded: dict[str, MapRecord], road
     assert "proposal:remote" in recorded["post.png"].legend
 
 
+def test_routes_are_drawn_on_the_maps_of_routed_services(
+    demo: api.RunResult, recorded: dict[str, MapRecord]
+) -> None:
+    """The weekly routes are drawn (one line collection above the roads and below the points,
+    their stops as symbols, both in the legend) on the maps of services offered at a route stop
+    and on the overviews, and on no map of a service no route stop offers."""
+    stops = R.read_layer(demo.results_dir, R.ROUTE_STOPS)
+    routed = {s for v in stops["services"] for s in str(v).split(";") if s}
+    assert "health_station" in routed and "school" not in routed, routed
+    t = labels.ui("fi")
+    for name, rec in recorded.items():
+        service = None if name.startswith("overview_") else name.removesuffix(".png").split("_", 1)[-1]
+        if name.removesuffix(".png") in RECORDED:
+            service = name.removesuffix(".png")
+        expected = service is None or service in routed
+        if not expected:
+            assert not {"routes", "route_stops"} & rec.legend, name
+            assert "routes" not in rec.collections, name
+            continue
+        if "routes" not in rec.drawn:  # a municipality's frame may hold none of them
+            assert service is not None, name
+            continue
+        assert {"routes", "route_stops"} <= rec.legend, name
+        assert t["legend_route"] in rec.texts and t["legend_route_stop"] in rec.texts, name
+        order = rec.collections
+        assert rec.collections.count("routes") == 1, name
+        last_road = max(i for i, g in enumerate(order) if g.startswith("road:"))
+        first_point = min(i for i, g in enumerate(order) if g.startswith("mode:"))
+        assert last_road < order.index("routes") < first_point, name
+    assert "routes" in recorded["health_station.png"].legend
+    assert "routes" not in recorded["school.png"].legend
+
+
+def test_route_layers_keep_the_vehicles_stopping_for_the_service(demo: api.RunResult) -> None:
+    """A service's map shows the routes of exactly the vehicles with a stop offering it, and
+    those stops; an overview shows every route."""
+    data = mapdata.read_map_data(demo.results_dir, demo.workspace.config)
+    assert data.routes is not None and data.route_stops is not None
+    stops = R.read_layer(demo.results_dir, R.ROUTE_STOPS)
+    for service in ("health_station", "grocery", "school"):
+        offering = stops.loc[[service in str(v).split(";") for v in stops["services"]]]
+        vehicles = {v for value in offering["vehicles"] for v in str(value).split(";") if v}
+        lines, shown = mapdata.route_layers(data, service)
+        assert lines is not None and shown is not None
+        assert set(lines["vehicle_id"].astype(str)) == vehicles, service
+        assert sorted(shown["stop_id"]) == sorted(offering["stop_id"]), service
+    lines, shown = mapdata.route_layers(data, None)
+    assert lines is not None and len(lines) == len(data.routes)
+    bare = mapdata.MapData(data.population, data.gap_areas, data.service_points, data.municipalities)
+    assert mapdata.route_layers(bare, "grocery") == (None, None)
+
+
 def test_legend_of_a_map_without_ferry_or_proposals(
     demo: api.RunResult, roads: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -62,6 +62,9 @@ NEW_SITE_STYLE: Final[dict[str, Any]] = {"marker": "*", "color": "#ffd21f", "edg
 PROPOSAL_COLOUR: Final = "#d01c8b"
 GAP_OUTLINE: Final = "#3f007d"
 PLACE_STYLE: Final[dict[str, Any]] = {"marker": "o", "color": "#111111", "edge": "white", "size": 16}
+#: The weekly routes of mobile services (lines along the roads) and their stops.
+ROUTE_STYLE: Final[dict[str, Any]] = {"color": "#8c510a", "lw": 2.0, "alpha": 0.85}
+ROUTE_STOP_STYLE: Final[dict[str, Any]] = {"marker": "s", "color": "#8c510a", "edge": "white", "size": 22}
 #: Cells the roads do not reach (beyond the snap tolerance, or cut off from every point of the
 #: service), and service points beyond the snap tolerance (not used), on top of their layers.
 UNREACHABLE_STYLE: Final[dict[str, Any]] = {"marker": "X", "color": "#111111", "edge": "white", "size": 60}
@@ -103,6 +106,10 @@ class MapData:
     places: gpd.GeoDataFrame | None = None
     context: gpd.GeoDataFrame | None = None
     """Municipalities around the study area (drawn grey, never framed on), when there are any."""
+    routes: gpd.GeoDataFrame | None = None
+    """The weekly routes' lines (one per vehicle and weekday), None when the folder has none."""
+    route_stops: gpd.GeoDataFrame | None = None
+    """The routes' stops, None when the folder has none."""
 
 
 def read_map_data(results_dir: str | Path, config: Config) -> MapData:
@@ -140,7 +147,43 @@ def read_map_data(results_dir: str | Path, config: Config) -> MapData:
         proposals=R.read_layer(results_dir, R.PROPOSALS) if R.PROPOSALS.layer in layers else None,
         places=R.read_layer(results_dir, R.PLACES) if R.PLACES.layer in layers else None,
         context=R.read_layer(results_dir, R.CONTEXT) if R.CONTEXT.layer in layers else None,
+        routes=R.read_layer(results_dir, R.ROUTE_LINES) if R.ROUTE_LINES.layer in layers else None,
+        route_stops=R.read_layer(results_dir, R.ROUTE_STOPS) if R.ROUTE_STOPS.layer in layers else None,
     )
+
+
+def split_ids(value: Any) -> list[str]:
+    """The ids of a ``;``-separated text column value (none when empty or missing)."""
+    if not isinstance(value, str):
+        return []
+    return [v.strip() for v in value.split(";") if v.strip()]
+
+
+def routed_vehicles(stops: pd.DataFrame | None, service: str | None) -> set[str] | None:
+    """The vehicles whose stops offer ``service`` (from the ``route_stops`` layer); None (every
+    vehicle) without a service."""
+    if service is None:
+        return None
+    if stops is None or stops.empty:
+        return set()
+    rows = stops.loc[service_mask(stops, service)]
+    return {v for value in rows.get("vehicles", pd.Series(dtype=object)) for v in split_ids(value)}
+
+
+def route_layers(
+    data: MapData, service: str | None
+) -> tuple[gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
+    """The route lines and stops a map of ``service`` shows: the routes of the vehicles whose
+    stops offer it, and those stops (every route and stop without a service)."""
+    lines, stops = data.routes, data.route_stops
+    if service is None:
+        return lines, stops
+    vehicles = routed_vehicles(stops, service) or set()
+    if lines is not None:
+        lines = lines.loc[lines["vehicle_id"].astype(str).isin(vehicles).to_numpy()]
+    if stops is not None:
+        stops = stops.loc[service_mask(stops, service)]
+    return lines, stops
 
 
 def read_actors(config: Config) -> pd.DataFrame | None:

@@ -27,6 +27,8 @@ from .mapdata import (
     OTHER_LAND_COLOUR,
     PROPOSAL_COLOUR,
     ROAD_STYLE,
+    ROUTE_STOP_STYLE,
+    ROUTE_STYLE,
     UNREACHABLE_STYLE,
     MapData,
     off_road_points,
@@ -296,3 +298,39 @@ def draw_gaps(ax: Axes, gaps: gpd.GeoDataFrame, frame: Polygon) -> bool:
     """Outlines of the gap areas big enough to outline (:func:`.mapdata.outlined_gaps`)."""
     big = in_frame(gaps.loc[outlined_gaps(gaps)], frame)
     return draw_shapes(big.boundary, ax, "gaps", color=GAP_OUTLINE, linewidth=1.5, zorder=7)
+
+
+def draw_routes(
+    ax: Axes, lines: gpd.GeoDataFrame | None, stops: gpd.GeoDataFrame | None, frame: Polygon
+) -> tuple[bool, bool]:
+    """The weekly routes in the frame (from :func:`.mapdata.route_layers`) as one line collection
+    above the roads and below the points, and their stops as small symbols; returns whether lines
+    and stops were drawn."""
+    import shapely
+    from matplotlib.collections import LineCollection
+
+    drew_lines = drew_stops = False
+    if lines is not None and not lines.empty:
+        shown = in_frame(lines, frame)
+        if not shown.empty:
+            parts = shapely.get_parts(shown.geometry.to_numpy())
+            xy, index = shapely.get_coordinates(parts, return_index=True)
+            segments = np.split(xy, np.flatnonzero(np.diff(index)) + 1)
+            coll = LineCollection(
+                segments,
+                gid="routes",
+                color=ROUTE_STYLE["color"],
+                linewidth=ROUTE_STYLE["lw"],
+                alpha=ROUTE_STYLE["alpha"],
+                capstyle="round",
+                joinstyle="round",
+                zorder=5.5,
+            )
+            ax.add_collection(coll, autolim=False)
+            drew_lines = True
+    if stops is not None and not stops.empty:
+        shown = in_frame(stops, frame)
+        if not shown.empty:
+            _scatter(ax, _xy(shown), ROUTE_STOP_STYLE, "route_stops", zorder=8.7)
+            drew_stops = True
+    return drew_lines, drew_stops

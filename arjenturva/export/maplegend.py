@@ -28,6 +28,8 @@ from .mapdata import (
     PLACE_STYLE,
     PROPOSAL_COLOUR,
     ROAD_STYLE,
+    ROUTE_STOP_STYLE,
+    ROUTE_STYLE,
     UNREACHABLE_STYLE,
 )
 from .mapframe import BORDER_COLOUR, CONTEXT_BORDER_COLOUR, Box, legend_rect_px, map_axes_px, map_rect_px
@@ -82,6 +84,8 @@ class Drawn:
     context: bool = False
     unreachable: bool = False
     off_road: bool = False
+    routes: bool = False
+    route_stops: bool = False
 
 
 def scale_length_m(width_m: float) -> float:
@@ -388,6 +392,11 @@ def legend_sections(drawn: Drawn, lang: str) -> list[Section]:
         other.append((gap, t["legend_gaps_outlined"].format(n=GAP_OUTLINE_MIN_CELLS)))
     if drawn.new_sites:
         other.append((_marker(NEW_SITE_STYLE, "new_sites", size=16), t["new_site"]))
+    if drawn.routes:
+        line = Line2D([], [], color=ROUTE_STYLE["color"], linewidth=ROUTE_STYLE["lw"] * 1.3, gid="routes")
+        other.append((line, t["legend_route"]))
+    if drawn.route_stops:
+        other.append((_marker(ROUTE_STOP_STYLE, "route_stops"), t["legend_route_stop"]))
     for m in drawn.proposals:
         mode = labels.label(labels.MODE, m, lang)
         other.append(

@@ -40,6 +40,7 @@ from .mapdata import (
     overview_map_name,
     reach_class_labels,
     read_map_data,
+    route_layers,
     service_map_name,
     service_mask,
     service_reach_class,
@@ -60,6 +61,7 @@ from .maplayers import (
     draw_points,
     draw_proposals,
     draw_roads,
+    draw_routes,
     draw_unreachable,
     of_municipality,
     proposal_layers,
@@ -171,7 +173,8 @@ def _draw_layers(
     """A new figure of the frame with a map's layers: the cells coloured by class (``fill``: the
     legend's heading, each cell's class, the classes' colours and names), crosses on the cells the
     roads do not reach for every one of ``services``, the gap areas and points of ``service``
-    (every point without one), the proposals (of the municipality framed on) and the names.
+    (every point without one), the weekly routes of the vehicles stopping to offer ``service``
+    (every route without one), the proposals (of the municipality framed on) and the names.
     Returns the figure, its map axes, what was drawn and the texts to stamp."""
     data = layers.data
     fig, ax, context, road_groups = _start(layers, frame)
@@ -184,12 +187,25 @@ def _draw_layers(
         areas = data.gap_areas.loc[service_mask(data.gap_areas, service)]
         gaps = draw_gaps(ax, of_municipality(areas, frame.code), frame.box)
         points = points.loc[service_mask(points, service)]
+    routes, route_stops = draw_routes(ax, *route_layers(data, service), frame.box)
     modes, off_road = draw_points(ax, points, frame.box)
     shown = proposal_layers(data, frame.box, service=service, code=frame.code)
     new_sites, proposals = draw_proposals(ax, *shown)
     places, stamps = _write_names(ax, layers, frame)
     drawn = Drawn(
-        heading, cells, modes, road_groups, gaps, new_sites, proposals, places, context, unreachable, off_road
+        heading,
+        cells,
+        modes,
+        road_groups,
+        gaps,
+        new_sites,
+        proposals,
+        places,
+        context,
+        unreachable,
+        off_road,
+        routes,
+        route_stops,
     )
     return fig, ax, drawn, stamps
 

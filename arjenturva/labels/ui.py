@@ -286,4 +286,17 @@ UI: Final[dict[str, Word]] = {
     ),
     "before_after": Word("Piirissä nyt → ehdotuksin", "Covered now → with proposals"),
     "map": Word("Kartta", "Map"),
+    "legend_route": Word("liikkuvan palvelun reitti", "mobile route"),
+    "legend_route_stop": Word("reitin pysäkki", "route stop"),
+    "weekly_timetable": Word("Viikkoaikataulu", "Weekly timetable"),
+    "weekly_timetable_note": Word(
+        "Liikkuvien palvelujen reitit, jotka pysähtyvät alueella: ajoneuvo ja viikonpäivä, "
+        "saapumisajat ja pysäkit (kaikki: routes.csv).",
+        "The mobile routes stopping in the area, per vehicle and weekday: arrival times and stops "
+        "(all of them: routes.csv).",
+    ),
+    "vehicle": Word("Ajoneuvo", "Vehicle"),
+    "weekday": Word("Viikonpäivä", "Weekday"),
+    "route_days": Word("Pysähtyy", "Stops on"),
+    "routes_layer": Word("Liikkuvien palvelujen reitit", "Mobile routes"),
 }
