@@ -391,6 +391,7 @@ def write_maps_and_reports(
     progress: Progress | None = None,
 ) -> list[Path]:
     """Write PNG maps, the interactive ``map.html`` and the HTML reports of a results folder."""
+    from .export.everyday_maps import write_everyday_maps
     from .export.report import write_reports
     from .export.static_maps import write_maps
     from .export.webmap import write_html_map
@@ -398,6 +399,7 @@ def write_maps_and_reports(
     files: list[Path] = []
     if maps:
         files += write_maps(results_dir, config, network=network, lang=lang, force=force, progress=progress)
+        files += write_everyday_maps(results_dir, config, network=network, lang=lang, force=force)
     if html_map:
         files.append(write_html_map(results_dir, config, network=network, lang=lang, force=force))
     if reports:

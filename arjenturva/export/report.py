@@ -30,6 +30,7 @@ from ..io import atomic_path, build_date, ensure_writable
 from . import report_proposals as P
 from . import report_sections as S
 from .mapworkers import draw_all
+from .report_everyday import everyday_context
 from .tables import run_credits
 
 if TYPE_CHECKING:
@@ -213,6 +214,7 @@ def _page_context(
         "settings": S.settings(config, data.run, lang),
         "credits": run_credits(data.run, lang),
         "inputs": S.input_files(data.run, lang),
+        **everyday_context(summary, results_dir, config, lang, code=code, embed=embed),
     }
 
 
