@@ -186,6 +186,39 @@ def test_page_data(page_en: Path, demo: api.RunResult) -> None:
         assert all(s["label"] and s["section"] for s in syms.values())
 
 
+def test_page_data_holds_the_routes_with_their_timetables(page_en: Path, demo: api.RunResult) -> None:
+    """The routes layer: one line per vehicle and weekday with its vehicle, weekday and the
+    day's timetable text as in results.gpkg, and each stop with its weekdays in words."""
+    data = _page_data(page_en.read_text(encoding="utf-8"))
+    lines = R.read_layer(demo.results_dir, R.ROUTE_LINES)
+    stops = R.read_layer(demo.results_dir, R.ROUTE_STOPS)
+    assert len(lines) and len(stops)
+    routes = data["routes"]
+    t = labels.ui("en")
+    assert routes["fields"] == [t["vehicle"], t["weekday"], t["weekly_timetable"]]
+    got = sorted(tuple(f["properties"]["v"]) for f in routes["lines"]["features"])
+    want = sorted(
+        (str(v), labels.WEEKDAY[str(d)].en, str(text))
+        for v, d, text in zip(lines["vehicle_id"], lines["weekday"], lines["timetable"], strict=True)
+    )
+    assert got == want
+    assert all(f["geometry"]["type"] == "LineString" for f in routes["lines"]["features"])
+    stop_props = [f["properties"]["v"] for f in routes["stops"]["features"]]
+    got_stops = sorted((v[0], v[3]) for v in stop_props)
+    want_stops = sorted(
+        (str(p), ", ".join(labels.WEEKDAY[d].en for d in str(w).split(";")))
+        for p, w in zip(stops["place"], stops["weekdays"], strict=True)
+    )
+    assert got_stops == want_stops
+    assert data["words"]["routes_layer"] == t["routes_layer"]
+
+
+def test_page_without_routes_has_no_routes_layer(demo: api.RunResult) -> None:
+    data = mapdata.read_map_data(demo.results_dir, demo.workspace.config)
+    bare = mapdata.MapData(data.population, data.gap_areas, data.service_points, data.municipalities)
+    assert webmap_data.page_layers(bare, None, ["grocery"], demo.workspace.config, "fi")["routes"] is None
+
+
 def test_cells_have_the_png_maps_classes(page_en: Path, demo: api.RunResult) -> None:
     """Each cell has, per service, the reach class and colour the PNG maps give it, and the page
     names the classes as the PNG maps' legends do."""
@@ -296,6 +329,8 @@ def test_legend_lists_exactly_what_is_drawn(rendered: tuple[str, list[str]], dem
     assert expected == [(k, html.unescape(v)) for k, v in texts]
     for expected in (
         "mode-fixed",
+        "route-line",
+        "route-stop",
         "gap",
         "road-main",
         "border",
@@ -318,6 +353,7 @@ def test_one_service_at_a_time(rendered: tuple[str, list[str]], demo: api.RunRes
         words["legend_points"],
         words["layer_gaps"],
         words["proposals"],
+        words["routes_layer"],
         words["legend_roads"],
         words["layer_municipality_names"],
         words["layer_places"],
@@ -363,7 +399,7 @@ _HOOK = """<script>
     });
   }
   radios.forEach(function (r) { r.click(); record(r.nextSibling.textContent.trim()); });
-  boxes[3].click();  // roads off
+  boxes[4].click();  // roads off (after points, gaps, proposals, routes)
   boxes[0].click();  // service points off
   record('roads and points off');
   document.body.appendChild(out);
@@ -414,6 +450,8 @@ def test_every_service_in_the_browser(page_en: Path, demo: api.RunResult, tmp_pa
     assert with_sites, "the demo proposes new fixed sites"
     for sid, svc in cfg.services.items():
         assert ("new-site" in by_service[svc.label.en]) == (sid in with_sites), sid
+    # the routes are one layer of their own, whichever service is shown
+    assert all({"route-line", "route-stop"} <= set(r["drawn"]) for r in report)
     last = set(report[-1]["drawn"])
     assert not {k for k in last if k.startswith(("road-", "mode-"))}
     assert "gap" in last

@@ -43,6 +43,8 @@ from .mapdata import (
     PROPOSAL_COLOUR,
     REACH_COLOURS,
     ROAD_STYLE,
+    ROUTE_STOP_STYLE,
+    ROUTE_STYLE,
     UNREACHABLE_STYLE,
     reach_class_labels,
     read_map_data,
@@ -174,6 +176,9 @@ def symbols(lang: str) -> dict[str, dict[str, Any]]:
     add("proposal-point", other, t["proposal_site"], "marker", shape="plus", fill=pc, edge="#ffffff", size=17)
     add("proposal-line", other, t["proposal_route"], "line", colour=pc, weight=3, dash="8 4")
     add("new-site", other, t["new_site"], "marker", shape="star", fill=ns, edge="#000000", size=24)
+    add("route-line", other, t["legend_route"], "line", colour=ROUTE_STYLE["color"], weight=3.5)
+    add("route-stop", other, t["legend_route_stop"], "marker", shape=_SHAPES[ROUTE_STOP_STYLE["marker"]],
+        fill=ROUTE_STOP_STYLE["color"], edge="#ffffff", size=11)  # fmt: skip
     add("border", other, t["border"], "line", colour="#333333", weight=2.5)
     add("context", other, t["legend_context"], "area", colour=CONTEXT_COLOUR, edge=_CONTEXT_BORDER,
         opacity=_CONTEXT_OPACITY)  # fmt: skip
@@ -188,7 +193,7 @@ def _words(lang: str) -> dict[str, str]:
     keys = (
         "service", "layers", "legend", "legend_points", "layer_gaps", "proposals", "legend_roads",
         "layer_places", "layer_municipality_names", "borders_layer", "osm_layer", "cell_distance",
-        "population", "unreachable", "km", "layer_context",
+        "population", "unreachable", "km", "layer_context", "routes_layer",
     )  # fmt: skip
     return {k: t[k] for k in keys}
 

@@ -27,6 +27,7 @@ from .mapdata import (
     road_group,
     service_reach_class,
     services_of,
+    split_ids,
     unreachable_cells,
 )
 from .maplabels import place_order
@@ -47,7 +48,7 @@ _POLE_TOLERANCE_M: Final = 100.0  # precision of the points municipality names a
 def page_layers(
     data: MapData, roads: gpd.GeoDataFrame | None, services: list[str], config: Config, lang: str
 ) -> dict[str, Any]:
-    """The layers of the page: ``cells``, ``gaps``, ``points``, ``proposals``, ``roads``,
+    """The layers of the page: ``cells``, ``gaps``, ``points``, ``proposals``, ``routes``, ``roads``,
     ``borders`` (of the study municipalities), ``context`` and ``labels``, for ``services`` (in
     the order of the page's service indices)."""
     return {
@@ -55,6 +56,7 @@ def page_layers(
         "gaps": _gap_areas(data, services, lang),
         "points": _points(data, services, config, lang),
         "proposals": _proposals(data, services, config, lang),
+        "routes": _routes(data, config, lang),
         "roads": _roads(roads),
         "borders": _features(data.municipalities, [{} for _ in range(len(data.municipalities))]),
         "context": _context(data),
@@ -239,6 +241,52 @@ def _proposals(data: MapData, services: list[str], config: Config, lang: str) ->
             for row, svcs in zip(_rows(reps), services_of(reps), strict=True)
         ]
         out["sites"] = _features(reps, props)
+    return out
+
+
+def _routes(data: MapData, config: Config, lang: str) -> dict[str, Any] | None:
+    """The weekly routes of mobile services: each vehicle's line per weekday (popup: vehicle,
+    weekday, the day's timetable text) and the stops (popup: place, services, vehicles, weekdays),
+    or None when the results have no routes."""
+    lines, stops = _drawable(data.routes), _drawable(data.route_stops)
+    if lines is None and stops is None:
+        return None
+    t = labels.ui(lang)
+
+    def days(value: Any) -> str:
+        return ", ".join(labels.label(labels.WEEKDAY, d, lang) for d in split_ids(value))
+
+    out: dict[str, Any] = {
+        "fields": [t["vehicle"], t["weekday"], t["weekly_timetable"]],
+        "stop_fields": [t["place"], t["services"], t["vehicle"], t["route_days"]],
+        "lines": None,
+        "stops": None,
+    }
+    if lines is not None:
+        props = [
+            {
+                "v": [
+                    _text(row.get("vehicle_id")),
+                    labels.label(labels.WEEKDAY, _text(row.get("weekday")), lang),
+                    _text(row.get("timetable")),
+                ]
+            }
+            for row in _rows(lines)
+        ]
+        out["lines"] = _features(lines, props)
+    if stops is not None:
+        props = [
+            {
+                "v": [
+                    _text(row.get("place")),
+                    ", ".join(labels.service_label(config, x, lang) for x in svcs),
+                    ", ".join(split_ids(row.get("vehicles"))),
+                    days(row.get("weekdays")),
+                ]
+            }
+            for row, svcs in zip(_rows(stops), services_of(stops), strict=True)
+        ]
+        out["stops"] = _features(stops, props)
     return out
 
 

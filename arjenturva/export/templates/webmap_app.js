@@ -339,12 +339,35 @@
     addLabels(g, D.labels.context, 'context');
   });
 
+  // the weekly routes of mobile services: lines along the roads and their stops
+  var routes = staticGroup(function (g) {
+    var RT = D.routes;
+    if (!RT) return;
+    if (RT.lines) {
+      g.addLayer(L.geoJSON(RT.lines, {
+        pane: 'at-lines',
+        style: function () { mark(g, 'route-line'); return pathStyle('route-line'); },
+        onEachFeature: function (f, layer) { layer.bindPopup(popupTable(RT.fields, f.properties.v), POPUP); }
+      }));
+    }
+    if (RT.stops) {
+      RT.stops.features.forEach(function (f) {
+        var c = f.geometry.coordinates;
+        var m = marker([c[1], c[0]], 'route-stop', 'at-marks');
+        m.bindPopup(popupTable(RT.stop_fields, f.properties.v), POPUP);
+        g.addLayer(m);
+        mark(g, 'route-stop');
+      });
+    }
+  });
+
   var byService = [
     { name: W.legend_points, group: group(), fill: fillPoints },
     { name: W.layer_gaps, group: group(), fill: fillGaps },
     { name: W.proposals, group: group(), fill: fillProposals }
   ];
   var overlays = byService.concat([
+    { name: W.routes_layer, group: routes, empty: !D.routes },
     { name: W.legend_roads, group: roads, empty: !D.roads },
     { name: W.layer_municipality_names, group: muniNames, empty: !D.labels.municipalities.length },
     { name: W.layer_places, group: placeNames, empty: !D.labels.places.length },
