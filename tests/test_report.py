@@ -402,3 +402,68 @@ def test_report_sources_in_the_reports_language(demo: api.RunResult, results: Pa
             assert labels.INPUT_ROLE["population"].get(lang) in text
             assert labels.AREA_CLASS_SOURCE["column"].get(lang) in text
             assert labels.SYNTHETIC.get(lang) in text
+
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _timetable_items(path: Path) -> list[str]:
+    """The lines of the weekly timetable section of a report (none without the section)."""
+    text = path.read_text(encoding="utf-8")
+    m = re.search(r'<section id="timetable">(.*?)</section>', text, flags=re.S)
+    if m is None:
+        return []
+    return [html.unescape(li) for li in re.findall(r"<li>(.*?)</li>", m.group(1), flags=re.S)]
+
+
+def _expected_timetable(routes: list[dict[str, str]], stops: set[str] | None, lang: str) -> list[str]:
+    """Each vehicle's weekday line over the stops of ``stops`` (every stop when None), by hand:
+    the weekday (capitalised), then each stop's arrival (9.05 in Finnish, 9:05 in English) and
+    place in visiting order."""
+    days: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    sep = "." if lang == "fi" else ":"
+    for r in routes:
+        if r["stop_id"] == "base" or (stops is not None and r["stop_id"] not in stops):
+            continue
+        hours, minutes = r["arrival"].split(":")
+        days.setdefault((r["vehicle_id"], r["weekday"]), []).append(
+            (int(r["stop_order"]), f"{int(hours)}{sep}{minutes} {r['place']}")
+        )
+    out = []
+    for (_vehicle, day), visits in days.items():
+        name = getattr(labels.WEEKDAY[day], lang)
+        out.append(f"{name[0].upper()}{name[1:]}: " + " – ".join(t for _, t in sorted(visits)))
+    return sorted(out)
+
+
+@pytest.mark.parametrize("lang", ["fi", "en"])
+def test_report_weekly_timetable(demo: api.RunResult, results: Path, lang: str) -> None:
+    """Each municipality's report lists exactly the weekday lines of the routes stopping there,
+    naming its own stops; the overall report every route's line, in the report's language."""
+    routes = _csv_rows(results / "routes.csv")
+    assert routes, "the demo plans weekly routes"
+    stops = R.read_layer(results, R.ROUTE_STOPS)
+    files = report.write_reports(results, demo.workspace.config, lang=lang)
+    by_name = {p.name: p for p in files}
+    assert sorted(_timetable_items(by_name["report.html"])) == _expected_timetable(routes, None, lang)
+    assert _timetable_items(by_name["report.html"])
+    seen = 0
+    for code in sorted(str(c) for c in demo.gaps.municipalities["code"]):
+        here = set(stops.loc[stops["municipality"].astype(str) == code, "stop_id"].astype(str))
+        expected = _expected_timetable(routes, here, lang)
+        assert sorted(_timetable_items(by_name[f"report_{code}.html"])) == expected, code
+        seen += bool(expected)
+        text = by_name[f"report_{code}.html"].read_text(encoding="utf-8")
+        assert (labels.ui(lang)["weekly_timetable"] in text) == bool(expected), code
+    assert seen, "some municipality has route stops"
+    assert all(
+        line.split(":")[0].lower() in {getattr(labels.WEEKDAY[d], lang).lower() for d in _WEEKDAYS}
+        for line in _timetable_items(by_name["report.html"])
+    )
+
+
+def test_report_without_routes_has_no_timetable(demo: api.RunResult, results: Path) -> None:
+    (results / "routes.csv").unlink()
+    files = report.write_reports(results, demo.workspace.config, force=True)
+    for p in _reports(files):
+        assert '<section id="timetable">' not in p.read_text(encoding="utf-8"), p.name

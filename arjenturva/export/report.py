@@ -31,6 +31,7 @@ from . import report_proposals as P
 from . import report_sections as S
 from .mapworkers import draw_all
 from .report_everyday import everyday_context
+from .report_timetable import timetable_context
 from .tables import run_credits
 
 if TYPE_CHECKING:
@@ -215,6 +216,7 @@ def _page_context(
         "credits": run_credits(data.run, lang),
         "inputs": S.input_files(data.run, lang),
         **everyday_context(summary, results_dir, config, lang, code=code, embed=embed),
+        **timetable_context(results_dir, config, lang, code=code),
     }
 
 
