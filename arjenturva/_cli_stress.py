@@ -53,6 +53,9 @@ def stress_command(run: Runner) -> Callable[..., None]:
                 api.write_gaps(gaps, ws, net, target, force=force)
             res = api.stress_test(ws, network=net, services=service or None, progress=progress)
             path = api.write_stress(res, target, force=force)
+            if (target / "report.html").is_file():  # the reports gain their section on actors leaving
+                api.write_maps_and_reports(target, ws.config, maps=False, html_map=False, force=True,
+                                           progress=progress)
             _report(res, path, top=top, as_json=as_json, quiet=quiet)
 
         run(body, as_json=as_json)

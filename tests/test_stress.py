@@ -129,6 +129,7 @@ def test_stress_cli(demo, tmp_path):
     done = CliRunner().invoke(app, ["stress", "-c", str(cfg), "--out", str(out)])
     assert done.exit_code == 0, done.output
     assert (out / "stress.csv").is_file() and "Who alone keeps people covered" in done.output
+    assert not (out / "report.html").exists()  # no reports were drawn in this folder: none are made
     again = CliRunner().invoke(app, ["stress", "-c", str(cfg), "--out", str(out), "--json"])
     assert again.exit_code == 1 and "--force" in again.output  # nothing overwritten without --force
     done = CliRunner().invoke(app, ["stress", "-c", str(cfg), "--out", str(out), "--json", "--force"])
