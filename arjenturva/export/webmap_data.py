@@ -267,7 +267,7 @@ def _routes(data: MapData, config: Config, lang: str) -> dict[str, Any] | None:
             {
                 "v": [
                     _text(row.get("vehicle_id")),
-                    labels.label(labels.WEEKDAY, _text(row.get("weekday")), lang),
+                    _capital(labels.label(labels.WEEKDAY, _text(row.get("weekday")), lang)),
                     _text(row.get("timetable")),
                 ]
             }
@@ -288,6 +288,11 @@ def _routes(data: MapData, config: Config, lang: str) -> dict[str, Any] | None:
         ]
         out["stops"] = _features(stops, props)
     return out
+
+
+def _capital(word: str) -> str:
+    """A weekday at the start of a popup cell (Finnish weekdays are in lower case)."""
+    return word[:1].upper() + word[1:]
 
 
 def _roads(roads: gpd.GeoDataFrame | None) -> dict[str, Any] | None:
