@@ -45,6 +45,7 @@ REQUIRED_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "service_points": ("point_id", "name", "services"),
     "actors": ("actor_id", "name", "sector", "services"),
     "places": ("name",),
+    "vehicles": ("vehicle_id", "actor_id", "hours_per_day", "weekdays"),
 }
 
 OPTIONAL_COLUMNS: Final[dict[str, tuple[str, ...]]] = {

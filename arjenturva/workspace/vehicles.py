@@ -24,7 +24,7 @@ import pandas as pd
 from ..config import Config
 from ..errors import Problem
 from ..schema import split_list
-from .checks import _at, _check_ids, _flag, _numbers
+from .checks import _at, _check_ids, _flag, _missing_columns, _numbers
 from .layers import _read
 
 WEEKDAYS: Final[tuple[str, ...]] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -50,9 +50,6 @@ WEEKDAY_NAMES: Final[dict[str, str]] = {
 }
 """What the ``weekdays`` column accepts (any case): English or Finnish, short or full."""
 
-REQUIRED: Final = ("vehicle_id", "actor_id", "hours_per_day", "weekdays")
-"""Columns every vehicles table needs."""
-
 _BASE = "x/y or lon/lat"
 
 
@@ -67,24 +64,6 @@ def parse_weekdays(value: object) -> tuple[tuple[str, ...], list[str]]:
         else:
             days.add(code)
     return tuple(d for d in WEEKDAYS if d in days), bad
-
-
-def _missing(gdf: pd.DataFrame, label: str, problems: list[Problem]) -> bool:
-    found = [c for c in gdf.columns if c not in ("geometry", "_row")]
-    ok = True
-    for col in REQUIRED:
-        if col not in gdf.columns:
-            ok = False
-            close = difflib.get_close_matches(col, found, n=1, cutoff=0.5)
-            fix = (
-                f"rename '{close[0]}' to '{col}' or map it in the config: `columns: {{{col}: {close[0]}}}`"
-                if close
-                else f"add a '{col}' column, or map yours in the config: `columns: {{{col}: YOUR_NAME}}`"
-            )
-            problems.append(
-                Problem(label, "", col, f"required column missing (found: {', '.join(found)})", fix)
-            )
-    return ok
 
 
 def _optional_numbers(gdf: pd.DataFrame, col: str, label: str, problems: list[Problem]) -> pd.Series:
@@ -221,7 +200,7 @@ def load_vehicles(
     if spec is None:
         return None
     gdf, label = _read(cfg, "vehicles", spec, "optional", problems)
-    if gdf is None or not _missing(gdf, label, problems):
+    if gdf is None or not _missing_columns(gdf, "vehicles", label, spec, problems):
         return None
     if cfg.inputs.actors is None:
         problems.append(
